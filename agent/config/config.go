@@ -300,24 +300,30 @@ func checkTerminal(p *problems, out *Terminal, raw *rawTerminal) {
 }
 
 // checkURL accepts an absolute http or https URL. User credentials are
-// refused because URLs end up in logs and error messages.
+// refused because URLs end up in logs, and for the same reason the errors do
+// not quote the value.
 func checkURL(s string) (*url.URL, error) {
 	if s == "" {
 		return nil, ErrRequired
 	}
 	u, err := url.Parse(s)
 	if err != nil {
+		// *url.Error repeats the whole URL, credentials included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("not a URL: %w", err)
 	}
 	switch {
 	case u.User != nil:
 		return nil, errors.New("must not contain a user name or password")
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("%q must start with http:// or https://", s)
+		return nil, errors.New("must start with http:// or https://")
 	case u.Hostname() == "":
-		return nil, fmt.Errorf("%q has no host", s)
+		return nil, errors.New("has no host")
 	case strings.Contains(s, "#"):
-		return nil, fmt.Errorf("%q must not contain a #fragment", s)
+		return nil, errors.New("must not contain a #fragment")
 	}
 	return u, nil
 }
@@ -369,7 +375,7 @@ func loadLocation(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a known time zone: %w", name, err)
+		return nil, fmt.Errorf("not a known IANA time zone such as Asia/Shanghai: %w", err)
 	}
 	return loc, nil
 }

@@ -19,9 +19,9 @@ var (
 )
 
 // Error is one problem with a configuration file. When a file has several
-// problems, Load and Parse return them all joined with errors.Join; use
-// errors.As to reach the first and a type switch on Unwrap() []error to walk
-// them. No Error ever carries secret material.
+// problems, Load and Parse return them all joined with errors.Join:
+// errors.As reaches the first, and Errors lists them all. No Error ever
+// carries secret material.
 type Error struct {
 	// File is the path given to Load, or "" for Parse.
 	File string

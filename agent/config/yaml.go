@@ -50,6 +50,7 @@ type keyPos struct {
 	name      string
 	keyLine   int
 	valueLine int
+	valueTag  string
 }
 
 var (
@@ -131,7 +132,7 @@ func walkKeys(n *yaml.Node, prefix string, out *[]keyPos) {
 			if prefix != "" {
 				path = prefix + "." + k.Value
 			}
-			*out = append(*out, keyPos{path: path, name: k.Value, keyLine: k.Line, valueLine: v.Line})
+			*out = append(*out, keyPos{path: path, name: k.Value, keyLine: k.Line, valueLine: v.Line, valueTag: v.ShortTag()})
 			walkKeys(v, path, out)
 		}
 	}
@@ -157,37 +158,52 @@ func syntaxError(file string, err error) *Error {
 func typeError(file, msg string, keys []keyPos) *Error {
 	if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		field := m[2]
-		for _, k := range keys {
-			if k.keyLine == line && k.name == m[2] {
-				field = k.path
-				break
-			}
-		}
-		return &Error{File: file, Field: field, Line: line, Err: ErrUnknownKey}
+		return &Error{File: file, Field: keyAt(keys, line, m[2]), Line: line, Err: ErrUnknownKey}
 	}
 	if m := cannotDecodeRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		field := ""
-		for _, k := range keys {
-			if k.valueLine == line {
-				field = k.path
-			}
-		}
-		return &Error{File: file, Field: field, Line: line, Err: fmt.Errorf("wrong kind of value (%s); see configs/kiosk.example.yaml", kindName(m[2]))}
+		return &Error{File: file, Field: valueAt(keys, line, m[2]), Line: line,
+			Err: fmt.Errorf("wrong kind of value (%s); see configs/kiosk.example.yaml", kindName(m[2]))}
 	}
 	if m := duplicateRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		field := m[2]
-		for _, k := range keys {
-			if k.keyLine == line && k.name == m[2] {
-				field = k.path
-				break
-			}
-		}
-		return &Error{File: file, Field: field, Line: line, Err: fmt.Errorf("key repeated (first at line %s)", m[3])}
+		return &Error{File: file, Field: keyAt(keys, line, m[2]), Line: line,
+			Err: fmt.Errorf("key repeated (first at line %s)", m[3])}
 	}
 	return &Error{File: file, Err: errors.New("cannot be decoded")}
+}
+
+// keyAt returns the path of the key called name on line, or name itself when
+// the key cannot be found.
+func keyAt(keys []keyPos, line int, name string) string {
+	for _, k := range keys {
+		if k.keyLine == line && k.name == name {
+			return k.path
+		}
+	}
+	return name
+}
+
+// valueAt returns the path of the key whose value of kind tag starts on line.
+// Flow mappings put several values on one line; the deepest one is the one
+// the decoder was inside when it failed, since it stops at the first error
+// in a value.
+func valueAt(keys []keyPos, line int, tag string) string {
+	field, fallback := "", ""
+	for _, k := range keys {
+		if k.valueLine != line {
+			continue
+		}
+		if k.valueTag == tag {
+			field = k.path
+		} else if fallback == "" {
+			fallback = k.path
+		}
+	}
+	if field == "" {
+		return fallback
+	}
+	return field
 }
 
 // kindName says in words what a YAML tag is.

@@ -202,16 +202,20 @@ func (c *Client) call(ctx context.Context, method, token string, params any) (js
 }
 
 // open turns a reply body into the decrypted reply object, checking in
-// order: bare text, HTTP status, envelope, signature, errcode, decryption,
+// order: HTTP status, bare text, envelope, signature, errcode, decryption,
 // retcode.
 func (c *Client) open(method string, status int, body []byte) (json.RawMessage, error) {
 	r, err := ParseReply(method, status, body)
 	var te *TextError
-	if errors.As(err, &te) {
-		return nil, err
-	}
 	if status != http.StatusOK {
-		return nil, &TransportError{Method: method, Sent: true, Status: status}
+		// A non-200 status is a failed exchange whatever the body holds (an
+		// error page is usually text); the text stays reachable through
+		// errors.As so that it can still be shown.
+		tr := &TransportError{Method: method, Sent: true, Status: status}
+		if errors.As(err, &te) {
+			tr.Err = te
+		}
+		return nil, tr
 	}
 	if err != nil {
 		return nil, err
@@ -347,7 +351,7 @@ func (w wireCard) card() (Card, error) {
 // QueryCard calls synjones.onecard.query.card.
 func (c *Client) QueryCard(ctx context.Context, token string, q CardQuery) ([]Card, error) {
 	m := MethodQueryCard
-	if err := q.validate(); err != nil {
+	if err := q.Validate(); err != nil {
 		return nil, err
 	}
 	params := map[string]string{"idtype": q.IDType, "id": q.ID}
@@ -426,7 +430,7 @@ func checkEcho(m, wantOrder, gotOrder string, want, got money.Fen) error {
 // tells whether the platform may have charged the order.
 func (c *Client) Pay(ctx context.Context, token string, p PayRequest) (PayResult, error) {
 	m := MethodPay
-	if err := p.validate(); err != nil {
+	if err := p.Validate(); err != nil {
 		return PayResult{}, err
 	}
 	params := map[string]string{
@@ -458,7 +462,7 @@ func (c *Client) Pay(ctx context.Context, token string, p PayRequest) (PayResult
 // Refund calls synjones.onecard.gdccard.refund.
 func (c *Client) Refund(ctx context.Context, token string, r RefundRequest) (RefundResult, error) {
 	m := MethodRefund
-	if err := r.validate(); err != nil {
+	if err := r.Validate(); err != nil {
 		return RefundResult{}, err
 	}
 	params := map[string]string{
@@ -494,7 +498,7 @@ func (c *Client) Refund(ctx context.Context, token string, r RefundRequest) (Ref
 // could settle an order the wrong way.
 func (c *Client) QueryPayments(ctx context.Context, token string, qs []PayQuery) ([]PayStatus, error) {
 	m := MethodPayQuery
-	if err := validateQueries(qs); err != nil {
+	if err := ValidatePayQueries(qs); err != nil {
 		return nil, err
 	}
 	items := make([]map[string]string, len(qs))
@@ -575,7 +579,7 @@ func (c *Client) QueryPayments(ctx context.Context, token string, qs []PayQuery)
 // checked bill together with its text (decrypted for crypt_type 1).
 func (c *Client) DownloadBill(ctx context.Context, token string, b BillRequest) (*Bill, []byte, error) {
 	m := MethodDownBill
-	if err := b.validate(); err != nil {
+	if err := b.Validate(); err != nil {
 		return nil, nil, err
 	}
 	crypt := "0"

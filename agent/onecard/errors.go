@@ -41,7 +41,12 @@ func (e *TransportError) Error() string {
 		when = "after the request was sent (outcome unknown)"
 	}
 	if e.Status != 0 {
-		return fmt.Sprintf("onecard %s: platform answered HTTP %d %s", shortMethod(e.Method), e.Status, when)
+		msg := fmt.Sprintf("onecard %s: platform answered HTTP %d %s", shortMethod(e.Method), e.Status, when)
+		var te *TextError
+		if errors.As(e.Err, &te) {
+			msg += fmt.Sprintf(": %q", te.Text)
+		}
+		return msg
 	}
 	return fmt.Sprintf("onecard %s: transport failed %s: %v", shortMethod(e.Method), when, e.Err)
 }

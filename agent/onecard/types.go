@@ -214,7 +214,8 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-func (q CardQuery) validate() error {
+// Validate checks the query as the platform would, before anything is sent.
+func (q CardQuery) Validate() error {
 	m := MethodQueryCard
 	ok := false
 	for _, t := range IDTypes {
@@ -226,7 +227,8 @@ func (q CardQuery) validate() error {
 	return firstErr(checkLen(m, "id", q.ID, 32, true), checkLen(m, "pwd", q.Password, 32, false))
 }
 
-func (p PayRequest) validate() error {
+// Validate checks the request as the platform would, before anything is sent.
+func (p PayRequest) Validate() error {
 	m := MethodPay
 	return firstErr(
 		checkLen(m, "order_no", p.OrderNo, 32, true),
@@ -240,7 +242,8 @@ func (p PayRequest) validate() error {
 	)
 }
 
-func (r RefundRequest) validate() error {
+// Validate checks the request as the platform would, before anything is sent.
+func (r RefundRequest) Validate() error {
 	m := MethodRefund
 	return firstErr(
 		checkLen(m, "order_no", r.OrderNo, 32, true),
@@ -253,11 +256,13 @@ func (r RefundRequest) validate() error {
 	)
 }
 
-func validateQueries(qs []PayQuery) error {
+// ValidatePayQueries checks a pay.query batch before anything is sent.
+func ValidatePayQueries(qs []PayQuery) error {
 	m := MethodPayQuery
 	if len(qs) == 0 || len(qs) > MaxPayQueries {
 		return &RequestError{Method: m, Field: "pay_queries", Reason: fmt.Sprintf("%d orders, want 1 to %d", len(qs), MaxPayQueries)}
 	}
+	seen := make(map[string]bool, len(qs))
 	for _, q := range qs {
 		if err := firstErr(
 			checkLen(m, "account", q.Account, 10, true),
@@ -266,11 +271,18 @@ func validateQueries(qs []PayQuery) error {
 		); err != nil {
 			return err
 		}
+		// Reply items are matched to queries by order_no, so a number asked
+		// twice (say under two accounts) could take the other's answer.
+		if seen[q.OrderNo] {
+			return &RequestError{Method: m, Field: "order_no", Reason: fmt.Sprintf("%q appears twice in one batch", q.OrderNo)}
+		}
+		seen[q.OrderNo] = true
 	}
 	return nil
 }
 
-func (b BillRequest) validate() error {
+// Validate checks the request as the platform would, before anything is sent.
+func (b BillRequest) Validate() error {
 	m := MethodDownBill
 	if _, err := time.Parse(BillDateLayout, b.Date); err != nil || len(b.Date) != 8 {
 		return &RequestError{Method: m, Field: "bill_date", Reason: fmt.Sprintf("%q is not a date yyyyMMdd", b.Date)}

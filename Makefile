@@ -1,0 +1,77 @@
+# Build, test and demo entry points. Everything a fresh Debian/Ubuntu machine
+# lacks (besides Go itself) is installed by `deps`, which the other targets
+# depend on, so `make run` and `make test` work on a new checkout.
+
+# bash for pipefail: `make bench` must fail when go test fails, not report
+# tee's success.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+.DEFAULT_GOAL := build
+
+# Debian packages: cgo headers for Fyne's OpenGL/X11 driver, and Xvfb (with
+# xauth, which xvfb-run needs but apt only recommends) for UI tests on a
+# machine without a display.
+APT_PACKAGES := libgl1-mesa-dev xorg-dev pkg-config xvfb xauth
+# pkg-config modules whose presence means the cgo headers are installed.
+PKG_CONFIG_MODULES := gl x11 xcursor xrandr xinerama xi xxf86vm
+
+# Fuzzing time per fuzz target for `make fuzz`.
+FUZZTIME ?= 30s
+
+# Prefix for commands that may open windows: a virtual X server when there is
+# no display. Recursively expanded so that it sees the xvfb-run that `deps`
+# may have just installed. Override with `make test TEST_WRAP=`.
+TEST_WRAP ?= $(if $(DISPLAY),,$(if $(shell command -v xvfb-run 2>/dev/null),xvfb-run -a -s '-screen 0 1280x1024x24'))
+
+.PHONY: deps build test run bench fuzz clean
+
+# deps: install the Debian packages above, only when something is missing, so
+# that it is a quick no-op on a prepared machine.
+deps:
+	@if command -v pkg-config >/dev/null 2>&1 \
+		&& pkg-config --exists $(PKG_CONFIG_MODULES) \
+		&& command -v xvfb-run >/dev/null 2>&1 \
+		&& command -v xauth >/dev/null 2>&1; then \
+		exit 0; \
+	fi; \
+	echo "deps: installing $(APT_PACKAGES)"; \
+	sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PACKAGES)
+
+# build: compile every package, then the command-line binaries into bin/.
+build: deps
+	go build ./...
+	go build -o bin/kioskctl ./cmd/kioskctl
+	go build -o bin/onecard-sim ./cmd/onecard-sim
+
+# test: vet, then every test with the race detector, uncached.
+test: deps
+	go vet ./...
+	$(TEST_WRAP) go test -race -count=1 -timeout 14m ./...
+
+# run: the demo, a kiosk session against the built-in platform simulator.
+run: deps build
+	bash configs/demo.sh
+
+# bench: every benchmark, six runs each for benchstat, kept in bench.txt.
+bench: deps
+	$(TEST_WRAP) go test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
+
+# fuzz: each fuzz target of each package for FUZZTIME (go test -fuzz takes
+# one target at a time).
+fuzz: deps
+	@pkgs=$$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); \
+	for pkg in $$pkgs; do \
+		listed=$$(go test -list '^Fuzz' "$$pkg"); \
+		for f in $$listed; do \
+			case $$f in Fuzz*) ;; *) continue ;; esac; \
+			echo "fuzz: $$pkg $$f for $(FUZZTIME)"; \
+			$(TEST_WRAP) go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
+# clean: remove what the targets above create.
+clean:
+	rm -rf bin bench.txt .demo

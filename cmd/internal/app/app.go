@@ -1,0 +1,65 @@
+// Package app wires a loaded configuration into a running terminal agent:
+// the store, the protocol client, the token policy and the payment flow.
+// The kiosk and kioskctl share it so that they behave alike.
+package app
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/config"
+	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/offline"
+)
+
+// App is a wired agent. Close releases the store.
+type App struct {
+	Config  *config.Config
+	Store   *offline.Store
+	Client  *onecard.Client
+	Service *agent.Service
+}
+
+// ErrInUse says the store is held by another process (a running kiosk).
+var ErrInUse = errors.New("the terminal database is in use by another process (is the kiosk running?)")
+
+// Open builds the agent described by cfg.
+func Open(cfg *config.Config, clock agent.Clock) (*App, error) {
+	cipher, err := onecard.NewCipherKey(cfg.Platform.Secrets.DESKey())
+	if err != nil {
+		return nil, &config.Error{File: cfg.File, Field: "platform.app_secret", Err: err}
+	}
+	client, err := onecard.New(onecard.Config{
+		URL:         cfg.Platform.URL,
+		BillURL:     cfg.Platform.BillURL,
+		AppKey:      cfg.Platform.AppKey,
+		Cipher:      cipher,
+		PrivateKey:  cfg.Platform.Secrets.PrivateKey(),
+		PlatformKey: cfg.Platform.PublicKey,
+		Location:    cfg.Platform.Location,
+		HTTPClient:  onecard.NewHTTPClient(cfg.Platform.Timeout, cfg.Platform.RootCAs),
+		Now:         clock.Now,
+	})
+	if err != nil {
+		return nil, &config.Error{File: cfg.File, Field: "platform", Err: err}
+	}
+	store, err := offline.Open(cfg.Store.Path)
+	if errors.Is(err, offline.ErrLocked) {
+		return nil, fmt.Errorf("%s: %w", cfg.Store.Path, ErrInUse)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store.path: %w", err)
+	}
+	platform := agent.NewPlatform(client, store, clock)
+	term := agent.Terminal{TermID: cfg.Terminal.TermID, MercAcc: cfg.Terminal.MercAcc, AccType: cfg.Terminal.AccType}
+	return &App{
+		Config:  cfg,
+		Store:   store,
+		Client:  client,
+		Service: agent.NewService(platform, store, term, clock, cfg.Platform.Location),
+	}, nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }

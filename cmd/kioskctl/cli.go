@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/config"
+	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/cmd/internal/app"
+)
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitDeclined = 1
+	exitUsage    = 2
+	exitUnknown  = 3
+)
+
+// DefaultConfig is where kioskctl looks without --config or $KIOSK_CONFIG.
+const DefaultConfig = "/etc/campus-kiosk/kiosk.yaml"
+
+type cli struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	json           bool
+}
+
+// usageError is a mistake on the command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+const usage = `usage: kioskctl [--config FILE] [--json] COMMAND [flags]
+
+commands:
+  token  [--refresh]                       show the access token's expiry (never the token itself)
+  card   --idtype T --id X                 look up an identity's cards (T: sno id phone acc cardid barcode)
+  pay    --account A --amount 12.34 [--acctype ###] [--order-no N] [--remark R] [--attach X]
+  refund --order-no ORIGINAL --amount X [--refund-no N]
+  query  ORDER_NO... [--account A] [--acctype T]
+  bill   --date YYYYMMDD [--type ALL|SUCCESS] [--crypt 0|1] [--out FILE]
+
+exit status: 0 ok, 1 declined / had no effect, 2 usage or config error, 3 outcome unknown
+`
+
+func (c *cli) run(ctx context.Context, args []string) int {
+	global := flag.NewFlagSet("kioskctl", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	cfgPath := global.String("config", "", "configuration file")
+	global.BoolVar(&c.json, "json", false, "print one JSON object on stdout")
+	if err := global.Parse(args); err != nil {
+		return c.fail(usagef("%v", err))
+	}
+	rest := global.Args()
+	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" {
+		fmt.Fprint(c.stderr, usage)
+		if len(rest) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	cmd, cmdArgs := rest[0], rest[1:]
+	run, ok := commands[cmd]
+	if !ok {
+		return c.fail(usagef("unknown command %q", cmd))
+	}
+	path := *cfgPath
+	if path == "" {
+		path = c.getenv("KIOSK_CONFIG")
+	}
+	if path == "" {
+		path = DefaultConfig
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	exec := run(fs)
+	pos, err := parseInterspersed(fs, cmdArgs)
+	if err != nil {
+		return c.fail(usagef("%s: %v", cmd, err))
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return c.fail(err)
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(c.stderr, "warning:", w)
+	}
+	a, err := app.Open(cfg, agent.SystemClock{})
+	if err != nil {
+		return c.fail(err)
+	}
+	defer a.Close()
+	out, err := exec(ctx, a, pos)
+	if err != nil && out.obj == nil {
+		return c.fail(err)
+	}
+	if err != nil {
+		// The command has a record to show even though it failed (a pay
+		// that was declined or whose outcome is unknown).
+		code, kind := exitCode(err)
+		fmt.Fprintln(c.stderr, "kioskctl:", err)
+		if code == exitUnknown {
+			fmt.Fprintln(c.stderr, "kioskctl: the outcome is unknown: confirm it with `kioskctl query ORDER_NO` before doing anything else.")
+		}
+		if m, ok := out.obj.(map[string]any); ok {
+			m["error"], m["outcome"], m["exit"] = err.Error(), kind, code
+			if pc := platformCode(err); pc != "" {
+				m["code"] = pc
+			}
+		}
+		out.code = code
+	}
+	return c.print(out)
+}
+
+// parseInterspersed lets flags follow positional arguments
+// (`query 123 456 --account 7`), as technicians type them.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// result is what a command prints: text for people, an object for --json.
+type result struct {
+	text string
+	obj  any
+	// code lets a command that partly failed say so (query with orders
+	// it could not send).
+	code int
+}
+
+func (c *cli) print(r result) int {
+	if c.json {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r.obj); err != nil {
+			fmt.Fprintln(c.stderr, "kioskctl:", err)
+			return exitUnknown
+		}
+	} else {
+		fmt.Fprint(c.stdout, r.text)
+	}
+	return r.code
+}
+
+// exitCode decides the exit status of a failed command.
+func exitCode(err error) (int, string) {
+	var (
+		ue *usageError
+		ce *config.Error
+		re *onecard.RequestError
+	)
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &re),
+		errors.Is(err, agent.ErrOrderNotFound), errors.Is(err, agent.ErrOrderExists), errors.Is(err, app.ErrInUse):
+		return exitUsage, "usage"
+	case errors.Is(err, agent.ErrTokenRateLimited), onecard.Declined(err):
+		return exitDeclined, "declined"
+	}
+	// Anything else may have happened after a request left: a payment
+	// whose outcome could not be recorded is exactly as unknown as one
+	// whose reply was lost.
+	return exitUnknown, "unknown"
+}
+
+func (c *cli) fail(err error) int {
+	code, kind := exitCode(err)
+	msg := err.Error()
+	if code == exitUnknown {
+		msg += "\nThe outcome is unknown: confirm it with `kioskctl query ORDER_NO` before doing anything else."
+	}
+	fmt.Fprintln(c.stderr, "kioskctl:", strings.ReplaceAll(msg, "\n", "\n  "))
+	if c.json {
+		obj := map[string]any{"error": err.Error(), "outcome": kind, "exit": code}
+		if code := platformCode(err); code != "" {
+			obj["code"] = code
+		}
+		_ = json.NewEncoder(c.stdout).Encode(obj)
+	}
+	return code
+}
+
+func platformCode(err error) string {
+	var (
+		se *onecard.SystemError
+		be *onecard.BusinessError
+	)
+	switch {
+	case errors.As(err, &be):
+		return be.Retcode
+	case errors.As(err, &se):
+		return se.Code
+	}
+	return ""
+}

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
+	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/cmd/internal/app"
+)
+
+// command declares its flags on fs and returns the function that runs it
+// once the flags are parsed.
+type command func(fs *flag.FlagSet) func(ctx context.Context, a *app.App, args []string) (result, error)
+
+var commands = map[string]command{
+	"token":  tokenCmd,
+	"card":   cardCmd,
+	"pay":    payCmd,
+	"refund": refundCmd,
+	"query":  queryCmd,
+	"bill":   billCmd,
+}
+
+func noArgs(cmd string, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q", cmd, args)
+	}
+	return nil
+}
+
+func tokenCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
+	refresh := fs.Bool("refresh", false, "fetch a new token now (at most once per 2 minutes)")
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
+		if err := noArgs("token", args); err != nil {
+			return result{}, err
+		}
+		tm := a.Service.Platform().Tokens()
+		var info agent.TokenInfo
+		var err error
+		if *refresh {
+			info, err = tm.Refresh(ctx)
+		} else {
+			info, err = tm.Info(ctx)
+		}
+		if err != nil {
+			return result{}, err
+		}
+		left := time.Until(info.Expires).Round(time.Second)
+		text := fmt.Sprintf("token valid until %s (%s left)\nlast token call %s\n",
+			info.Expires.Format(time.RFC3339), left, info.LastCall.Format(time.RFC3339))
+		if info.Fresh {
+			text = "fetched a new token\n" + text
+		}
+		return result{text: text, obj: map[string]any{
+			"expires": info.Expires.Format(time.RFC3339), "expires_in_seconds": int64(left / time.Second),
+			"last_call": info.LastCall.Format(time.RFC3339), "fetched": info.Fresh,
+		}}, nil
+	}
+}
+
+func cardCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
+	idtype := fs.String("idtype", "", "identity type: "+strings.Join(onecard.IDTypes, " "))
+	id := fs.String("id", "", "identity")
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
+		if err := noArgs("card", args); err != nil {
+			return result{}, err
+		}
+		if *idtype == "" || *id == "" {
+			return result{}, usagef("card needs --idtype and --id")
+		}
+		cards, err := a.Service.QueryCard(ctx, onecard.CardQuery{IDType: *idtype, ID: *id})
+		if err != nil {
+			return result{}, err
+		}
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACCOUNT\tNAME\tBALANCE\tUNSETTLED\tSTATUS\tCARD TYPE\tEXPIRES\tQR")
+		objs := make([]map[string]any, 0, len(cards))
+		for _, cd := range cards {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cd.Account, cd.Name, cd.Balance.Yuan(),
+				cd.UnsettleAmount.Yuan(), cardStatus(cd), cd.CardName, cd.ExpDate, yesNo(cd.BarcodeEnabled))
+			objs = append(objs, map[string]any{
+				"account": cd.Account, "name": cd.Name, "balance": cd.Balance.Yuan(), "balance_fen": cd.Balance,
+				"unsettle_amount": cd.UnsettleAmount.Yuan(), "lost": cd.Lost, "frozen": cd.Frozen,
+				"card_type": cd.CardType, "card_name": cd.CardName, "expdate": cd.ExpDate,
+				"barcode_enabled": cd.BarcodeEnabled, "sno": cd.SNo, "phone": mask(cd.Phone), "cert": mask(cd.Cert),
+			})
+		}
+		tw.Flush()
+		return result{text: b.String(), obj: map[string]any{"cards": objs}}, nil
+	}
+}
+
+func cardStatus(cd onecard.Card) string {
+	switch {
+	case cd.Lost && cd.Frozen:
+		return "LOST,FROZEN"
+	case cd.Lost:
+		return "LOST"
+	case cd.Frozen:
+		return "FROZEN"
+	}
+	return "ok"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// mask keeps the last four characters of a personal number.
+func mask(s string) string {
+	if len(s) <= 4 {
+		return strings.Repeat("*", len(s))
+	}
+	return strings.Repeat("*", len(s)-4) + s[len(s)-4:]
+}
+
+// parseAmount reads a yuan amount from the command line.
+func parseAmount(s string) (money.Fen, error) {
+	if s == "" {
+		return 0, usagef("--amount is required (yuan, e.g. 12.34)")
+	}
+	a, err := money.ParseYuan(s)
+	if err != nil {
+		return 0, usagef("--amount: %v", err)
+	}
+	if a < 1 {
+		return 0, usagef("--amount %s: the minimum is 0.01", s)
+	}
+	return a, nil
+}
+
+func orderResult(o agent.Order) result {
+	var b strings.Builder
+	fmt.Fprintf(&b, "order %s: %s\n", o.OrderNo, o.State)
+	fmt.Fprintf(&b, "  amount   %s\n  account  %s (%s)\n", o.Amount.Yuan(), o.Account, o.AccType)
+	if o.RefundOf != "" {
+		fmt.Fprintf(&b, "  refunds  %s\n", o.RefundOf)
+	}
+	if o.OutID != "" {
+		fmt.Fprintf(&b, "  out_id   %s\n", o.OutID)
+	}
+	obj := map[string]any{
+		"order_no": o.OrderNo, "kind": o.Kind, "state": o.State, "out_id": o.OutID,
+		"amount": o.Amount.Yuan(), "amount_fen": o.Amount, "account": o.Account, "acctype": o.AccType,
+		"mercacc": o.MercAcc, "termid": o.TermID,
+	}
+	if o.RefundOf != "" {
+		obj["refund_order_no"] = o.RefundOf
+	}
+	return result{text: b.String(), obj: obj}
+}
+
+// orderOutcome shows the stored order even when the call failed, so that
+// the technician sees its number and state.
+func orderOutcome(o agent.Order, err error) (result, error) {
+	if o.OrderNo == "" {
+		return result{}, err
+	}
+	return orderResult(o), err
+}
+
+func payCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
+	account := fs.String("account", "", "one-card account to charge")
+	amount := fs.String("amount", "", "amount in yuan, e.g. 12.34")
+	acctype := fs.String("acctype", "", "account type (default from config, ### = card)")
+	orderNo := fs.String("order-no", "", "order number (default: a fresh one)")
+	remark := fs.String("remark", "", "remark")
+	attach := fs.String("attach", "", "attach (returned in the bill)")
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
+		if err := noArgs("pay", args); err != nil {
+			return result{}, err
+		}
+		if *account == "" {
+			return result{}, usagef("pay needs --account")
+		}
+		amt, err := parseAmount(*amount)
+		if err != nil {
+			return result{}, err
+		}
+		return orderOutcome(a.Service.Pay(ctx, agent.PayInput{
+			Account: *account, AccType: *acctype, Amount: amt, OrderNo: *orderNo, Remark: *remark, Attach: *attach,
+		}))
+	}
+}
+
+func refundCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
+	orig := fs.String("order-no", "", "the original payment's order number")
+	amount := fs.String("amount", "", "amount to refund in yuan")
+	refundNo := fs.String("refund-no", "", "the refund's own order number (default: a fresh one)")
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
+		if err := noArgs("refund", args); err != nil {
+			return result{}, err
+		}
+		if *orig == "" {
+			return result{}, usagef("refund needs --order-no (the original payment)")
+		}
+		amt, err := parseAmount(*amount)
+		if err != nil {
+			return result{}, err
+		}
+		return orderOutcome(a.Service.Refund(ctx, *orig, amt, *refundNo))
+	}
+}
+
+func queryCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
+	account := fs.String("account", "", "account for orders this terminal has no record of")
+	acctype := fs.String("acctype", "", "acctype with --account (default from config)")
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
+		if len(args) == 0 {
+			return result{}, usagef("query needs at least one ORDER_NO")
+		}
+		res, err := a.Service.Query(ctx, args, *account, *acctype)
+		if err != nil {
+			return result{}, err
+		}
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ORDER_NO\tLOCAL\tPLATFORM\tAMOUNT\tOUT_ID")
+		objs := make([]map[string]any, 0, len(res))
+		code := exitOK
+		for _, r := range res {
+			local, platform, amount, outID := "unknown locally", "not asked (give --account)", "", ""
+			obj := map[string]any{"order_no": r.OrderNo}
+			if r.Local != nil {
+				local, amount, outID = string(r.Local.State), r.Local.Amount.Yuan(), r.Local.OutID
+				obj["local_state"] = r.Local.State
+			}
+			if r.Status != nil {
+				platform = fmt.Sprintf("%s %s", r.Status.Status, r.Status.Status)
+				if r.Status.Amount != 0 {
+					amount = r.Status.Amount.Yuan()
+				}
+				if r.Status.OutID != "" {
+					outID = r.Status.OutID
+				}
+				obj["order_status"], obj["status"], obj["order_desc"] = string(r.Status.Status), r.Status.Status.String(), r.Status.Desc
+			} else {
+				code = exitUsage
+			}
+			obj["amount"], obj["out_id"] = amount, outID
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.OrderNo, local, platform, amount, outID)
+			objs = append(objs, obj)
+		}
+		tw.Flush()
+		return result{text: b.String(), obj: map[string]any{"orders": objs}, code: code}, nil
+	}
+}
+
+func billCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
+	date := fs.String("date", "", "bill date, YYYYMMDD")
+	typ := fs.String("type", onecard.BillAll, "ALL or SUCCESS")
+	crypt := fs.String("crypt", "0", "0 plain, 1 DES-encrypted transfer")
+	out := fs.String("out", "", "write the (decrypted) bill text to this file")
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
+		if err := noArgs("bill", args); err != nil {
+			return result{}, err
+		}
+		if *crypt != "0" && *crypt != "1" {
+			return result{}, usagef("--crypt must be 0 or 1")
+		}
+		bill, text, err := a.Service.Bill(ctx, onecard.BillRequest{Date: *date, Type: strings.ToUpper(*typ), Encrypted: *crypt == "1"})
+		if err != nil {
+			return result{}, err
+		}
+		if *out != "" {
+			if err := os.WriteFile(*out, text, 0o600); err != nil {
+				return result{}, usagef("--out: %v", err)
+			}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "bill %s (%s): %d rows, total %s — count and total check out\n", *date, strings.ToUpper(*typ), bill.Count, bill.Total.Yuan())
+		rows := make([]map[string]any, 0, len(bill.Rows))
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		if len(bill.Rows) > 0 {
+			fmt.Fprintln(tw, "TIME\tORDER_NO\tOUT_ID\tTYPE\tSTATUS\tAMOUNT")
+		}
+		for _, r := range bill.Rows {
+			kind := "pay"
+			if r.Type == onecard.BillTypeRefund {
+				kind = "refund"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Format("2006-01-02 15:04:05"), r.OrderNo, r.OutID, kind, r.Status, r.Amount.Yuan())
+			rows = append(rows, map[string]any{
+				"time": r.Time.Format(onecard.BillTimeLayout), "account": r.Account, "acctype": r.AccType,
+				"mercacc": r.MercAcc, "out_id": r.OutID, "order_no": r.OrderNo, "type": r.Type,
+				"status": r.Status, "amount": r.Amount.Yuan(), "attach": r.Attach,
+			})
+		}
+		tw.Flush()
+		if *out != "" {
+			fmt.Fprintf(&b, "bill text written to %s\n", *out)
+		}
+		obj := map[string]any{"date": *date, "type": strings.ToUpper(*typ), "count": bill.Count, "total": bill.Total.Yuan(), "rows": rows}
+		if *out != "" {
+			obj["out"] = *out
+		}
+		return result{text: b.String(), obj: obj}, nil
+	}
+}

@@ -1,0 +1,45 @@
+// Command kioskctl is the headless tool for technicians and integrators: it
+// performs each one-card platform call from the command line with the
+// terminal's own configuration, store and token.
+//
+// Usage:
+//
+//	kioskctl [--config FILE] [--json] COMMAND [flags]
+//
+// Commands:
+//
+//	token  [--refresh]                      show the access token's expiry (never the token)
+//	card   --idtype T --id X                look up the cards of an identity (T: sno id phone acc cardid barcode)
+//	pay    --account A --amount 12.34 [--acctype ###] [--order-no N] [--remark R] [--attach X]
+//	refund --order-no ORIGINAL --amount X [--refund-no N]
+//	query  ORDER_NO... [--account A] [--acctype T]
+//	bill   --date YYYYMMDD [--type ALL|SUCCESS] [--crypt 0|1] [--out FILE]
+//
+// The config file defaults to $KIOSK_CONFIG, then /etc/campus-kiosk/kiosk.yaml.
+//
+// Exit status: 0 success; 1 the call failed and certainly had no effect
+// (declined by the platform, or it never reached it); 2 usage or config
+// error; 3 outcome unknown (the request was sent and no trustworthy answer
+// came back: confirm with `kioskctl query`).
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv}
+	return c.run(ctx, args)
+}
