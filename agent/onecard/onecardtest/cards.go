@@ -1,0 +1,187 @@
+package onecardtest
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/campuspos/kiosk/agent/money"
+)
+
+// Card is one card account of the simulated platform. The tags let a card
+// list be seeded from a YAML or JSON file (see cmd/onecard-sim); only
+// account is required. Balance is in fen, as db_balance is on the wire, so
+// that a file never needs a decimal point to mean money.
+type Card struct {
+	// Account is the one-card account number (at most 10 bytes), the key of
+	// pays and refunds.
+	Account string `yaml:"account" json:"account"`
+	Name    string `yaml:"name,omitempty" json:"name,omitempty"`
+	// SNo is the student or staff number (idtype sno).
+	SNo string `yaml:"sno,omitempty" json:"sno,omitempty"`
+	// CardID is the number a card reader gives for the physical card
+	// (idtype cardid). It is never part of a query.card reply.
+	CardID string `yaml:"cardid,omitempty" json:"cardid,omitempty"`
+	// Barcode is the payment code a scanner reads from the card holder's
+	// phone (idtype barcode); a non-empty value also sets barflag to 1.
+	Barcode string `yaml:"barcode,omitempty" json:"barcode,omitempty"`
+	Phone   string `yaml:"phone,omitempty" json:"phone,omitempty"`
+	// Cert is the identity document number (idtype id); a non-empty value
+	// sets idflag to 1.
+	Cert     string `yaml:"cert,omitempty" json:"cert,omitempty"`
+	CertType string `yaml:"certtype,omitempty" json:"certtype,omitempty"`
+	// Balance is db_balance, in fen.
+	Balance money.Fen `yaml:"balance_fen" json:"balance_fen"`
+	// Unsettled is unsettle_amount, in fen.
+	Unsettled money.Fen `yaml:"unsettle_fen,omitempty" json:"unsettle_fen,omitempty"`
+	Lost      bool      `yaml:"lost,omitempty" json:"lost,omitempty"`
+	Frozen    bool      `yaml:"frozen,omitempty" json:"frozen,omitempty"`
+	// CardType and CardName default to "1" and "学生卡".
+	CardType string `yaml:"cardtype,omitempty" json:"cardtype,omitempty"`
+	CardName string `yaml:"cardname,omitempty" json:"cardname,omitempty"`
+	// CreateDate and ExpDate are yyyyMMdd; they default to 20240901 and
+	// 20280731.
+	CreateDate string `yaml:"createdate,omitempty" json:"createdate,omitempty"`
+	ExpDate    string `yaml:"expdate,omitempty" json:"expdate,omitempty"`
+	BankAcc    string `yaml:"bankacc,omitempty" json:"bankacc,omitempty"`
+	// Password is the card's query password (query.card pwd). Empty: any
+	// pwd is accepted. A wrong one answers 60003, like an unknown identity.
+	Password string `yaml:"password,omitempty" json:"password,omitempty"`
+}
+
+// Demo card accounts, for tests and documentation.
+const (
+	DemoNormal  = "100001" // ¥100.00
+	DemoRich    = "100002" // ¥100,000.00
+	DemoLow     = "100003" // ¥0.50
+	DemoLost    = "100004" // reported lost; 赵六's old card
+	DemoFrozen  = "100005" // frozen
+	DemoBarcode = "100006" // barcode payments enabled; 赵六's new card
+)
+
+// DemoCards returns the built-in card set: a normal card with ¥100.00, a
+// rich one, one with ¥0.50, a lost one, a frozen one, and a card with
+// barcode payments enabled. The lost card and the barcode card belong to
+// one person (same sno, phone and cert), so a query by those returns two
+// cards. Every call returns a fresh slice.
+func DemoCards() []Card {
+	return []Card{
+		{Account: DemoNormal, Name: "张三", SNo: "2024000001", CardID: "3197650001", Phone: "13800000001",
+			Cert: "110101200001011234", CertType: "001", Balance: 100_00},
+		{Account: DemoRich, Name: "李四", SNo: "2024000002", CardID: "3197650002", Phone: "13800000002",
+			Cert: "110101200002021234", CertType: "001", Balance: 100_000_00, CardType: "2", CardName: "教工卡"},
+		{Account: DemoLow, Name: "王五", SNo: "2024000003", CardID: "3197650003", Phone: "13800000003", Balance: 50},
+		{Account: DemoLost, Name: "赵六", SNo: "2024000004", CardID: "3197650004", Phone: "13800000004",
+			Cert: "110101200004041234", CertType: "001", Balance: 50_00, Lost: true},
+		{Account: DemoFrozen, Name: "钱七", SNo: "2024000005", CardID: "3197650005", Phone: "13800000005", Balance: 80_00, Frozen: true},
+		{Account: DemoBarcode, Name: "赵六", SNo: "2024000004", CardID: "3197650006", Barcode: "280123456789012345",
+			Phone: "13800000004", Cert: "110101200004041234", CertType: "001", Balance: 200_00},
+	}
+}
+
+// maxBalance is the largest db_balance String(10) can carry.
+const maxBalance money.Fen = 9_999_999_999
+
+func (c *Card) check() error {
+	lim := []struct {
+		name, v string
+		max     int
+	}{
+		{"account", c.Account, 10}, {"name", c.Name, 30}, {"sno", c.SNo, 20},
+		{"cardid", c.CardID, 32}, {"barcode", c.Barcode, 32}, {"phone", c.Phone, 20},
+		{"cert", c.Cert, 20}, {"certtype", c.CertType, 3}, {"cardtype", c.CardType, 3},
+		{"cardname", c.CardName, 20}, {"createdate", c.CreateDate, 8}, {"expdate", c.ExpDate, 8},
+		{"bankacc", c.BankAcc, 20}, {"password", c.Password, 32},
+	}
+	if c.Account == "" {
+		return errors.New("account is empty")
+	}
+	for _, l := range lim {
+		if len(l.v) > l.max {
+			return fmt.Errorf("%s is %d bytes, at most %d allowed", l.name, len(l.v), l.max)
+		}
+		if hasControl(l.v) {
+			return fmt.Errorf("%s holds a control character", l.name)
+		}
+	}
+	if c.Balance < 0 || c.Balance > maxBalance {
+		return fmt.Errorf("balance_fen %d is out of range 0 to %d", c.Balance, maxBalance)
+	}
+	if c.Unsettled < 0 || c.Unsettled > maxBalance {
+		return fmt.Errorf("unsettle_fen %d is out of range 0 to %d", c.Unsettled, maxBalance)
+	}
+	return nil
+}
+
+func (c *Card) fillDefaults() {
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&c.CardType, "1")
+	def(&c.CardName, "学生卡")
+	def(&c.CreateDate, "20240901")
+	def(&c.ExpDate, "20280731")
+}
+
+// wire renders the card as a query.card reply object: every field a string.
+func (c *Card) wire(withMerge bool) map[string]string {
+	flag := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
+	}
+	m := map[string]string{
+		"account": c.Account, "name": c.Name,
+		"unsettle_amount": fen(c.Unsettled), "db_balance": fen(c.Balance),
+		"lostflag": flag(c.Lost), "freezeflag": flag(c.Frozen),
+		"idflag": flag(c.Cert != ""), "barflag": flag(c.Barcode != ""),
+		"createdate": c.CreateDate, "expdate": c.ExpDate,
+		"cardtype": c.CardType, "cardname": c.CardName, "bankacc": c.BankAcc,
+		"sno": c.SNo, "phone": c.Phone, "certtype": c.CertType, "cert": c.Cert,
+		"autotrans_limite": "0", "autotrans_amt": "0", "autotrans_flag": "0",
+		"mscard": "0", "scard_num": "0",
+	}
+	if withMerge {
+		m["merge_flag"] = "0"
+	}
+	return m
+}
+
+// matches reports whether the card answers a query.card identity.
+func (c *Card) matches(idtype, id string) bool {
+	switch idtype {
+	case "sno":
+		return c.SNo == id
+	case "id":
+		return c.Cert == id
+	case "phone":
+		return c.Phone == id
+	case "acc":
+		return c.Account == id
+	case "cardid":
+		return c.CardID == id
+	case "barcode":
+		return c.Barcode == id
+	}
+	return false
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// Mask hides all but the last four characters of an account or card
+// number, for logs.
+func Mask(s string) string {
+	if len(s) <= 4 {
+		return "****"
+	}
+	return "****" + s[len(s)-4:]
+}

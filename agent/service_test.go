@@ -1,0 +1,308 @@
+package agent_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
+	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/offline"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// movableClock is shared by the agent and the simulator so that token
+// intervals can be crossed without waiting.
+type movableClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *movableClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *movableClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type rig struct {
+	sim    *onecardtest.Server
+	client *onecard.Client
+	store  *offline.Store
+	svc    *agent.Service
+	clock  *movableClock
+}
+
+// newRig wires a Service to a real simulator over loopback and a real bbolt
+// file, sharing one movable clock.
+func newRig(t *testing.T, wrap func(http.RoundTripper) http.RoundTripper) *rig {
+	t.Helper()
+	clock := &movableClock{now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	sim, client := onecardtest.NewTestPair(t, func(o *onecardtest.Options) { o.Now = clock.Now })
+	if wrap != nil {
+		client = rewrapClient(t, sim, clock, wrap)
+	}
+	store, err := offline.Open(filepath.Join(t.TempDir(), "kiosk.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
+	svc := agent.NewService(agent.NewPlatform(client, store, clock), store,
+		agent.Terminal{TermID: "17", MercAcc: "100000"}, clock, sim.Location())
+	return &rig{sim: sim, client: client, store: store, svc: svc, clock: clock}
+}
+
+// rewrapClient builds a client like NewTestPair's whose transport is
+// wrapped, to observe what happens while a request is on its way.
+func rewrapClient(t *testing.T, sim *onecardtest.Server, clock *movableClock, wrap func(http.RoundTripper) http.RoundTripper) *onecard.Client {
+	t.Helper()
+	clientPriv, platformPriv, secret := onecardtest.TestKeys()
+	cipher, err := onecard.NewCipher(secret)
+	require.NoError(t, err)
+	hc := onecard.NewHTTPClient(10*time.Second, nil)
+	hc.Transport = wrap(hc.Transport)
+	c, err := onecard.New(onecard.Config{URL: sim.URL(), BillURL: sim.BillURL(), AppKey: onecardtest.TestAppKey,
+		Cipher: cipher, PrivateKey: clientPriv, PlatformKey: &platformPriv.PublicKey, Location: sim.Location(),
+		HTTPClient: hc, Now: clock.Now})
+	require.NoError(t, err)
+	return c
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestPayIsRecordedBeforeItLeaves(t *testing.T) {
+	var r *rig
+	var seen []agent.Order
+	r = newRig(t, func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if orders, err := r.store.Orders(req.Context(), 0); err == nil && len(orders) > 0 {
+				seen = append(seen, orders[0])
+			}
+			return next.RoundTrip(req)
+		})
+	})
+	ctx := context.Background()
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1234})
+	require.NoError(t, err)
+	require.NotEmpty(t, seen, "the pay request went out")
+	last := seen[len(seen)-1]
+	assert.Equal(t, o.OrderNo, last.OrderNo)
+	assert.Equal(t, agent.StateSending, last.State, "the order was on disk, as sending, when the request left")
+
+	assert.Equal(t, agent.StatePaid, o.State)
+	assert.NotEmpty(t, o.OutID)
+	stored, err := r.store.Order(ctx, o.OrderNo)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StatePaid, stored.State)
+	assert.Equal(t, o.OutID, stored.OutID)
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00-1234), bal)
+}
+
+func TestPayOutcomes(t *testing.T) {
+	ctx := context.Background()
+	t.Run("declined", func(t *testing.T) {
+		r := newRig(t, nil)
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoLow, Amount: 51})
+		require.Error(t, err)
+		assert.True(t, onecard.Declined(err))
+		assert.Equal(t, agent.StateDeclined, o.State)
+		assert.Equal(t, onecard.RetcodeInsufficient, o.Code)
+	})
+	t.Run("unknown, then settled by query", func(t *testing.T) {
+		r := newRig(t, nil)
+		r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 500})
+		require.Error(t, err)
+		assert.True(t, onecard.OutcomeUnknown(err))
+		assert.Equal(t, agent.StateUnknown, o.State)
+		tx, charged := r.sim.Order(o.OrderNo)
+		require.True(t, charged, "the platform committed before dropping the reply")
+
+		res, err := r.svc.Query(ctx, []string{o.OrderNo}, "", "")
+		require.NoError(t, err)
+		require.Len(t, res, 1)
+		require.NotNil(t, res[0].Status)
+		assert.Equal(t, onecard.StatusPaid, res[0].Status.Status)
+		stored, err := r.store.Order(ctx, o.OrderNo)
+		require.NoError(t, err)
+		assert.Equal(t, agent.StatePaid, stored.State)
+		assert.Equal(t, tx.OutID, stored.OutID)
+	})
+	t.Run("never sent", func(t *testing.T) {
+		r := newRig(t, nil)
+		r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropRequest, Method: onecard.MethodPay, Times: 1})
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 500})
+		require.Error(t, err)
+		// The connection closed after the request was written: the client
+		// cannot tell a drop before processing from one after.
+		assert.True(t, onecard.OutcomeUnknown(err))
+		assert.Equal(t, agent.StateUnknown, o.State)
+		_, charged := r.sim.Order(o.OrderNo)
+		assert.False(t, charged)
+		res, err := r.svc.Query(ctx, []string{o.OrderNo}, "", "")
+		require.NoError(t, err)
+		assert.Equal(t, onecard.StatusNoOrder, res[0].Status.Status)
+	})
+	t.Run("invalid input is refused before anything is recorded", func(t *testing.T) {
+		r := newRig(t, nil)
+		_, err := r.svc.Pay(ctx, agent.PayInput{Account: "12345678901", Amount: 100})
+		var re *onecard.RequestError
+		require.ErrorAs(t, err, &re)
+		assert.Equal(t, "account", re.Field)
+		orders, err := r.store.Orders(ctx, 0)
+		require.NoError(t, err)
+		assert.Empty(t, orders)
+	})
+}
+
+func TestTokenIsRenewedOnceAfter40017(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	_, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 100})
+	require.NoError(t, err)
+	require.Equal(t, 1, r.sim.Stats().TokenCalls)
+
+	// Another holder of the app key takes a new token, voiding ours.
+	r.clock.Advance(3 * time.Minute)
+	_, err = r.client.AccessToken(ctx)
+	require.NoError(t, err)
+	r.clock.Advance(3 * time.Minute)
+
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 100})
+	require.NoError(t, err, "40017 is answered with one fresh token and one retry")
+	assert.Equal(t, agent.StatePaid, o.State)
+	assert.Equal(t, 3, r.sim.Stats().TokenCalls)
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00-200), bal, "the retried payment is charged once")
+}
+
+func TestTokenCallsStayTwoMinutesApart(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	cardQuery := onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal}
+	_, err := r.svc.QueryCard(ctx, cardQuery)
+	require.NoError(t, err)
+	r.clock.Advance(3 * time.Minute)
+	_, err = r.client.AccessToken(ctx) // another holder of the app key voids the agent's token
+	require.NoError(t, err)
+	r.clock.Advance(30 * time.Second)
+	calls := r.sim.Stats().TokenCalls
+
+	// The agent's own last call is 3.5 minutes old, so it tries once; the
+	// platform refuses (the other holder called 30 s ago).
+	_, err = r.svc.QueryCard(ctx, cardQuery)
+	var be *onecard.BusinessError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, onecard.RetcodeIntervalTooShort, be.Retcode)
+	assert.Equal(t, calls+1, r.sim.Stats().TokenCalls)
+
+	// Now the agent itself called less than two minutes ago: it refuses
+	// locally and the platform sees nothing.
+	_, err = r.svc.QueryCard(ctx, cardQuery)
+	assert.ErrorIs(t, err, agent.ErrTokenRateLimited)
+	assert.Equal(t, calls+1, r.sim.Stats().TokenCalls)
+
+	r.clock.Advance(2 * time.Minute)
+	_, err = r.svc.QueryCard(ctx, cardQuery)
+	require.NoError(t, err)
+	assert.Equal(t, calls+2, r.sim.Stats().TokenCalls)
+}
+
+func TestRefunds(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1000})
+	require.NoError(t, err)
+
+	_, err = r.svc.Refund(ctx, pay.OrderNo, 1001, "")
+	var re *onecard.RequestError
+	require.ErrorAs(t, err, &re, "more than the original is refused locally")
+
+	first, err := r.svc.Refund(ctx, pay.OrderNo, 600, "")
+	require.NoError(t, err)
+	assert.Equal(t, agent.StatePaid, first.State)
+	assert.Equal(t, agent.KindRefund, first.Kind)
+	assert.Equal(t, pay.OrderNo, first.RefundOf)
+	assert.Equal(t, pay.Account, first.Account)
+
+	_, err = r.svc.Refund(ctx, pay.OrderNo, 401, "")
+	var be *onecard.BusinessError
+	require.ErrorAs(t, err, &be, "the platform keeps the sum of refunds within the original")
+	assert.Equal(t, onecard.RetcodeRefundTooLarge, be.Retcode)
+
+	_, err = r.svc.Refund(ctx, pay.OrderNo, 400, "")
+	require.NoError(t, err)
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00), bal)
+
+	_, err = r.svc.Refund(ctx, "no-such-order", 100, "")
+	assert.ErrorIs(t, err, agent.ErrOrderNotFound, "a refund is never sent for an order the terminal does not know")
+}
+
+func TestQueryNeverSendsAnEmptyAccount(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	before := r.sim.Stats()
+	res, err := r.svc.Query(ctx, []string{"001720261127000000000099"}, "", "")
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	assert.Nil(t, res[0].Local)
+	assert.Nil(t, res[0].Status, "not asked")
+	assert.Equal(t, before.Requests[onecard.MethodPayQuery], r.sim.Stats().Requests[onecard.MethodPayQuery])
+
+	res, err = r.svc.Query(ctx, []string{"001720261127000000000099"}, onecardtest.DemoNormal, "")
+	require.NoError(t, err)
+	require.NotNil(t, res[0].Status)
+	assert.Equal(t, onecard.StatusNoOrder, res[0].Status.Status)
+}
+
+func TestQueryBatchesOfFifty(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	var nos []string
+	for range 51 {
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoRich, Amount: 1})
+		require.NoError(t, err)
+		nos = append(nos, o.OrderNo)
+	}
+	before := r.sim.Stats().Requests[onecard.MethodPayQuery]
+	res, err := r.svc.Query(ctx, nos, "", "")
+	require.NoError(t, err)
+	require.Len(t, res, 51)
+	for _, q := range res {
+		require.NotNil(t, q.Status)
+		assert.Equal(t, onecard.StatusPaid, q.Status.Status, q.OrderNo)
+	}
+	assert.Equal(t, before+2, r.sim.Stats().Requests[onecard.MethodPayQuery])
+}
+
+func TestOrderNumbersAreUniqueAndShort(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	seen := map[string]bool{}
+	for range 100 {
+		no, err := r.svc.NewOrderNo(ctx)
+		require.NoError(t, err)
+		assert.Len(t, no, 24)
+		assert.Equal(t, "0017", no[:4])
+		assert.False(t, seen[no], no)
+		seen[no] = true
+	}
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1, OrderNo: "fixed-1"})
+	require.NoError(t, err)
+	_, err = r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1, OrderNo: o.OrderNo})
+	assert.True(t, errors.Is(err, agent.ErrOrderExists), "a reused number is refused locally: %v", err)
+}

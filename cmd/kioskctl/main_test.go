@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/campuspos/kiosk/agent/money"
+	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMain lets the test binary act as kioskctl in a child process, so that
+// a test can run it with another environment (TZ=UTC) without building it.
+func TestMain(m *testing.M) {
+	if os.Getenv("KIOSKCTL_TEST_AS_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+type env struct {
+	sim    *onecardtest.Server
+	config string
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
+}
+
+// newEnv starts a simulator with the TEST-ONLY keys and writes a kiosk
+// config for it, keys and store in a temp dir.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	clientPriv, platformPriv, secret := onecardtest.TestKeys()
+	sim := onecardtest.NewServer(onecardtest.Options{
+		AppKey: onecardtest.TestAppKey, AppSecret: secret,
+		ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv,
+	})
+	t.Cleanup(sim.Close)
+	dir := t.TempDir()
+	der, err := x509.MarshalPKCS8PrivateKey(clientPriv)
+	require.NoError(t, err)
+	writePEM(t, filepath.Join(dir, "client.pem"), "PRIVATE KEY", der)
+	der, err = x509.MarshalPKIXPublicKey(&platformPriv.PublicKey)
+	require.NoError(t, err)
+	writePEM(t, filepath.Join(dir, "platform.pub"), "PUBLIC KEY", der)
+	cfg := fmt.Sprintf(`platform:
+  url: %s
+  app_key: %s
+  app_secret: %s
+  private_key: client.pem
+  public_key: platform.pub
+  timezone: Asia/Shanghai
+  timeout: 2s
+terminal:
+  termid: "17"
+  mercacc: "100000"
+store:
+  path: kiosk.db
+`, sim.URL(), onecardtest.TestAppKey, secret)
+	path := filepath.Join(dir, "kiosk.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	return &env{sim: sim, config: path}
+}
+
+// kioskctl runs the command in-process and returns exit status and output.
+func (e *env) kioskctl(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), append([]string{"--config", e.config}, args...), &out, &errOut, func(string) string { return "" })
+	return code, out.String(), errOut.String()
+}
+
+// jsonRun runs with --json and decodes the one object printed.
+func (e *env) jsonRun(t *testing.T, args ...string) (int, map[string]any) {
+	t.Helper()
+	code, out, errOut := e.kioskctl(t, append([]string{"--json"}, args...)...)
+	var obj map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &obj), "stdout %q stderr %q", out, errOut)
+	return code, obj
+}
+
+func TestAllSixCalls(t *testing.T) {
+	e := newEnv(t)
+
+	code, tok := e.jsonRun(t, "token")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, tok, "expires")
+	assert.NotContains(t, fmt.Sprint(tok), "access_token")
+
+	code, cards := e.jsonRun(t, "card", "--idtype", "sno", "--id", "2024000001")
+	require.Equal(t, exitOK, code)
+	list := cards["cards"].([]any)
+	require.Len(t, list, 1)
+	assert.Equal(t, onecardtest.DemoNormal, list[0].(map[string]any)["account"])
+	assert.Equal(t, "100.00", list[0].(map[string]any)["balance"])
+
+	code, pay := e.jsonRun(t, "pay", "--account", onecardtest.DemoNormal, "--amount", "12.34")
+	require.Equal(t, exitOK, code)
+	assert.Equal(t, "paid", pay["state"])
+	orderNo := pay["order_no"].(string)
+	assert.NotEmpty(t, pay["out_id"])
+	bal, _ := e.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00-12_34), bal)
+
+	code, refund := e.jsonRun(t, "refund", "--order-no", orderNo, "--amount", "2.34")
+	require.Equal(t, exitOK, code)
+	assert.Equal(t, "paid", refund["state"])
+	assert.Equal(t, orderNo, refund["refund_order_no"])
+
+	code, q := e.jsonRun(t, "query", orderNo, refund["order_no"].(string))
+	require.Equal(t, exitOK, code)
+	orders := q["orders"].([]any)
+	require.Len(t, orders, 2)
+	assert.Equal(t, "60", orders[0].(map[string]any)["order_status"])
+
+	day := e.sim.Now().In(e.sim.Location()).Format(onecard.BillDateLayout)
+	out := filepath.Join(t.TempDir(), "bill.txt")
+	code, bill := e.jsonRun(t, "bill", "--date", day, "--crypt", "1", "--out", out)
+	require.Equal(t, exitOK, code)
+	assert.EqualValues(t, 2, bill["count"])
+	text, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(text), "#"), "decrypted bill text was written")
+	assert.Contains(t, string(text), orderNo)
+
+	// The token was fetched once and reused by every later run.
+	assert.Equal(t, 1, e.sim.Stats().TokenCalls)
+}
+
+func TestExitStatus(t *testing.T) {
+	e := newEnv(t)
+	cases := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"declined: insufficient balance", []string{"pay", "--account", onecardtest.DemoLow, "--amount", "0.51"}, exitDeclined},
+		{"declined: lost card", []string{"pay", "--account", onecardtest.DemoLost, "--amount", "1"}, exitDeclined},
+		{"amount with three decimals", []string{"pay", "--account", onecardtest.DemoNormal, "--amount", "0.001"}, exitUsage},
+		{"negative amount", []string{"pay", "--account", onecardtest.DemoNormal, "--amount", "-1"}, exitUsage},
+		{"zero amount", []string{"pay", "--account", onecardtest.DemoNormal, "--amount", "0"}, exitUsage},
+		{"over-long account", []string{"pay", "--account", "12345678901", "--amount", "1"}, exitUsage},
+		{"unknown idtype", []string{"card", "--idtype", "email", "--id", "x"}, exitUsage},
+		{"unknown command", []string{"teleport"}, exitUsage},
+		{"refund of an unknown order", []string{"refund", "--order-no", "nope", "--amount", "1"}, exitUsage},
+		{"query of an unknown order without account", []string{"query", "nope"}, exitUsage},
+		{"bad bill date", []string{"bill", "--date", "2026-11-27"}, exitUsage},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := e.kioskctl(t, c.args...)
+			assert.Equal(t, c.want, code, stderr)
+		})
+	}
+	bal, _ := e.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00), bal, "nothing was charged")
+}
+
+func TestOutcomeUnknownExitsThree(t *testing.T) {
+	e := newEnv(t)
+	e.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	code, obj := e.jsonRun(t, "pay", "--account", onecardtest.DemoNormal, "--amount", "5")
+	assert.Equal(t, exitUnknown, code)
+	assert.Equal(t, "unknown", obj["state"])
+	assert.Equal(t, "unknown", obj["outcome"])
+	orderNo := obj["order_no"].(string)
+
+	code, q := e.jsonRun(t, "query", orderNo)
+	require.Equal(t, exitOK, code)
+	assert.Equal(t, "60", q["orders"].([]any)[0].(map[string]any)["order_status"])
+	code, q = e.jsonRun(t, "query", orderNo)
+	require.Equal(t, exitOK, code)
+	assert.Equal(t, "paid", q["orders"].([]any)[0].(map[string]any)["local_state"], "the first query settled the order")
+}
+
+func TestConfigErrorsExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "kiosk.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("platform:\n  url: http://127.0.0.1:1/tsm\n  app_secret: c2hvcnQ=\n"), 0o600))
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"--config", bad, "token"}, &out, &errOut, func(string) string { return "" })
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut.String(), "platform.app_secret")
+	assert.NotContains(t, errOut.String(), "c2hvcnQ=", "secrets are never printed")
+
+	code = run(context.Background(), []string{"token"}, &out, &errOut, func(k string) string {
+		if k == "KIOSK_CONFIG" {
+			return filepath.Join(dir, "missing.yaml")
+		}
+		return ""
+	})
+	assert.Equal(t, exitUsage, code)
+}
+
+// The platform's zone, not the machine's, decides the timestamp: a kioskctl
+// process running with TZ=UTC must be accepted by a platform in
+// Asia/Shanghai (8 hours apart, far beyond the 6-minute window).
+func TestRunsUnderTZUTC(t *testing.T) {
+	e := newEnv(t)
+	for _, args := range [][]string{{"token"}, {"pay", "--account", onecardtest.DemoNormal, "--amount", "1.00"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"--config", e.config, "--json"}, args...)...)
+		cmd.Env = append(os.Environ(), "KIOSKCTL_TEST_AS_MAIN=1", "TZ=UTC")
+		out, err := cmd.CombinedOutput()
+		cancel()
+		require.NoError(t, err, "%s", out)
+		assert.NotContains(t, string(out), "40018")
+	}
+	bal, _ := e.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(99_00), bal)
+}

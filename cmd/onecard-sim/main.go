@@ -1,0 +1,193 @@
+// Command onecard-sim serves the strict one-card platform simulator
+// (agent/onecard/onecardtest) over HTTP, for demos and for trying a kiosk
+// or kioskctl without a campus.
+//
+// Usage:
+//
+//	onecard-sim [flags]
+//
+// Flags (each may be written with one dash or two):
+//
+//	--listen ADDR               address to listen on (default 127.0.0.1:8090)
+//	--config FILE               simulator settings in YAML (sim.yaml, below)
+//	--demo DIR                  demo mode: on first run generate into DIR a client
+//	                            key pair, a platform key pair, an app secret,
+//	                            sim.yaml and kiosk.yaml; later runs reuse them
+//	--cards FILE                YAML or JSON list of cards (default: the demo set)
+//	--app-key K                 the app key the platform accepts
+//	--app-secret-file F         file holding the app secret (base64 of 24 bytes)
+//	--client-public-key F       PEM public key that verifies request signatures
+//	--platform-private-key F    PEM private key that signs replies (absent: unsigned)
+//	--timezone ZONE             platform time zone (default Asia/Shanghai)
+//	--token-ttl D               access token lifetime (default 2h)
+//	-v                          log every request (no secrets, tokens or full numbers)
+//	-h, --help                  this help
+//
+// Settings come from the built-in defaults, then the --config file (with
+// --demo: DIR/sim.yaml), then the flags, each overriding the one before.
+// Without --demo, --app-key, --app-secret-file and --client-public-key (or
+// their sim.yaml keys) are required.
+//
+// sim.yaml keys, with paths relative to the file's directory:
+//
+//	listen: 127.0.0.1:8090
+//	app_key: campus-kiosk-demo
+//	app_secret_file: app-secret.txt
+//	client_public_key: client-public.pem
+//	platform_private_key: platform-private.pem
+//	timezone: Asia/Shanghai
+//	token_ttl: 2h
+//	token_min_interval: 2m
+//	main_path: /tsm
+//	processing_for: 0s     # pay.query reports younger orders as 20 (processing)
+//	cards_file: cards.yaml # or cards: [ {account: "100001", name: 张三, balance_fen: 10000, ...} ]
+//
+// Card fields: account, name, sno, cardid, barcode, phone, cert, certtype,
+// balance_fen, unsettle_fen, lost, frozen, cardtype, cardname, createdate,
+// expdate, bankacc, password. Balances are in fen.
+//
+// In demo mode DIR (mode 0700) receives client-private.pem,
+// client-public.pem, platform-private.pem, platform-public.pem and
+// app-secret.txt (all 0600) and sim.yaml, once, and kiosk.yaml on every
+// run: a configuration for the kiosk and kioskctl (agent/config) pointing
+// at this simulator's actual address, with termid 17, mercacc 100000,
+// acctype ### and its store at DIR/kiosk.db. The demo keys are made on
+// the machine that runs the demo; never commit them.
+//
+// The simulator serves the API on http://ADDR/tsm and the bill download on
+// http://ADDR/onecard/uap/downbill.do, and admin endpoints for faults, the
+// clock, the ledger and statistics under http://ADDR/_sim/ (see the
+// onecardtest package). They are not authenticated: keep the simulator on
+// a loopback address. The ledger lives in memory and starts afresh with
+// every run.
+//
+// SIGINT or SIGTERM shuts the server down gracefully. Exit status: 0 after
+// a clean shutdown or --help, 1 when serving fails, 2 for a usage or
+// configuration error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitServe = 1
+	exitUsage = 2
+)
+
+// usageError is a mistake in the flags or the configuration.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// run is main without the process. ready, when not nil, is called with the
+// main API URL once the server accepts connections and the demo files are
+// written.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(url string)) int {
+	opts, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err == nil {
+		err = serve(ctx, opts, stderr, ready)
+	}
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "onecard-sim: %v\nRun onecard-sim --help for usage.\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "onecard-sim: %v\n", err)
+		return exitServe
+	}
+}
+
+// flags are the command line as given; empty strings were not set.
+type flags struct {
+	listen, config, demo, cards                    string
+	appKey, appSecretFile, clientPub, platformPriv string
+	timezone, tokenTTL                             string
+	verbose                                        bool
+}
+
+const usageText = `usage: onecard-sim [flags]
+
+A strict simulator of the Synjones one-card platform (API v2.42).
+
+flags:
+  --listen ADDR              address to listen on (default 127.0.0.1:8090)
+  --config FILE              simulator settings in YAML (keys: listen app_key
+                             app_secret_file client_public_key platform_private_key
+                             timezone token_ttl token_min_interval main_path
+                             processing_for cards_file cards)
+  --demo DIR                 demo mode: generate keys, an app secret, sim.yaml and
+                             kiosk.yaml into DIR on first run, reuse them later
+  --cards FILE               YAML or JSON list of cards (default: the demo set)
+  --app-key K                app key the platform accepts
+  --app-secret-file F        file with the app secret (base64 of 24 bytes)
+  --client-public-key F      PEM public key verifying request signatures
+  --platform-private-key F   PEM private key signing replies (absent: unsigned)
+  --timezone ZONE            platform time zone (default Asia/Shanghai)
+  --token-ttl D              access token lifetime (default 2h)
+  -v                         log every request
+  -h, --help                 this help
+
+Flags override the --config file (with --demo, DIR/sim.yaml).
+Admin endpoints: GET/POST/DELETE /_sim/faults, GET/POST /_sim/clock,
+GET/POST /_sim/processing, GET /_sim/ledger, GET /_sim/stats.
+Exit status: 0 clean shutdown, 1 serving failed, 2 usage or config error.
+`
+
+func parseFlags(args []string, stdout io.Writer) (flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("onecard-sim", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&f.listen, "listen", "", "")
+	fs.StringVar(&f.config, "config", "", "")
+	fs.StringVar(&f.demo, "demo", "", "")
+	fs.StringVar(&f.cards, "cards", "", "")
+	fs.StringVar(&f.appKey, "app-key", "", "")
+	fs.StringVar(&f.appSecretFile, "app-secret-file", "", "")
+	fs.StringVar(&f.clientPub, "client-public-key", "", "")
+	fs.StringVar(&f.platformPriv, "platform-private-key", "", "")
+	fs.StringVar(&f.timezone, "timezone", "", "")
+	fs.StringVar(&f.tokenTTL, "token-ttl", "", "")
+	fs.BoolVar(&f.verbose, "v", false, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usageText)
+			return f, err
+		}
+		return f, usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return f, usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if f.demo != "" && f.config != "" {
+		return f, usagef("--demo uses DIR/sim.yaml; give --demo or --config, not both")
+	}
+	return f, nil
+}
