@@ -52,15 +52,18 @@ func tokenCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 		if err != nil {
 			return result{}, err
 		}
-		left := time.Until(info.Expires).Round(time.Second)
+		// Times in the platform's zone: that is the clock the technician
+		// compares against the platform's logs.
+		loc := a.Config.Platform.Location
+		left := info.Expires.Sub(time.Now()).Round(time.Second)
 		text := fmt.Sprintf("token valid until %s (%s left)\nlast token call %s\n",
-			info.Expires.Format(time.RFC3339), left, info.LastCall.Format(time.RFC3339))
+			info.Expires.In(loc).Format(time.RFC3339), left, info.LastCall.In(loc).Format(time.RFC3339))
 		if info.Fresh {
 			text = "fetched a new token\n" + text
 		}
 		return result{text: text, obj: map[string]any{
-			"expires": info.Expires.Format(time.RFC3339), "expires_in_seconds": int64(left / time.Second),
-			"last_call": info.LastCall.Format(time.RFC3339), "fetched": info.Fresh,
+			"expires": info.Expires.In(loc).Format(time.RFC3339), "expires_in_seconds": int64(left / time.Second),
+			"last_call": info.LastCall.In(loc).Format(time.RFC3339), "fetched": info.Fresh,
 		}}, nil
 	}
 }
@@ -237,7 +240,7 @@ func queryCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 				obj["local_state"] = r.Local.State
 			}
 			if r.Status != nil {
-				platform = fmt.Sprintf("%s %s", r.Status.Status, r.Status.Status)
+				platform = fmt.Sprintf("%s %s", string(r.Status.Status), r.Status.Status)
 				if r.Status.Amount != 0 {
 					amount = r.Status.Amount.Yuan()
 				}
