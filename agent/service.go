@@ -168,10 +168,10 @@ func (s *Service) settle(ctx context.Context, orderNo, outID string, callErr err
 			o.State, o.OutID, o.Code, o.Message = StatePaid, outID, "", ""
 		case onecard.Declined(callErr):
 			o.State = StateDeclined
-			o.Code, o.Message = errorCode(callErr), callErr.Error()
+			o.Code, o.Message = onecard.ErrorCode(callErr), callErr.Error()
 		default:
 			o.State = StateUnknown
-			o.Code, o.Message = errorCode(callErr), callErr.Error()
+			o.Code, o.Message = onecard.ErrorCode(callErr), callErr.Error()
 		}
 		return nil
 	})
@@ -181,21 +181,6 @@ func (s *Service) settle(ctx context.Context, orderNo, outID string, callErr err
 		return Order{}, errors.Join(fmt.Errorf("recording the outcome of order %s: %w", orderNo, err), callErr)
 	}
 	return o, callErr
-}
-
-// errorCode extracts the platform's code from a call error, if it has one.
-func errorCode(err error) string {
-	var (
-		se *onecard.SystemError
-		be *onecard.BusinessError
-	)
-	switch {
-	case errors.As(err, &be):
-		return be.Retcode
-	case errors.As(err, &se):
-		return se.Code
-	}
-	return ""
 }
 
 // QueryResult is the answer for one order number asked about.

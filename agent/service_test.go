@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,36 +19,20 @@ import (
 
 // movableClock is shared by the agent and the simulator so that token
 // intervals can be crossed without waiting.
-type movableClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *movableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *movableClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 type rig struct {
 	sim    *onecardtest.Server
 	client *onecard.Client
 	store  *offline.Store
 	svc    *agent.Service
-	clock  *movableClock
+	clock  *onecardtest.Clock
 }
 
 // newRig wires a Service to a real simulator over loopback and a real bbolt
 // file, sharing one movable clock.
 func newRig(t *testing.T, wrap func(http.RoundTripper) http.RoundTripper) *rig {
 	t.Helper()
-	clock := &movableClock{now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	clock := onecardtest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 	sim, client := onecardtest.NewTestPair(t, func(o *onecardtest.Options) { o.Now = clock.Now })
 	if wrap != nil {
 		client = rewrapClient(t, sim, clock, wrap)
@@ -64,7 +47,7 @@ func newRig(t *testing.T, wrap func(http.RoundTripper) http.RoundTripper) *rig {
 
 // rewrapClient builds a client like NewTestPair's whose transport is
 // wrapped, to observe what happens while a request is on its way.
-func rewrapClient(t *testing.T, sim *onecardtest.Server, clock *movableClock, wrap func(http.RoundTripper) http.RoundTripper) *onecard.Client {
+func rewrapClient(t *testing.T, sim *onecardtest.Server, clock *onecardtest.Clock, wrap func(http.RoundTripper) http.RoundTripper) *onecard.Client {
 	t.Helper()
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
 	cipher, err := onecard.NewCipher(secret)

@@ -15,27 +15,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
 	"github.com/campuspos/kiosk/offline"
 )
 
 var t0 = time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // fetcher is a fake token method: call n returns "tok-n", or fails while
 // err is set.
@@ -79,7 +63,7 @@ func openStore(t *testing.T, path string) *offline.Store {
 type fixture struct {
 	path  string
 	store *offline.Store
-	clock *fakeClock
+	clock *onecardtest.Clock
 	f     *fetcher
 }
 
@@ -88,7 +72,7 @@ func newFixture(t *testing.T, lifetime time.Duration) *fixture {
 	return &fixture{
 		path:  path,
 		store: openStore(t, path),
-		clock: &fakeClock{now: t0},
+		clock: onecardtest.NewClock(t0),
 		f:     &fetcher{lifetime: lifetime},
 	}
 }

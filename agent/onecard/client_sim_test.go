@@ -39,34 +39,17 @@ func mustLocation(name string) *time.Location {
 // baseTime is a Sunday morning on the platform.
 var baseTime = time.Date(2024, 5, 12, 10, 0, 0, 0, shanghai)
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is one simulator with a client that already holds a token.
 type env struct {
 	srv   *onecardtest.Server
 	c     *onecard.Client
-	clock *fakeClock
+	clock *onecardtest.Clock
 	tok   string
 }
 
 func setupAt(t testing.TB, start time.Time, opts ...func(*onecardtest.Options)) *env {
 	t.Helper()
-	clock := &fakeClock{t: start}
+	clock := onecardtest.NewClock(start)
 	opts = append([]func(*onecardtest.Options){func(o *onecardtest.Options) { o.Now = clock.Now }}, opts...)
 	srv, c := onecardtest.NewTestPair(t, opts...)
 	tok, err := c.AccessToken(context.Background())
@@ -166,7 +149,7 @@ func TestSimAccessToken(t *testing.T) {
 	_, err := e.c.AccessToken(ctx)
 	requireBusiness(t, err, onecard.RetcodeIntervalTooShort)
 
-	e.clock.Add(2*time.Minute + time.Second)
+	e.clock.Advance(2*time.Minute + time.Second)
 	tok2, err := e.c.AccessToken(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 2*time.Hour, tok2.ExpiresIn)
@@ -183,7 +166,7 @@ func TestSimAccessToken(t *testing.T) {
 	require.NoError(t, err)
 
 	// Expiry is on the platform's clock.
-	e.clock.Add(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	_, err = e.c.QueryCard(ctx, tok2.Value, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
 	requireSystem(t, err, onecard.ErrcodeTokenInvalid)
 
@@ -437,7 +420,7 @@ func TestSimPayQueryBatch(t *testing.T) {
 	_, err = e.refund(t, "Q-REFUND", "Q-REFUNDED", acc, 5_00)
 	require.NoError(t, err)
 
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	e.srv.SetProcessingFor(10 * time.Minute)
 	e.mustPay(t, "Q-RECENT", acc, 2_00)
 
@@ -485,7 +468,7 @@ func TestSimDownloadBill(t *testing.T) {
 	e := setupAt(t, time.Date(2024, 5, 11, 23, 59, 0, 0, shanghai))
 	acc := onecardtest.DemoNormal
 	e.mustPay(t, "B-YESTERDAY", acc, 7_00)
-	e.clock.Add(2 * time.Minute) // 2024-05-12 00:01 in Shanghai, still the 11th in UTC
+	e.clock.Advance(2 * time.Minute) // 2024-05-12 00:01 in Shanghai, still the 11th in UTC
 
 	e.mustPay(t, "B-1", acc, 10_00)
 	_, err := e.pay(t, "B-2", onecardtest.DemoLow, 1_00)
@@ -590,7 +573,7 @@ func TestSimTimezone(t *testing.T) {
 	srv, c := onecardtest.NewTestPair(t)
 	tok, err := c.AccessToken(t.Context())
 	require.NoError(t, err)
-	e := &env{srv: srv, clock: &fakeClock{}}
+	e := &env{srv: srv, clock: onecardtest.NewClock(time.Time{})}
 	tests := []struct {
 		name     string
 		loc      *time.Location
@@ -794,7 +777,7 @@ func TestSimFaultDelayWithinTimeout(t *testing.T) {
 // the request, HTTP over loopback, the simulator's checks and ledger,
 // signed encrypted reply, verification and decoding.
 func BenchmarkPayRoundTrip(b *testing.B) {
-	clock := &fakeClock{t: baseTime}
+	clock := onecardtest.NewClock(baseTime)
 	srv, c := onecardtest.NewTestPair(b, func(o *onecardtest.Options) {
 		o.Now = clock.Now
 		o.Cards = []onecardtest.Card{{Account: "300001", Balance: 9_999_999_999}}

@@ -241,3 +241,19 @@ func RetcodeText(code string) string {
 	}
 	return "business error"
 }
+
+// ErrorCode returns the platform's code carried by err: the retcode of a
+// BusinessError or the errcode of a SystemError; "" for any other error.
+func ErrorCode(err error) string {
+	var (
+		se *SystemError
+		be *BusinessError
+	)
+	switch {
+	case errors.As(err, &be):
+		return be.Retcode
+	case errors.As(err, &se):
+		return se.Code
+	}
+	return ""
+}

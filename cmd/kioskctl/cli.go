@@ -113,7 +113,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		}
 		if m, ok := out.obj.(map[string]any); ok {
 			m["error"], m["outcome"], m["exit"] = err.Error(), kind, code
-			if pc := platformCode(err); pc != "" {
+			if pc := onecard.ErrorCode(err); pc != "" {
 				m["code"] = pc
 			}
 		}
@@ -190,24 +190,10 @@ func (c *cli) fail(err error) int {
 	fmt.Fprintln(c.stderr, "kioskctl:", strings.ReplaceAll(msg, "\n", "\n  "))
 	if c.json {
 		obj := map[string]any{"error": err.Error(), "outcome": kind, "exit": code}
-		if code := platformCode(err); code != "" {
+		if code := onecard.ErrorCode(err); code != "" {
 			obj["code"] = code
 		}
 		_ = json.NewEncoder(c.stdout).Encode(obj)
 	}
 	return code
-}
-
-func platformCode(err error) string {
-	var (
-		se *onecard.SystemError
-		be *onecard.BusinessError
-	)
-	switch {
-	case errors.As(err, &be):
-		return be.Retcode
-	case errors.As(err, &se):
-		return se.Code
-	}
-	return ""
 }

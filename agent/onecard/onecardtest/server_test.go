@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,27 +24,10 @@ import (
 // These tests talk to the simulator with hand-made requests, to check the
 // strictness a well-behaved client never meets.
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type rig struct {
 	srv       *onecardtest.Server
 	c         *onecard.Client
-	clk       *clock
+	clk       *onecardtest.Clock
 	tok       string
 	client    *rsa.PrivateKey
 	platform  *rsa.PublicKey
@@ -60,7 +42,7 @@ func newRig(t *testing.T, opts ...func(*onecardtest.Options)) *rig {
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
 	start := time.Date(2024, 5, 12, 10, 0, 0, 0, loc)
-	clk := &clock{t: start}
+	clk := onecardtest.NewClock(start)
 	opts = append([]func(*onecardtest.Options){func(o *onecardtest.Options) { o.Now = clk.Now }}, opts...)
 	srv, c := onecardtest.NewTestPair(t, opts...)
 	tok, err := c.AccessToken(t.Context())
@@ -250,14 +232,14 @@ func TestSystemLayer(t *testing.T) {
 func TestTokenMethodAcceptsIssuedTokens(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	r.clk.Add(3 * time.Minute)
+	r.clk.Advance(3 * time.Minute)
 	got := r.send(t, r.form(t, onecard.MethodAccessToken, struct{}{})) // presents the issued token
 	require.Equal(t, "0", got.errcode)
 	assert.Equal(t, "0", got.inner["retcode"])
 	assert.Equal(t, "7200", got.inner["expires_in"], "a string, as in the spec's example")
 	assert.Len(t, got.inner["access_token"], 64)
 
-	r.clk.Add(3 * time.Minute)
+	r.clk.Advance(3 * time.Minute)
 	f := r.form(t, onecard.MethodAccessToken, map[string]string{"extra": "1"})
 	assert.Equal(t, onecardtest.RetcodeBadField, r.send(t, f).inner["retcode"])
 }
