@@ -153,3 +153,16 @@ func BenchmarkParseBill(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRSASignFloor is the floor for building a request: one
+// SHA1withRSA signature with a 2048-bit key, nothing else.
+func BenchmarkRSASignFloor(b *testing.B) {
+	_, priv := benchClient(b)
+	sum := sha1.Sum([]byte(strings.Repeat("x", 400)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rsa.SignPKCS1v15(rand.Reader, priv, crypto.SHA1, sum[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
