@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/campuspos/kiosk/agent/money"
@@ -18,50 +20,218 @@ type Terminal struct {
 	AccType string
 }
 
-// Service is the terminal's payment flow: every order is recorded before its
-// request leaves the process and its outcome is recorded before it is
-// reported to anyone.
-type Service struct {
-	platform *Platform
-	orders   OrderStore
-	term     Terminal
-	clock    Clock
-	loc      *time.Location
+// OfflinePolicy bounds what the terminal accepts while the platform is
+// unreachable (store and forward).
+type OfflinePolicy struct {
+	Enabled       bool
+	MaxAmount     money.Fen // per transaction
+	MaxTotal      money.Fen // outstanding offline amount
+	MaxCount      int       // outstanding offline orders
+	MaxPerCardDay money.Fen
+	// CardMaxAge: the card must have been seen online this recently.
+	CardMaxAge time.Duration
 }
 
-// NewService builds the payment flow. loc is the platform's time zone, used
-// for order numbers so that they read like the platform's own dates.
-func NewService(p *Platform, orders OrderStore, term Terminal, clock Clock, loc *time.Location) *Service {
-	if term.AccType == "" {
-		term.AccType = onecard.AccTypeCard
+// ReconcilePolicy tunes the reconciler.
+type ReconcilePolicy struct {
+	// Interval is the first retry delay; it doubles, with jitter, up to
+	// MaxInterval.
+	Interval    time.Duration
+	MaxInterval time.Duration
+	// GiveUpAfter: an order unfinished this long after its creation
+	// becomes needs_review.
+	GiveUpAfter time.Duration
+	// RequestTimeout is the platform timeout: an order is not queried
+	// until this long after its request left, so that the query cannot
+	// overtake the request.
+	RequestTimeout time.Duration
+	// ReviewOrphans makes a charge the customer was never told about
+	// needs_review instead of refunding it automatically.
+	ReviewOrphans bool
+}
+
+// Options configure a Service.
+type Options struct {
+	Terminal  Terminal
+	Offline   OfflinePolicy
+	Reconcile ReconcilePolicy
+	// Location is the platform's zone (order numbers, bill days).
+	Location *time.Location
+	Clock    Clock
+	// Jitter returns a number in [0,1) for back-off jitter; default
+	// math/rand/v2.
+	Jitter func() float64
+}
+
+func (o *Options) defaults() {
+	if o.Terminal.AccType == "" {
+		o.Terminal.AccType = onecard.AccTypeCard
 	}
-	return &Service{platform: p, orders: orders, term: term, clock: clock, loc: loc}
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.Jitter == nil {
+		o.Jitter = rand.Float64
+	}
+	r := &o.Reconcile
+	if r.Interval <= 0 {
+		r.Interval = 10 * time.Second
+	}
+	if r.MaxInterval < r.Interval {
+		r.MaxInterval = max(10*time.Minute, r.Interval)
+	}
+	if r.GiveUpAfter <= 0 {
+		r.GiveUpAfter = 72 * time.Hour
+	}
+	if r.RequestTimeout <= 0 {
+		r.RequestTimeout = 10 * time.Second
+	}
+}
+
+// Service is the terminal's payment flow. Every order is journalled before
+// its request leaves the process, and its outcome is journalled before it is
+// returned (and so before it is shown to anyone).
+type Service struct {
+	platform *Platform
+	journal  Journal
+	opts     Options
+	hub      *hub
+
+	// inflight holds orders this process is sending right now, so that the
+	// reconciler never takes a live request for an orphan.
+	mu       sync.Mutex
+	inflight map[string]bool
+	// wake nudges a running reconciler (new unfinished work).
+	wake chan struct{}
+}
+
+// NewService builds the payment flow.
+func NewService(p *Platform, j Journal, opts Options) *Service {
+	opts.defaults()
+	return &Service{
+		platform: p, journal: j, opts: opts,
+		hub:      newHub(opts.Clock.Now()),
+		inflight: map[string]bool{},
+		wake:     make(chan struct{}, 1),
+	}
 }
 
 // Platform returns the token-managed protocol client.
 func (s *Service) Platform() *Platform { return s.platform }
 
+// Journal returns the journal the service writes.
+func (s *Service) Journal() Journal { return s.journal }
+
+// Subscribe returns connectivity and settlement events until ctx ends.
+func (s *Service) Subscribe(ctx context.Context) <-chan Event { return s.hub.subscribe(ctx) }
+
+// Online reports whether the last platform exchange reached the platform,
+// and since when that has been so.
+func (s *Service) Online() (bool, time.Time) { return s.hub.state() }
+
+func (s *Service) now() time.Time { return s.opts.Clock.Now() }
+
+// observe updates connectivity from a call's error: reaching the platform
+// at all (even for a refusal) means online; a request that could not leave
+// means offline.
+func (s *Service) observe(err error) {
+	// Only a request that could not be sent at all (no route, refused,
+	// no DNS) says the platform is unreachable; a lost reply or a timeout
+	// after sending is one order's bad luck, not a reason to stop trying.
+	var te *onecard.TransportError
+	switch {
+	case isNotSent(err):
+		s.hub.setOnline(false, s.now(), err.Error())
+	case err == nil, !errors.As(err, &te) && !errors.Is(err, ErrTokenRateLimited):
+		s.hub.setOnline(true, s.now(), "")
+	}
+}
+
 // NewOrderNo returns a fresh order number: the terminal id (4 digits), the
 // platform-local time to the second (14) and a sequence persisted in the
-// store (6 digits), 24 bytes in all. The sequence makes numbers unique on
+// journal (6 digits), 24 bytes in all. The sequence makes numbers unique on
 // this terminal even when the clock stands still or goes back; the termid
-// makes them unique across terminals; the time makes them unique across a
-// lost and recreated store.
+// makes them unique across terminals sharing a platform account; the time
+// makes them unique across a lost and recreated journal.
 func (s *Service) NewOrderNo(ctx context.Context) (string, error) {
-	seq, err := s.orders.NextSequence(ctx)
+	seq, err := s.journal.NextSequence(ctx)
 	if err != nil {
 		return "", fmt.Errorf("order number sequence: %w", err)
 	}
 	var term int
-	if _, err := fmt.Sscanf(s.term.TermID, "%d", &term); err != nil {
-		return "", fmt.Errorf("termid %q is not a number", s.term.TermID)
+	if _, err := fmt.Sscanf(s.opts.Terminal.TermID, "%d", &term); err != nil {
+		return "", fmt.Errorf("termid %q is not a number", s.opts.Terminal.TermID)
 	}
-	return fmt.Sprintf("%04d%s%06d", term, s.clock.Now().In(s.loc).Format("20060102150405"), seq%1_000_000), nil
+	return fmt.Sprintf("%04d%s%06d", term, s.now().In(s.opts.Location).Format("20060102150405"), seq%1_000_000), nil
 }
 
-// QueryCard looks up an identity's cards.
+// QueryCard looks up an identity's cards online and caches them for offline
+// decisions.
 func (s *Service) QueryCard(ctx context.Context, q onecard.CardQuery) ([]onecard.Card, error) {
-	return s.platform.QueryCard(ctx, q)
+	cards, err := s.platform.QueryCard(ctx, q)
+	s.observe(err)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cards {
+		cc := CachedCard{Account: c.Account, AccType: s.opts.Terminal.AccType, MaskedName: MaskName(c.Name),
+			Lost: c.Lost, Frozen: c.Frozen, Balance: c.Balance, SeenAt: s.now()}
+		// Cached under the identity scanned (one card answers) and under
+		// its account, which is what a payment names.
+		if len(cards) == 1 {
+			if err := s.journal.SaveCard(ctx, q.IDType, q.ID, cc); err != nil {
+				return cards, fmt.Errorf("caching card: %w", err)
+			}
+		}
+		if err := s.journal.SaveCard(ctx, "acc", c.Account, cc); err != nil {
+			return cards, fmt.Errorf("caching card: %w", err)
+		}
+	}
+	return cards, nil
+}
+
+// CardLookup is a card lookup's answer, online or from the cache.
+type CardLookup struct {
+	Cards []onecard.Card
+	// Cached is set when the platform was unreachable and the card was
+	// found in the cache (Cards is then empty).
+	Cached *CachedCard
+}
+
+// LookupCard asks the platform, and when it is unreachable answers from the
+// card cache (if the card was seen recently enough for offline payments).
+func (s *Service) LookupCard(ctx context.Context, q onecard.CardQuery) (CardLookup, error) {
+	cards, err := s.QueryCard(ctx, q)
+	if err == nil || onecard.Declined(err) && !isNotSent(err) {
+		return CardLookup{Cards: cards}, err
+	}
+	c, ok, cerr := s.journal.Card(ctx, q.IDType, q.ID)
+	if cerr != nil || !ok || s.now().Sub(c.SeenAt) > s.opts.Offline.CardMaxAge {
+		return CardLookup{}, err
+	}
+	return CardLookup{Cached: &c}, nil
+}
+
+// MaskName keeps a name's first character: enough for a student to
+// recognise their card on the screen, not enough to read it off.
+func MaskName(name string) string {
+	r := []rune(name)
+	if len(r) <= 1 {
+		return name
+	}
+	out := string(r[0])
+	for range r[1:] {
+		out += "*"
+	}
+	return out
+}
+
+func isNotSent(err error) bool {
+	var te *onecard.TransportError
+	return errors.As(err, &te) && !te.Sent
 }
 
 // PayInput is what a payment needs beyond the terminal's own identity.
@@ -76,18 +246,23 @@ type PayInput struct {
 	Attach  string
 }
 
-// Pay charges a payment. The returned order is what the store holds: on
-// success StatePaid with OutID; on a certain refusal StateDeclined and an
-// error for which onecard.Declined is true; otherwise StateUnknown and an
-// error for which onecard.OutcomeUnknown is true: the customer may have been
-// charged, and only pay.query can tell.
+// Pay takes a payment and returns the journalled order; its State is what
+// to tell the customer:
+//   - paid: confirmed by the platform.
+//   - offline_accepted: the platform is unreachable and the payment was
+//     accepted within the offline limits ("recorded").
+//   - unknown: sent, no answer ("will be confirmed"); the reconciler
+//     settles it. The error satisfies onecard.OutcomeUnknown.
+//   - declined: refused by the platform (onecard.Declined(err)).
+//   - voided: it never reached the platform and could not be accepted
+//     offline; err says why (an *OfflineRefusal, or the transport error).
 func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 	req := onecard.PayRequest{
-		OrderNo: in.OrderNo, Account: in.Account, AccType: in.AccType, MercAcc: s.term.MercAcc,
-		Amount: in.Amount, Remark: in.Remark, Attach: in.Attach, TermID: s.term.TermID,
+		OrderNo: in.OrderNo, Account: in.Account, AccType: in.AccType, MercAcc: s.opts.Terminal.MercAcc,
+		Amount: in.Amount, Remark: in.Remark, Attach: in.Attach, TermID: s.opts.Terminal.TermID,
 	}
 	if req.AccType == "" {
-		req.AccType = s.term.AccType
+		req.AccType = s.opts.Terminal.AccType
 	}
 	if req.OrderNo == "" {
 		no, err := s.NewOrderNo(ctx)
@@ -99,179 +274,265 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 	if err := req.Validate(); err != nil {
 		return Order{}, err
 	}
+	now := s.now()
 	o := Order{
 		OrderNo: req.OrderNo, Kind: KindPay, Account: req.Account, AccType: req.AccType,
-		MercAcc: req.MercAcc, TermID: req.TermID, Amount: req.Amount, State: StateSending,
+		MercAcc: req.MercAcc, TermID: req.TermID, Amount: req.Amount,
+		Created: now, Updated: now, State: StateSending,
 	}
-	if err := s.create(ctx, &o); err != nil {
+	// Known offline: accept (or refuse) without waiting for another
+	// connection to fail. The order is journalled before it is shown.
+	if online, _ := s.hub.state(); !online && s.opts.Offline.Enabled {
+		if refusal := s.offlineCheck(ctx, o); refusal != nil {
+			return Order{}, refusal
+		}
+		o.State, o.NextAttempt = StateOfflineAccepted, now
+		o.History = []Transition{{At: now, To: StateOfflineAccepted, Note: "platform unreachable: accepted offline"}}
+		if err := s.create(ctx, o); err != nil {
+			return Order{}, err
+		}
+		s.nudge()
+		return o, nil
+	}
+	o.LastSent, o.Attempts = now, 1
+	// Until the request is certainly over, the reconciler leaves it alone.
+	o.NextAttempt = now.Add(2*s.opts.Reconcile.RequestTimeout + 5*time.Second)
+	o.History = []Transition{{At: now, To: StateSending}}
+	if err := s.create(ctx, o); err != nil {
 		return Order{}, err
 	}
+	s.setInflight(o.OrderNo, true)
+	defer s.setInflight(o.OrderNo, false)
 	res, err := s.platform.Pay(ctx, req)
-	return s.settle(ctx, o.OrderNo, res.OutID, err)
+	s.observe(err)
+	return s.settlePay(ctx, o, res.OutID, err)
+}
+
+// settlePay journals the outcome of a pay request sent from Pay.
+func (s *Service) settlePay(ctx context.Context, o Order, outID string, callErr error) (Order, error) {
+	var refusal *OfflineRefusal
+	if callErr != nil && isNotSent(callErr) && s.opts.Offline.Enabled {
+		refusal = s.offlineCheck(ctx, o)
+	}
+	saved, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
+		now := s.now()
+		switch {
+		case callErr == nil:
+			o.OutID, o.Code, o.Message, o.LastError = outID, "", "", ""
+			return o.To(StatePaid, now, "confirmed by the platform")
+		case isNotSent(callErr) && s.opts.Offline.Enabled && refusal == nil:
+			// Nothing left the process: the platform cannot have it, and
+			// the reconciler sends it without asking first.
+			o.LastError, o.NextAttempt, o.LastSent = callErr.Error(), now, time.Time{}
+			return o.To(StateOfflineAccepted, now, "platform unreachable: accepted offline")
+		case isNotSent(callErr), errors.Is(callErr, ErrTokenRateLimited):
+			o.LastError = callErr.Error()
+			note := "never reached the platform"
+			if refusal != nil {
+				o.Code, o.Message = "offline_refused", refusal.Reason
+				note += ": " + refusal.Reason
+			}
+			return o.To(StateVoided, now, note)
+		case onecard.Declined(callErr):
+			o.Code, o.Message, o.LastError = onecard.ErrorCode(callErr), callErr.Error(), callErr.Error()
+			return o.To(StateDeclined, now, "declined by the platform")
+		default:
+			o.LastError = callErr.Error()
+			o.NextAttempt = s.after(o.LastSent, 0)
+			return o.To(StateUnknown, now, "no answer: will be confirmed")
+		}
+	})
+	if err != nil {
+		// The order stays "sending": after a restart the reconciler treats
+		// it as an orphan and asks the platform. Never report success.
+		return o, errors.Join(fmt.Errorf("recording the outcome of order %s: %w", o.OrderNo, err), callErr, errOutcomeNotRecorded)
+	}
+	switch {
+	case saved.State == StateOfflineAccepted:
+		s.nudge()
+		return saved, nil
+	case saved.State == StateUnknown:
+		s.nudge()
+	case saved.State == StateVoided && refusal != nil:
+		return saved, errors.Join(refusal, callErr)
+	}
+	return saved, callErr
+}
+
+// errOutcomeNotRecorded marks a payment whose outcome could not be
+// journalled: the caller must treat it as unknown.
+var errOutcomeNotRecorded = errors.New("outcome not recorded: treat as unknown")
+
+func (s *Service) setInflight(no string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if on {
+		s.inflight[no] = true
+	} else {
+		delete(s.inflight, no)
+	}
+}
+
+func (s *Service) isInflight(no string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inflight[no]
+}
+
+func (s *Service) nudge() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// after returns when an order last sent at sent, attempted attempts times,
+// should next be looked at: not before the request timeout has passed since
+// it was sent, and with exponential back-off and jitter.
+func (s *Service) after(sent time.Time, attempts int) time.Time {
+	r := s.opts.Reconcile
+	d := r.Interval
+	for i := 0; i < attempts && d < r.MaxInterval; i++ {
+		d *= 2
+	}
+	d = min(d, r.MaxInterval)
+	d = time.Duration(float64(d) * (0.5 + s.opts.Jitter()))
+	next := s.now().Add(d)
+	if earliest := sent.Add(r.RequestTimeout + time.Second); next.Before(earliest) {
+		next = earliest
+	}
+	return next
+}
+
+func (s *Service) create(ctx context.Context, o Order) error {
+	if err := s.journal.CreateOrder(ctx, o); err != nil {
+		return fmt.Errorf("recording order %s before going on: %w", o.OrderNo, err)
+	}
+	return nil
 }
 
 // Refund refunds amount of an earlier payment made by this terminal. The
-// account and acctype come from the local record of the original: a refund
-// is never sent for an order this terminal does not know.
+// account and acctype come from the journal's record of the original: a
+// refund is never sent for an order this terminal does not know.
 func (s *Service) Refund(ctx context.Context, originalNo string, amount money.Fen, refundNo string) (Order, error) {
-	orig, err := s.orders.Order(ctx, originalNo)
+	orig, err := s.journal.Order(ctx, originalNo)
 	if err != nil {
 		return Order{}, fmt.Errorf("original order %s: %w", originalNo, err)
 	}
 	if orig.Kind != KindPay {
 		return Order{}, &onecard.RequestError{Method: onecard.MethodRefund, Field: "refund_order_no", Reason: fmt.Sprintf("order %s is a %s, not a payment", originalNo, orig.Kind)}
 	}
-	if orig.State != StatePaid {
+	if orig.State != StatePaid && orig.State != StatePartiallyRefunded {
 		return Order{}, &onecard.RequestError{Method: onecard.MethodRefund, Field: "refund_order_no", Reason: fmt.Sprintf("order %s is %s here, not paid: query it first", originalNo, orig.State)}
 	}
-	if amount > orig.Amount {
-		return Order{}, &onecard.RequestError{Method: onecard.MethodRefund, Field: "tranamt", Reason: fmt.Sprintf("%s is more than the original %s", amount.Yuan(), orig.Amount.Yuan())}
+	if left := orig.Amount - orig.Refunded; amount > left {
+		return Order{}, &onecard.RequestError{Method: onecard.MethodRefund, Field: "tranamt", Reason: fmt.Sprintf("%s is more than the %s left of the original %s", amount.Yuan(), left.Yuan(), orig.Amount.Yuan())}
 	}
 	if refundNo == "" {
 		if refundNo, err = s.NewOrderNo(ctx); err != nil {
 			return Order{}, err
 		}
 	}
-	req := onecard.RefundRequest{
-		OrderNo: refundNo, RefundOrderNo: orig.OrderNo, Account: orig.Account, AccType: orig.AccType,
-		MercAcc: s.term.MercAcc, Amount: amount, TermID: s.term.TermID,
-	}
-	if err := req.Validate(); err != nil {
-		return Order{}, err
-	}
+	now := s.now()
 	o := Order{
-		OrderNo: req.OrderNo, Kind: KindRefund, RefundOf: orig.OrderNo, Account: req.Account,
-		AccType: req.AccType, MercAcc: req.MercAcc, TermID: req.TermID, Amount: amount, State: StateSending,
+		OrderNo: refundNo, Kind: KindRefund, RefundOf: orig.OrderNo, Account: orig.Account,
+		AccType: orig.AccType, MercAcc: s.opts.Terminal.MercAcc, TermID: s.opts.Terminal.TermID, Amount: amount,
+		Created: now, Updated: now, State: StateSending, LastSent: now, Attempts: 1,
+		NextAttempt: now.Add(2*s.opts.Reconcile.RequestTimeout + 5*time.Second),
+		History:     []Transition{{At: now, To: StateSending, Note: "refund requested"}},
 	}
-	if err := s.create(ctx, &o); err != nil {
+	if err := o.refundRequest().Validate(); err != nil {
 		return Order{}, err
 	}
-	res, err := s.platform.Refund(ctx, req)
-	return s.settle(ctx, o.OrderNo, res.OutID, err)
-}
-
-func (s *Service) create(ctx context.Context, o *Order) error {
-	now := s.clock.Now()
-	o.Created, o.Updated = now, now
-	if err := s.orders.CreateOrder(ctx, *o); err != nil {
-		return fmt.Errorf("recording order %s before sending it: %w", o.OrderNo, err)
+	if err := s.create(ctx, o); err != nil {
+		return Order{}, err
 	}
-	return nil
+	return s.sendRefund(ctx, o)
 }
 
-// settle records the outcome of a pay or refund call before it is reported.
-func (s *Service) settle(ctx context.Context, orderNo, outID string, callErr error) (Order, error) {
-	o, err := s.orders.UpdateOrder(ctx, orderNo, func(o *Order) error {
-		o.Updated = s.clock.Now()
-		switch {
-		case callErr == nil:
-			o.State, o.OutID, o.Code, o.Message = StatePaid, outID, "", ""
-		case onecard.Declined(callErr):
-			o.State = StateDeclined
-			o.Code, o.Message = onecard.ErrorCode(callErr), callErr.Error()
-		default:
-			o.State = StateUnknown
-			o.Code, o.Message = onecard.ErrorCode(callErr), callErr.Error()
+func (o Order) refundRequest() onecard.RefundRequest {
+	return onecard.RefundRequest{OrderNo: o.OrderNo, RefundOrderNo: o.RefundOf, Account: o.Account,
+		AccType: o.AccType, MercAcc: o.MercAcc, Amount: o.Amount, TermID: o.TermID}
+}
+
+// sendRefund sends a journalled refund order and journals the outcome,
+// crediting the original payment when it goes through.
+func (s *Service) sendRefund(ctx context.Context, o Order) (Order, error) {
+	s.setInflight(o.OrderNo, true)
+	defer s.setInflight(o.OrderNo, false)
+	res, callErr := s.platform.Refund(ctx, o.refundRequest())
+	s.observe(callErr)
+	var saved Order
+	var err error
+	if callErr == nil {
+		saved, err = s.refundDone(ctx, o.OrderNo, res.OutID, "confirmed by the platform")
+	} else {
+		saved, err = s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
+			now := s.now()
+			o.LastError = callErr.Error()
+			if onecard.Declined(callErr) && !isNotSent(callErr) {
+				o.Code, o.Message = onecard.ErrorCode(callErr), callErr.Error()
+				return o.To(StateDeclined, now, "refund declined by the platform")
+			}
+			// A refund may be resent with its own number at any time: the
+			// platform refunds it once. Unknown or unsent, it is retried.
+			o.NextAttempt = s.after(o.LastSent, o.Attempts)
+			return o.To(StateUnknown, now, "no answer: the refund will be retried")
+		})
+		if err == nil && saved.State == StateDeclined {
+			err = s.refundFailed(ctx, saved)
 		}
-		return nil
+		s.nudge()
+	}
+	if err != nil {
+		return o, errors.Join(fmt.Errorf("recording the outcome of refund %s: %w", o.OrderNo, err), callErr, errOutcomeNotRecorded)
+	}
+	return saved, callErr
+}
+
+// refundDone journals a confirmed refund and credits the original: a
+// refund of an orphan charge makes it orphan_refunded, any other moves the
+// payment to partially_refunded or refunded.
+func (s *Service) refundDone(ctx context.Context, refundNo, outID, note string) (Order, error) {
+	r, err := s.journal.UpdateOrder(ctx, refundNo, func(o *Order) error {
+		if outID != "" {
+			o.OutID = outID
+		}
+		o.LastError = ""
+		return o.To(StatePaid, s.now(), note)
 	})
 	if err != nil {
-		// The order stays "sending" in the store: after a restart it is
-		// confirmed through pay.query like any interrupted order.
-		return Order{}, errors.Join(fmt.Errorf("recording the outcome of order %s: %w", orderNo, err), callErr)
+		return r, err
 	}
-	return o, callErr
-}
-
-// QueryResult is the answer for one order number asked about.
-type QueryResult struct {
-	OrderNo string
-	// Local is the terminal's record before the query; nil when the
-	// terminal does not know the order.
-	Local *Order
-	// Status is the platform's answer; nil when the order was not sent
-	// because the terminal knows no account for it.
-	Status *onecard.PayStatus
-}
-
-// Query asks the platform about orders. Account and acctype come from the
-// local record; for an order the terminal does not know, account (with
-// acctype, default the terminal's) must be given, otherwise the order is
-// reported as unknown locally and not sent: the platform is never asked
-// with an empty account. Orders the terminal left in sending or unknown are
-// settled from a definite answer (60 paid, 77 declined).
-func (s *Service) Query(ctx context.Context, orderNos []string, account, accType string) ([]QueryResult, error) {
-	if accType == "" {
-		accType = s.term.AccType
-	}
-	results := make([]QueryResult, len(orderNos))
-	var batch []onecard.PayQuery
-	var at []int
-	for i, no := range orderNos {
-		results[i].OrderNo = no
-		o, err := s.orders.Order(ctx, no)
-		switch {
-		case err == nil:
-			results[i].Local = &o
-			batch = append(batch, onecard.PayQuery{Account: o.Account, AccType: o.AccType, OrderNo: no})
-			at = append(at, i)
-		case errors.Is(err, ErrOrderNotFound) && account != "":
-			batch = append(batch, onecard.PayQuery{Account: account, AccType: accType, OrderNo: no})
-			at = append(at, i)
-		case errors.Is(err, ErrOrderNotFound):
-		default:
-			return nil, err
+	_, err = s.journal.UpdateOrder(ctx, r.RefundOf, func(p *Order) error {
+		now := s.now()
+		if p.State == StateOrphanCharged && p.RefundOrderNo == r.OrderNo {
+			p.Refunded = r.Amount
+			return p.To(StateOrphanRefunded, now, "refunded by "+r.OrderNo)
 		}
-	}
-	for start := 0; start < len(batch); start += onecard.MaxPayQueries {
-		end := min(start+onecard.MaxPayQueries, len(batch))
-		sts, err := s.platform.QueryPayments(ctx, batch[start:end])
-		if err != nil {
-			return results, err
-		}
-		for j, st := range sts {
-			r := &results[at[start+j]]
-			r.Status = &st
-			if r.Local != nil {
-				if err := s.applyStatus(ctx, r.Local, st); err != nil {
-					return results, err
-				}
-			}
-		}
-	}
-	return results, nil
-}
-
-// applyStatus settles an order left in sending or unknown from a definite
-// platform answer. Everything else is left to the reconciler.
-func (s *Service) applyStatus(ctx context.Context, local *Order, st onecard.PayStatus) error {
-	if local.State != StateSending && local.State != StateUnknown {
-		return nil
-	}
-	var next OrderState
-	switch st.Status {
-	case onecard.StatusPaid:
-		next = StatePaid
-	case onecard.StatusFailed:
-		next = StateDeclined
-	default:
-		return nil
-	}
-	_, err := s.orders.UpdateOrder(ctx, local.OrderNo, func(o *Order) error {
-		if o.State != StateSending && o.State != StateUnknown {
+		p.Refunded += r.Amount
+		if p.State != StatePaid && p.State != StatePartiallyRefunded {
+			// Only the amount is recorded; the payment's own settlement
+			// (by the reconciler) decides its state.
+			p.LastError = fmt.Sprintf("refund %s went through while the payment was %s", r.OrderNo, p.State)
 			return nil
 		}
-		o.State, o.Updated = next, s.clock.Now()
-		if st.OutID != "" {
-			o.OutID = st.OutID
+		if p.Refunded >= p.Amount {
+			return p.To(StateRefunded, now, "refunded by "+r.OrderNo)
 		}
-		o.Code, o.Message = st.Retcode, "settled by pay.query: "+st.Status.String()
-		return nil
+		return p.To(StatePartiallyRefunded, now, "partly refunded by "+r.OrderNo)
 	})
-	return err
+	return r, err
 }
 
-// Bill downloads one day's bill.
-func (s *Service) Bill(ctx context.Context, r onecard.BillRequest) (*onecard.Bill, []byte, error) {
-	return s.platform.DownloadBill(ctx, r)
+// refundFailed handles a refund the platform refused: an orphan charge that
+// cannot be refunded automatically needs a person.
+func (s *Service) refundFailed(ctx context.Context, r Order) error {
+	_, err := s.journal.UpdateOrder(ctx, r.RefundOf, func(p *Order) error {
+		if p.State != StateOrphanCharged || p.RefundOrderNo != r.OrderNo {
+			return nil
+		}
+		return p.To(StateNeedsReview, s.now(), fmt.Sprintf("refund %s of the orphan charge was declined: %s", r.OrderNo, r.Message))
+	})
+	return err
 }

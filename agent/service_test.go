@@ -40,8 +40,16 @@ func newRig(t *testing.T, wrap func(http.RoundTripper) http.RoundTripper) *rig {
 	store, err := offline.Open(filepath.Join(t.TempDir(), "kiosk.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
-	svc := agent.NewService(agent.NewPlatform(client, store, clock), store,
-		agent.Terminal{TermID: "17", MercAcc: "100000"}, clock, sim.Location())
+	svc := agent.NewService(agent.NewPlatform(client, store, clock), store, agent.Options{
+		Terminal: agent.Terminal{TermID: "17", MercAcc: "100000"},
+		Offline: agent.OfflinePolicy{Enabled: true, MaxAmount: 30_00, MaxTotal: 50_00, MaxCount: 3,
+			MaxPerCardDay: 40_00, CardMaxAge: time.Hour},
+		Reconcile: agent.ReconcilePolicy{Interval: time.Second, MaxInterval: time.Minute,
+			GiveUpAfter: 24 * time.Hour, RequestTimeout: 2 * time.Second},
+		Location: sim.Location(),
+		Clock:    clock,
+		Jitter:   func() float64 { return 0.5 },
+	})
 	return &rig{sim: sim, client: client, store: store, svc: svc, clock: clock}
 }
 
@@ -70,7 +78,7 @@ func TestPayIsRecordedBeforeItLeaves(t *testing.T) {
 	var seen []agent.Order
 	r = newRig(t, func(next http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-			if orders, err := r.store.Orders(req.Context(), 0); err == nil && len(orders) > 0 {
+			if orders, err := r.store.Orders(req.Context(), agent.OrderFilter{Limit: 1}); err == nil && len(orders) > 0 {
 				seen = append(seen, orders[0])
 			}
 			return next.RoundTrip(req)
@@ -104,7 +112,7 @@ func TestPayOutcomes(t *testing.T) {
 		assert.Equal(t, agent.StateDeclined, o.State)
 		assert.Equal(t, onecard.RetcodeInsufficient, o.Code)
 	})
-	t.Run("unknown, then settled by query", func(t *testing.T) {
+	t.Run("unknown, then settled by the reconciler", func(t *testing.T) {
 		r := newRig(t, nil)
 		r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
 		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 500})
@@ -119,6 +127,13 @@ func TestPayOutcomes(t *testing.T) {
 		require.Len(t, res, 1)
 		require.NotNil(t, res[0].Status)
 		assert.Equal(t, onecard.StatusPaid, res[0].Status.Status)
+		assert.Equal(t, agent.StateUnknown, res[0].Local.State, "a query only reports")
+
+		r.clock.Advance(time.Minute)
+		rep, err := r.svc.ReconcileOnce(ctx)
+		require.NoError(t, err)
+		require.Len(t, rep.Settled, 1)
+		assert.Equal(t, agent.StatePaid, rep.Settled[0].To)
 		stored, err := r.store.Order(ctx, o.OrderNo)
 		require.NoError(t, err)
 		assert.Equal(t, agent.StatePaid, stored.State)
@@ -135,9 +150,17 @@ func TestPayOutcomes(t *testing.T) {
 		assert.Equal(t, agent.StateUnknown, o.State)
 		_, charged := r.sim.Order(o.OrderNo)
 		assert.False(t, charged)
-		res, err := r.svc.Query(ctx, []string{o.OrderNo}, "", "")
+
+		// The customer was told "will be confirmed": the reconciler finds
+		// the platform never saw it and sends it again, same number.
+		r.clock.Advance(time.Minute)
+		_, err = r.svc.ReconcileOnce(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, onecard.StatusNoOrder, res[0].Status.Status)
+		stored, err := r.store.Order(ctx, o.OrderNo)
+		require.NoError(t, err)
+		assert.Equal(t, agent.StatePaid, stored.State)
+		bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+		assert.Equal(t, money.Fen(100_00-500), bal, "charged exactly once")
 	})
 	t.Run("invalid input is refused before anything is recorded", func(t *testing.T) {
 		r := newRig(t, nil)
@@ -145,7 +168,7 @@ func TestPayOutcomes(t *testing.T) {
 		var re *onecard.RequestError
 		require.ErrorAs(t, err, &re)
 		assert.Equal(t, "account", re.Field)
-		orders, err := r.store.Orders(ctx, 0)
+		orders, err := r.store.Orders(ctx, agent.OrderFilter{})
 		require.NoError(t, err)
 		assert.Empty(t, orders)
 	})
@@ -221,13 +244,19 @@ func TestRefunds(t *testing.T) {
 	assert.Equal(t, pay.OrderNo, first.RefundOf)
 	assert.Equal(t, pay.Account, first.Account)
 
+	p, err := r.store.Order(ctx, pay.OrderNo)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StatePartiallyRefunded, p.State)
+	assert.Equal(t, money.Fen(600), p.Refunded)
+
 	_, err = r.svc.Refund(ctx, pay.OrderNo, 401, "")
-	var be *onecard.BusinessError
-	require.ErrorAs(t, err, &be, "the platform keeps the sum of refunds within the original")
-	assert.Equal(t, onecard.RetcodeRefundTooLarge, be.Retcode)
+	require.ErrorAs(t, err, &re, "the sum of refunds stays within the original")
 
 	_, err = r.svc.Refund(ctx, pay.OrderNo, 400, "")
 	require.NoError(t, err)
+	p, err = r.store.Order(ctx, pay.OrderNo)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StateRefunded, p.State)
 	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal)
 

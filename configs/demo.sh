@@ -98,8 +98,15 @@ fault '{"kind":"drop-reply","method":"synjones.onecard.gdccard.pay","times":1}'
 unknown=$(order_no pay --account 100001 --amount 8.88 2>/dev/null || true)
 echo "order $unknown is recorded as unknown; the customer is told it will be confirmed"
 
-say "Confirm it with pay.query: the platform has it, the journal settles it as paid"
+say "pay.query shows the platform has it; the journal still says unknown"
 k query "$unknown"
+
+say "The reconciler settles it (after the request's timeout, so a query never overtakes its request)"
+for _ in $(seq 30); do
+	if bin/kioskctl --config "$dir/kiosk.yaml" --json reconcile | grep -q "\"$unknown\""; then break; fi
+	sleep 0.5
+done
+k queue --limit 8
 
 say "Refund 1.00 of the 3.00 payment (account and acctype come from the journal)"
 k refund --order-no "$paid" --amount 1.00
@@ -110,6 +117,13 @@ k pay --account 100001 --amount 0.001
 today=$(TZ=Asia/Shanghai date +%Y%m%d)
 say "The day's bill, DES-encrypted on the wire, checked against its trailer"
 k bill --date "$today" --crypt 1 --out "$dir/bill-$today.txt"
+
+say "Compare the bill with the journal"
+k bill --date "$today" --reconcile
+
+say "Export the day's journal as CSV"
+k export --from "$today" --out "$dir/journal-$today.csv"
+head -n 3 "$dir/journal-$today.csv"
 
 say "Done. Journal: $dir/kiosk.db  Simulator log: $dir/sim.log"
 if [ "${DEMO_KEEP:-0}" = 1 ]; then

@@ -1,17 +1,30 @@
 // Package offline keeps the terminal's durable state in one bbolt file: the
-// access token shared by every process of this kiosk, and the record of every
-// order, written (and fsync'd) before the request leaves the process.
+// access token shared by every process of this kiosk, and the write-ahead
+// journal of every order, written (and fsync'd) before the request leaves
+// the process and before an outcome is shown.
 //
-// On-disk layout, schema version 1 (top-level buckets):
+// On-disk layout, schema version 2 (top-level buckets):
 //
 //	meta               schema_version -> uint64, big-endian
 //	token              access_token   -> JSON token record
-//	orders             order_no       -> JSON order record
-//	orders_by_created  created (8 bytes, see createdKey) + order_no -> empty
+//	orders             order_no       -> JSON order record (see orderRecord)
+//	orders_by_created  timeKey(created) + order_no -> empty
+//	unfinished         timeKey(next_attempt) + order_no -> empty; exactly
+//	                   the orders whose state is Unfinished()
 //	sequence           (no keys; only the bucket's sequence counter is used)
+//	cards              sha256(idtype + "\x00" + id) -> JSON cached card
+//	offline_day        day (yyyyMMdd, platform-local) + account -> uint64 fen
+//	                   accepted offline for that account on that day
+//	bill_reports       day (yyyyMMdd) -> JSON bill reconciliation report
 //
-// A change that older binaries could misread bumps the schema version; an
-// older binary refuses a newer file instead of guessing.
+// timeKey is 8 bytes: unix nanoseconds, sign bit flipped, big-endian, so that
+// byte order is time order. Every index entry is written in the transaction
+// that writes its order, so the indexes never disagree with the orders.
+//
+// Schema 1 had no unfinished, cards, offline_day or bill_reports bucket and
+// fewer order fields; Open upgrades such a file in place, in one
+// transaction. A change that older binaries could misread bumps the schema
+// version; an older binary refuses a newer file instead of guessing.
 package offline
 
 import (
@@ -31,28 +44,38 @@ import (
 )
 
 // SchemaVersion is the newest on-disk layout this package reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // DefaultLockTimeout is how long Open waits for another process to release
 // the file before giving up with ErrLocked.
 const DefaultLockTimeout = 2 * time.Second
 
-// Bucket and key names of schema version 1. Strings, not []byte, so that no
-// package-level value can be modified.
+// Bucket and key names. Strings, not []byte, so that no package-level value
+// can be modified.
 const (
 	bucketMeta            = "meta"
 	bucketToken           = "token"
 	bucketOrders          = "orders"
 	bucketOrdersByCreated = "orders_by_created"
 	bucketSequence        = "sequence"
+	// New in schema 2.
+	bucketUnfinished  = "unfinished"
+	bucketCards       = "cards"
+	bucketOfflineDay  = "offline_day"
+	bucketBillReports = "bill_reports"
 
 	keySchemaVersion = "schema_version"
 	keyToken         = "access_token"
 )
 
-// schemaBuckets are the top-level buckets every version-1 file has.
-func schemaBuckets() []string {
-	return []string{bucketMeta, bucketToken, bucketOrders, bucketOrdersByCreated, bucketSequence}
+// schemaBuckets are the top-level buckets every file of the given schema
+// version has.
+func schemaBuckets(version uint64) []string {
+	v1 := []string{bucketMeta, bucketToken, bucketOrders, bucketOrdersByCreated, bucketSequence}
+	if version == 1 {
+		return v1
+	}
+	return append(v1, bucketUnfinished, bucketCards, bucketOfflineDay, bucketBillReports)
 }
 
 // ErrLocked is wrapped by Open when another process (normally the running
@@ -61,8 +84,8 @@ var ErrLocked = errors.New("database is in use by another process")
 
 // ErrNotStore is wrapped by Open when the file exists but is not a usable
 // kiosk database: empty, truncated, not a bbolt file, a bbolt file of some
-// other program, or failing bbolt's consistency check. Open never modifies
-// such a file.
+// other program, or failing the start-up consistency check. Open never
+// modifies such a file.
 var ErrNotStore = errors.New("not a usable kiosk database file")
 
 // ErrSchemaTooNew is wrapped by Open when the file was written by a newer
@@ -72,22 +95,32 @@ var ErrSchemaTooNew = errors.New("database was written by a newer version of the
 // ErrBadRecord is wrapped when a stored record cannot be decoded.
 var ErrBadRecord = errors.New("malformed record")
 
-// Store is the bbolt-backed TokenStore and OrderStore. Its methods are safe
-// for concurrent use; bbolt serializes writers.
+// ErrCorrupt is wrapped by CheckAll when it finds damage, and by any method
+// that runs into a damaged page or an index out of step with the orders
+// after Open (which only checks the small structures; see Open). The file
+// is left as it is; `kioskctl db check` says more.
+var ErrCorrupt = errors.New("database file is damaged")
+
+// Store is the bbolt-backed agent.Journal and agent.TokenStore. Its methods
+// are safe for concurrent use; bbolt serializes writers.
 type Store struct {
 	db   *bolt.DB
 	path string
+	// loc is the platform's zone: it decides the day an offline payment
+	// counts against, and the zone of exported times.
+	loc *time.Location
 }
 
 // Compile-time proof that Store serves the agent.
 var (
-	_ agent.OrderStore = (*Store)(nil)
+	_ agent.Journal    = (*Store)(nil)
 	_ agent.TokenStore = (*Store)(nil)
 )
 
 type options struct {
 	lockTimeout time.Duration
 	check       bool
+	loc         *time.Location
 }
 
 // Option adjusts Open.
@@ -100,19 +133,51 @@ func WithLockTimeout(d time.Duration) Option {
 	return func(o *options) { o.lockTimeout = d }
 }
 
-// WithoutCheck skips bbolt's full consistency check on open. The check reads
-// every page, which is cheap for a kiosk's file but grows with it.
+// WithoutCheck skips the start-up check of the file's critical structures
+// (see Open). The header and size check, which keeps bbolt from crashing on
+// a truncated file, always runs.
 func WithoutCheck() Option {
 	return func(o *options) { o.check = false }
 }
 
+// WithLocation sets the platform's time zone (config platform.timezone).
+// It decides which day (yyyyMMdd) an offline payment counts against in
+// OfflineExposure.CardDay, and the zone of ExportCSV's times. The default is
+// China Standard Time (UTC+8, no daylight saving: Asia/Shanghai today). The
+// day of an offline payment is fixed when it is journalled, so changing the
+// zone later does not move payments already counted.
+func WithLocation(loc *time.Location) Option {
+	return func(o *options) {
+		if loc != nil {
+			o.loc = loc
+		}
+	}
+}
+
 // Open opens the database at path, creating it (and its directory, mode
-// 0700; the file gets mode 0600) when it does not exist. An existing file is
-// never recreated or overwritten: if it is not a usable kiosk database Open
-// fails with ErrNotStore and leaves it exactly as it was, so that it can be
+// 0700; the file gets mode 0600) when it does not exist, and upgrading a
+// schema-1 file to schema 2 in one transaction. An existing file is never
+// recreated or overwritten: if it is not a usable kiosk database Open fails
+// with ErrNotStore and leaves it exactly as it was, so that it can be
 // inspected or restored.
+//
+// Start-up check. Before bbolt maps the file, its header is checked against
+// its size (cheap, and what keeps a truncated file from crashing the
+// process). After that Open checks only the structures a restart depends
+// on: the tree of top-level buckets and the meta, token, sequence and
+// unfinished buckets, whose size does not grow with the number of finished
+// orders. bbolt's full check (CheckAll) reads every page of the file and
+// would make start-up time grow with the journal's history: with a million
+// finished orders it costs seconds on a kiosk's flash, on every restart,
+// before the first payment. The price is that damage to the pages of
+// finished orders (orders, orders_by_created) or of the card cache and
+// reports is found when those pages are read, not at start-up: such a read
+// then fails with ErrCorrupt instead of crashing, and a write that would
+// touch a damaged page is rolled back. `kioskctl db check` (CheckAll) finds
+// such damage on demand; a schema migration runs the full check first,
+// because it reads every order anyway.
 func Open(path string, opts ...Option) (*Store, error) {
-	o := options{lockTimeout: DefaultLockTimeout, check: true}
+	o := options{lockTimeout: DefaultLockTimeout, check: true, loc: defaultLocation()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -149,7 +214,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, openError(path, err)
 	}
 
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, loc: o.loc}
 	if err := s.setup(o.check); err != nil {
 		_ = db.Close()
 		if created {
@@ -165,6 +230,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	return s, nil
 }
+
+// defaultLocation is the platform zone used without WithLocation.
+func defaultLocation() *time.Location { return time.FixedZone("CST", 8*3600) }
 
 // openLocked opens an existing file or creates a new one, takes the lock and,
 // for an existing file, checks its header.
@@ -233,8 +301,9 @@ func openError(path string, err error) error {
 }
 
 // setup refuses files of other programs and newer schemas, runs the
-// consistency check and initializes a new file. It writes only to a file
-// without any bucket, i.e. one this process has just created.
+// start-up check, initializes a new file and migrates an old one. It writes
+// only to a file without any bucket (one this process has just created) or
+// to a kiosk database of an older schema.
 func (s *Store) setup(check bool) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -243,75 +312,87 @@ func (s *Store) setup(check bool) (err error) {
 		}
 	}()
 
-	var fresh bool
+	var version uint64
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		fresh, err = s.checkSchema(tx)
+		version, err = s.checkSchema(tx)
 		return err
 	}); err != nil {
 		return err
 	}
-	if check {
-		if err := s.db.View(func(tx *bolt.Tx) error {
-			var errs []error
-			for err := range tx.Check() {
-				// Keep draining: the checker goroutine blocks until
-				// the channel is read to the end.
-				if len(errs) < 5 {
-					errs = append(errs, err)
-				}
+
+	switch {
+	case version == 0:
+		return s.initialize()
+	case version < SchemaVersion:
+		// The migration reads every order, so the full check costs no
+		// more than that, and nothing is rewritten from a damaged file.
+		if check {
+			if err := s.db.View(func(tx *bolt.Tx) error { return checkTx(tx) }); err != nil {
+				return fmt.Errorf("offline: open %s: %w: consistency check before the upgrade failed: %w",
+					s.path, ErrNotStore, err)
 			}
-			return errors.Join(errs...)
-		}); err != nil {
+		}
+		return s.migrate(version)
+	}
+	if check {
+		if err := s.db.View(func(tx *bolt.Tx) error { return s.checkCritical(tx) }); err != nil {
 			return fmt.Errorf("offline: open %s: %w: consistency check failed: %w", s.path, ErrNotStore, err)
 		}
 	}
-	if !fresh {
-		return nil
-	}
+	return nil
+}
+
+// initialize lays out a new, empty file.
+func (s *Store) initialize() error {
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range schemaBuckets() {
+		for _, name := range schemaBuckets(SchemaVersion) {
 			if _, err := tx.CreateBucket([]byte(name)); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], SchemaVersion)
-		return tx.Bucket([]byte(bucketMeta)).Put([]byte(keySchemaVersion), v[:])
+		return putSchemaVersion(tx, SchemaVersion)
 	}); err != nil {
 		return fmt.Errorf("offline: initialize %s: %w", s.path, err)
 	}
 	return nil
 }
 
-// checkSchema reports whether the file is a fresh bbolt file with no buckets,
-// and fails unless it is that or a kiosk database of a known schema.
-func (s *Store) checkSchema(tx *bolt.Tx) (fresh bool, err error) {
+func putSchemaVersion(tx *bolt.Tx, v uint64) error {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return tx.Bucket([]byte(bucketMeta)).Put([]byte(keySchemaVersion), b[:])
+}
+
+// checkSchema returns the file's schema version, 0 for a fresh bbolt file
+// with no buckets, and fails unless it is that or a kiosk database of a
+// known schema with all its buckets.
+func (s *Store) checkSchema(tx *bolt.Tx) (version uint64, err error) {
 	meta := tx.Bucket([]byte(bucketMeta))
 	if meta == nil {
 		if k, _ := tx.Cursor().First(); k == nil {
-			return true, nil
+			return 0, nil
 		}
-		return false, fmt.Errorf("offline: open %s: %w: a bbolt database without kiosk metadata (another program's file?)",
+		return 0, fmt.Errorf("offline: open %s: %w: a bbolt database without kiosk metadata (another program's file?)",
 			s.path, ErrNotStore)
 	}
 	raw := meta.Get([]byte(keySchemaVersion))
 	if len(raw) != 8 {
-		return false, fmt.Errorf("offline: open %s: %w: schema version missing or malformed", s.path, ErrNotStore)
+		return 0, fmt.Errorf("offline: open %s: %w: schema version missing or malformed", s.path, ErrNotStore)
 	}
-	switch v := binary.BigEndian.Uint64(raw); {
-	case v > SchemaVersion:
-		return false, fmt.Errorf("offline: open %s: %w: schema version %d, this program knows up to %d",
-			s.path, ErrSchemaTooNew, v, SchemaVersion)
-	case v < 1:
-		return false, fmt.Errorf("offline: open %s: %w: schema version %d", s.path, ErrNotStore, v)
+	switch version = binary.BigEndian.Uint64(raw); {
+	case version > SchemaVersion:
+		return 0, fmt.Errorf("offline: open %s: %w: schema version %d, this program knows up to %d",
+			s.path, ErrSchemaTooNew, version, SchemaVersion)
+	case version < 1:
+		return 0, fmt.Errorf("offline: open %s: %w: schema version %d", s.path, ErrNotStore, version)
 	}
-	for _, name := range schemaBuckets() {
+	for _, name := range schemaBuckets(version) {
 		if tx.Bucket([]byte(name)) == nil {
-			return false, fmt.Errorf("offline: open %s: %w: bucket %q missing", s.path, ErrNotStore, name)
+			return 0, fmt.Errorf("offline: open %s: %w: schema %d bucket %q missing", s.path, ErrNotStore, version, name)
 		}
 	}
-	return false, nil
+	return version, nil
 }
 
 // Close releases the file and its lock. Calling it again does nothing.
@@ -322,12 +403,38 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// view runs fn in a read transaction. bbolt panics (or, on a page beyond
+// the mapping, faults) when it meets a damaged page; since Open no longer
+// reads every page, that can happen after start-up, and it must become an
+// error for this one call rather than stop the kiosk.
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s: bbolt failed reading a page: %v", ErrCorrupt, s.path, r)
+		}
+	}()
+	return s.db.View(fn)
+}
+
+// update is view for a write transaction. bbolt rolls the transaction back
+// before the panic reaches here, so nothing of it is written.
+func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s: bbolt failed reading a page: %v", ErrCorrupt, s.path, r)
+		}
+	}()
+	return s.db.Update(fn)
+}
+
 // LoadToken returns the stored access token; ok is false when none was saved.
 func (s *Store) LoadToken(ctx context.Context) (tok agent.Token, ok bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return agent.Token{}, false, err
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		raw := tx.Bucket([]byte(bucketToken)).Get([]byte(keyToken))
 		if raw == nil {
 			return nil
@@ -338,7 +445,7 @@ func (s *Store) LoadToken(ctx context.Context) (tok agent.Token, ok bool, err er
 		return err
 	})
 	if err != nil {
-		return agent.Token{}, false, fmt.Errorf("offline: load token: %w", err)
+		return agent.Token{}, false, fmt.Errorf("offline: load token from %s: %w", s.path, err)
 	}
 	return tok, ok, nil
 }
@@ -352,10 +459,10 @@ func (s *Store) SaveToken(ctx context.Context, tok agent.Token) error {
 	if err != nil {
 		return fmt.Errorf("offline: save token: %w", err)
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error {
+	if err := s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte(bucketToken)).Put([]byte(keyToken), raw)
 	}); err != nil {
-		return fmt.Errorf("offline: save token: %w", err)
+		return fmt.Errorf("offline: save token to %s: %w", s.path, err)
 	}
 	return nil
 }
@@ -367,12 +474,12 @@ func (s *Store) NextSequence(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	var n uint64
-	if err := s.db.Update(func(tx *bolt.Tx) error {
+	if err := s.update(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.Bucket([]byte(bucketSequence)).NextSequence()
 		return err
 	}); err != nil {
-		return 0, fmt.Errorf("offline: next sequence: %w", err)
+		return 0, fmt.Errorf("offline: next sequence in %s: %w", s.path, err)
 	}
 	return n, nil
 }

@@ -145,7 +145,7 @@ func TestCreateOrderRefusesInvalid(t *testing.T) {
 	} {
 		assert.Error(t, s.CreateOrder(t.Context(), o), name)
 	}
-	list, err := s.Orders(t.Context(), 0)
+	list, err := s.Orders(t.Context(), agent.OrderFilter{})
 	require.NoError(t, err)
 	assert.Empty(t, list)
 }
@@ -173,23 +173,38 @@ func TestOrdersNewestFirst(t *testing.T) {
 		return nos
 	}
 
-	all, err := s.Orders(ctx, 0)
+	all, err := s.Orders(ctx, agent.OrderFilter{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"D", "C", "B", "A", "OLD"}, numbers(all))
 
-	two, err := s.Orders(ctx, 2)
+	two, err := s.Orders(ctx, agent.OrderFilter{Limit: 2})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"D", "C"}, numbers(two))
 
-	// Moving an order's creation time moves it in the listing, once.
+	// From inclusive, To exclusive, on Created.
+	mid, err := s.Orders(ctx, agent.OrderFilter{From: t0, To: t0.Add(2 * time.Minute)})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"C", "B", "A"}, numbers(mid))
+	mid, err = s.Orders(ctx, agent.OrderFilter{From: t0.Add(time.Minute), To: t0.Add(2 * time.Minute), Limit: 1})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"C"}, numbers(mid))
+	old, err := s.Orders(ctx, agent.OrderFilter{To: t0})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"OLD"}, numbers(old))
+	none, err := s.Orders(ctx, agent.OrderFilter{From: t0.Add(time.Hour)})
+	require.NoError(t, err)
+	assert.Empty(t, none)
+
+	// The creation time is part of the order's identity.
 	_, err = s.UpdateOrder(ctx, "A", func(o *agent.Order) error {
 		o.Created = t0.Add(time.Hour)
 		return nil
 	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "created")
+	all, err = s.Orders(ctx, agent.OrderFilter{Limit: -1})
 	require.NoError(t, err)
-	all, err = s.Orders(ctx, -1)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"A", "D", "C", "B", "OLD"}, numbers(all))
+	assert.Equal(t, []string{"D", "C", "B", "A", "OLD"}, numbers(all))
 }
 
 func TestNextSequenceIsDurable(t *testing.T) {
@@ -363,14 +378,15 @@ func TestConcurrentWriters(t *testing.T) {
 				seen[n] = true
 				mu.Unlock()
 				assert.NoError(t, s.CreateOrder(ctx, payment(fmt.Sprintf("G%d-%d", g, i), t0.Add(time.Duration(n)))))
-				_, err = s.Orders(ctx, 5)
+				_, err = s.Orders(ctx, agent.OrderFilter{Limit: 5})
 				assert.NoError(t, err)
 			}
 		})
 	}
 	wg.Wait()
-	all, err := s.Orders(ctx, 0)
+	all, err := s.Orders(ctx, agent.OrderFilter{})
 	require.NoError(t, err)
 	assert.Len(t, all, 80)
+	require.NoError(t, s.CheckAll(ctx), "indexes in step after concurrent writes")
 	assert.Len(t, seen, 80)
 }

@@ -55,6 +55,11 @@ type Config struct {
 	Platform Platform
 	Terminal Terminal
 	Store    Store
+	// Offline bounds what the terminal accepts while the platform is
+	// unreachable.
+	Offline Offline
+	// Reconcile tunes the settling of unfinished orders.
+	Reconcile Reconcile
 	// Warnings lists problems that do not stop the agent but that an
 	// operator should fix, such as a private key readable by other users.
 	Warnings []string
@@ -101,6 +106,8 @@ type Terminal struct {
 	MercAcc string
 	// AccType is the account type charged; "###" is the card account.
 	AccType string
+	// Mode is ModeCanteen (staffed till) or ModeKiosk (self-service).
+	Mode string
 }
 
 // Store is where the terminal keeps its order journal and token.
@@ -154,6 +161,8 @@ func parse(data []byte, dir, file string) (*Config, error) {
 	cfg := &Config{}
 	checkPlatform(p, &cfg.Platform, &raw.Platform, dir, &cfg.Warnings)
 	checkTerminal(p, &cfg.Terminal, &raw.Terminal)
+	checkOffline(p, &cfg.Offline, &raw.Offline, cfg.Terminal.Mode)
+	checkReconcile(p, &cfg.Reconcile, &raw.Reconcile)
 	if raw.Store.Path == "" {
 		p.add("store.path", ErrRequired)
 	} else {
@@ -297,6 +306,8 @@ func checkTerminal(p *problems, out *Terminal, raw *rawTerminal) {
 	if len(out.AccType) > MaxAccTypeLen {
 		p.addf("terminal.acctype", "%q is %d bytes long, at most %d allowed", out.AccType, len(out.AccType), MaxAccTypeLen)
 	}
+
+	checkMode(p, out, raw.Mode)
 }
 
 // checkURL accepts an absolute http or https URL. User credentials are

@@ -55,6 +55,19 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted mercacc %q", cfg.Terminal.MercAcc)
 		case len(cfg.Terminal.AccType) == 0 || len(cfg.Terminal.AccType) > MaxAccTypeLen:
 			t.Fatalf("accepted acctype %q", cfg.Terminal.AccType)
+		case cfg.Terminal.Mode != ModeCanteen && cfg.Terminal.Mode != ModeKiosk:
+			t.Fatalf("accepted mode %q", cfg.Terminal.Mode)
+		}
+		o, r := cfg.Offline, cfg.Reconcile
+		switch {
+		case o.MaxAmount < 1 || o.MaxTotal < 1 || o.MaxPerCardDay < 1 || o.MaxAmount > o.MaxTotal:
+			t.Fatalf("accepted offline amounts %+v", o)
+		case o.MaxCount < 1 || o.CardMaxAge <= 0:
+			t.Fatalf("accepted offline limits %+v", o)
+		case r.Interval <= 0 || r.Interval > r.MaxInterval || r.GiveUpAfter < r.MaxInterval:
+			t.Fatalf("accepted reconcile timing %+v", r)
+		case r.Orphans != OrphansRefund && r.Orphans != OrphansReview:
+			t.Fatalf("accepted orphans %q", r.Orphans)
 		}
 	})
 }

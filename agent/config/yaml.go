@@ -16,9 +16,11 @@ import (
 // accepts `termid: 17` and `termid: "17"` alike and validation, not the YAML
 // library, decides what a value means and how to word the error.
 type rawConfig struct {
-	Platform rawPlatform `yaml:"platform"`
-	Terminal rawTerminal `yaml:"terminal"`
-	Store    rawStore    `yaml:"store"`
+	Platform  rawPlatform  `yaml:"platform"`
+	Terminal  rawTerminal  `yaml:"terminal"`
+	Store     rawStore     `yaml:"store"`
+	Offline   rawOffline   `yaml:"offline"`
+	Reconcile rawReconcile `yaml:"reconcile"`
 }
 
 type rawPlatform struct {
@@ -37,10 +39,30 @@ type rawTerminal struct {
 	TermID  string `yaml:"termid"`
 	MercAcc string `yaml:"mercacc"`
 	AccType string `yaml:"acctype"`
+	Mode    string `yaml:"mode"`
 }
 
 type rawStore struct {
 	Path string `yaml:"path"`
+}
+
+// rawOffline keeps enabled as a string too: "" (absent) is how validation
+// tells "not said" from an explicit false, and the default depends on
+// terminal.mode.
+type rawOffline struct {
+	Enabled       string `yaml:"enabled"`
+	MaxAmount     string `yaml:"max_amount"`
+	MaxTotal      string `yaml:"max_total"`
+	MaxCount      string `yaml:"max_count"`
+	MaxPerCardDay string `yaml:"max_per_card_day"`
+	CardMaxAge    string `yaml:"card_max_age"`
+}
+
+type rawReconcile struct {
+	Interval    string `yaml:"interval"`
+	MaxInterval string `yaml:"max_interval"`
+	GiveUpAfter string `yaml:"give_up_after"`
+	Orphans     string `yaml:"orphans"`
 }
 
 // keyPos is where a key sits in the file, for turning the YAML library's

@@ -47,7 +47,10 @@ commands:
   pay    --account A --amount 12.34 [--acctype ###] [--order-no N] [--remark R] [--attach X]
   refund --order-no ORIGINAL --amount X [--refund-no N]
   query  ORDER_NO... [--account A] [--acctype T]
-  bill   --date YYYYMMDD [--type ALL|SUCCESS] [--crypt 0|1] [--out FILE]
+  bill   --date YYYYMMDD [--type ALL|SUCCESS] [--crypt 0|1] [--out FILE] [--reconcile]
+  queue  [--state S] [--limit N]           journal entries, newest first
+  reconcile                                one reconciliation pass: settle what can be settled now
+  export --from YYYYMMDD [--to YYYYMMDD] [--out FILE]   the journal as CSV
 
 exit status: 0 ok, 1 declined / had no effect, 2 usage or config error, 3 outcome unknown
 `
@@ -145,9 +148,18 @@ type result struct {
 	// code lets a command that partly failed say so (query with orders
 	// it could not send).
 	code int
+	// raw, when set, is printed as it is in either mode (a CSV export).
+	raw []byte
 }
 
 func (c *cli) print(r result) int {
+	if r.raw != nil {
+		if _, err := c.stdout.Write(r.raw); err != nil {
+			fmt.Fprintln(c.stderr, "kioskctl:", err)
+			return exitUnknown
+		}
+		return r.code
+	}
 	if c.json {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetEscapeHTML(false)

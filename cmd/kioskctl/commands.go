@@ -265,9 +265,17 @@ func billCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result
 	typ := fs.String("type", onecard.BillAll, "ALL or SUCCESS")
 	crypt := fs.String("crypt", "0", "0 plain, 1 DES-encrypted transfer")
 	out := fs.String("out", "", "write the (decrypted) bill text to this file")
+	reconcile := fs.Bool("reconcile", false, "compare the day's bill with the journal, act on it and save the report")
 	return func(ctx context.Context, a *app.App, args []string) (result, error) {
 		if err := noArgs("bill", args); err != nil {
 			return result{}, err
+		}
+		if *reconcile {
+			rep, err := a.Service.ReconcileBill(ctx, *date)
+			if err != nil {
+				return result{}, err
+			}
+			return billReport(rep), nil
 		}
 		if *crypt != "0" && *crypt != "1" {
 			return result{}, usagef("--crypt must be 0 or 1")
@@ -310,4 +318,40 @@ func billCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result
 		}
 		return result{text: b.String(), obj: obj}, nil
 	}
+}
+
+// billReport prints a bill reconciliation report.
+func billReport(rep agent.BillReport) result {
+	var b strings.Builder
+	fmt.Fprintf(&b, "bill %s: %d rows, total %s\n", rep.Date, rep.BillCount, rep.BillTotal.Yuan())
+	counts := map[string]int{}
+	for _, m := range agent.BillMatches() {
+		fmt.Fprintf(&b, "  %-16s %d\n", m, rep.Counts[m])
+		counts[string(m)] = rep.Counts[m]
+	}
+	lines := make([]map[string]any, 0, len(rep.Lines))
+	if len(rep.Lines) > 0 {
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ORDER_NO\tMATCH\tJOURNAL\tBILL\tNOTE")
+		for _, l := range rep.Lines {
+			journal, bill := "-", "-"
+			if l.JournalState != "" {
+				journal = fmt.Sprintf("%s %s", l.JournalState, l.JournalAmount.Yuan())
+			}
+			if l.BillStatus != "" {
+				bill = fmt.Sprintf("%s/%s %s", l.BillType, l.BillStatus, l.BillAmount.Yuan())
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.OrderNo, l.Match, journal, bill, l.Note)
+			lines = append(lines, map[string]any{
+				"order_no": l.OrderNo, "match": l.Match, "journal_state": l.JournalState, "journal_amount": l.JournalAmount.Yuan(),
+				"bill_type": l.BillType, "bill_status": l.BillStatus, "bill_amount": l.BillAmount.Yuan(), "out_id": l.OutID, "note": l.Note,
+			})
+		}
+		tw.Flush()
+	} else {
+		b.WriteString("journal and bill agree\n")
+	}
+	return result{text: b.String(), obj: map[string]any{
+		"date": rep.Date, "bill_count": rep.BillCount, "bill_total": rep.BillTotal.Yuan(), "counts": counts, "lines": lines,
+	}}
 }

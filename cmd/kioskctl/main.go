@@ -13,7 +13,10 @@
 //	pay    --account A --amount 12.34 [--acctype ###] [--order-no N] [--remark R] [--attach X]
 //	refund --order-no ORIGINAL --amount X [--refund-no N]
 //	query  ORDER_NO... [--account A] [--acctype T]
-//	bill   --date YYYYMMDD [--type ALL|SUCCESS] [--crypt 0|1] [--out FILE]
+//	bill   --date YYYYMMDD [--type ALL|SUCCESS] [--crypt 0|1] [--out FILE] [--reconcile]
+//	queue  [--state S] [--limit N]
+//	reconcile
+//	export --from YYYYMMDD [--to YYYYMMDD] [--out FILE]
 //
 // The config file defaults to $KIOSK_CONFIG, then /etc/campus-kiosk/kiosk.yaml.
 //

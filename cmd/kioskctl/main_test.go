@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,11 +33,6 @@ type env struct {
 	config string
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
-}
-
 // newEnv starts a simulator with the TEST-ONLY keys and writes a kiosk
 // config for it, keys and store in a temp dir.
 func newEnv(t *testing.T) *env {
@@ -50,30 +43,7 @@ func newEnv(t *testing.T) *env {
 		ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv,
 	})
 	t.Cleanup(sim.Close)
-	dir := t.TempDir()
-	der, err := x509.MarshalPKCS8PrivateKey(clientPriv)
-	require.NoError(t, err)
-	writePEM(t, filepath.Join(dir, "client.pem"), "PRIVATE KEY", der)
-	der, err = x509.MarshalPKIXPublicKey(&platformPriv.PublicKey)
-	require.NoError(t, err)
-	writePEM(t, filepath.Join(dir, "platform.pub"), "PUBLIC KEY", der)
-	cfg := fmt.Sprintf(`platform:
-  url: %s
-  app_key: %s
-  app_secret: %s
-  private_key: client.pem
-  public_key: platform.pub
-  timezone: Asia/Shanghai
-  timeout: 2s
-terminal:
-  termid: "17"
-  mercacc: "100000"
-store:
-  path: kiosk.db
-`, sim.URL(), onecardtest.TestAppKey, secret)
-	path := filepath.Join(dir, "kiosk.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
-	return &env{sim: sim, config: path}
+	return &env{sim: sim, config: onecardtest.WriteKioskConfig(t, t.TempDir(), sim, "1s", "")}
 }
 
 // kioskctl runs the command in-process and returns exit status and output.
@@ -182,9 +152,16 @@ func TestOutcomeUnknownExitsThree(t *testing.T) {
 	code, q := e.jsonRun(t, "query", orderNo)
 	require.Equal(t, exitOK, code)
 	assert.Equal(t, "60", q["orders"].([]any)[0].(map[string]any)["order_status"])
-	code, q = e.jsonRun(t, "query", orderNo)
+	assert.Equal(t, "unknown", q["orders"].([]any)[0].(map[string]any)["local_state"], "a query only reports")
+
+	// reconcile settles it once the request's timeout (1s) has passed.
+	require.Eventually(t, func() bool {
+		code, rec := e.jsonRun(t, "reconcile")
+		return code == exitOK && len(rec["settled"].([]any)) == 1
+	}, 10*time.Second, 100*time.Millisecond)
+	code, queue := e.jsonRun(t, "queue", "--state", "paid")
 	require.Equal(t, exitOK, code)
-	assert.Equal(t, "paid", q["orders"].([]any)[0].(map[string]any)["local_state"], "the first query settled the order")
+	assert.Equal(t, orderNo, queue["orders"].([]any)[0].(map[string]any)["order_no"])
 }
 
 func TestConfigErrorsExitTwo(t *testing.T) {

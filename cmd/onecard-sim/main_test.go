@@ -123,7 +123,7 @@ func TestDemo(t *testing.T) {
 	assert.Equal(t, "Asia/Shanghai", cfg.Platform.Timezone)
 	assert.Equal(t, 5*time.Second, cfg.Platform.Timeout)
 	assert.NotNil(t, cfg.Platform.PublicKey, "replies are verified")
-	assert.Equal(t, config.Terminal{TermID: "17", MercAcc: "100000", AccType: "###"}, cfg.Terminal)
+	assert.Equal(t, config.Terminal{TermID: "17", MercAcc: "100000", AccType: "###", Mode: config.ModeCanteen}, cfg.Terminal)
 	assert.Equal(t, filepath.Join(dir, demoStore), cfg.Store.Path)
 
 	c := clientFor(t, cfg)

@@ -52,14 +52,32 @@ func Open(cfg *config.Config, clock agent.Clock) (*App, error) {
 		return nil, fmt.Errorf("store.path: %w", err)
 	}
 	platform := agent.NewPlatform(client, store, clock)
-	term := agent.Terminal{TermID: cfg.Terminal.TermID, MercAcc: cfg.Terminal.MercAcc, AccType: cfg.Terminal.AccType}
 	return &App{
 		Config:  cfg,
 		Store:   store,
 		Client:  client,
-		Service: agent.NewService(platform, store, term, clock, cfg.Platform.Location),
+		Service: agent.NewService(platform, store, ServiceOptions(cfg, clock)),
 	}, nil
 }
 
 // Close releases the store.
 func (a *App) Close() error { return a.Store.Close() }
+
+// ServiceOptions translates the configuration into the payment flow's
+// options.
+func ServiceOptions(cfg *config.Config, clock agent.Clock) agent.Options {
+	return agent.Options{
+		Terminal: agent.Terminal{TermID: cfg.Terminal.TermID, MercAcc: cfg.Terminal.MercAcc, AccType: cfg.Terminal.AccType},
+		Offline: agent.OfflinePolicy{
+			Enabled: cfg.Offline.Enabled, MaxAmount: cfg.Offline.MaxAmount, MaxTotal: cfg.Offline.MaxTotal,
+			MaxCount: cfg.Offline.MaxCount, MaxPerCardDay: cfg.Offline.MaxPerCardDay, CardMaxAge: cfg.Offline.CardMaxAge,
+		},
+		Reconcile: agent.ReconcilePolicy{
+			Interval: cfg.Reconcile.Interval, MaxInterval: cfg.Reconcile.MaxInterval,
+			GiveUpAfter: cfg.Reconcile.GiveUpAfter, RequestTimeout: cfg.Platform.Timeout,
+			ReviewOrphans: cfg.Reconcile.Orphans == config.OrphansReview,
+		},
+		Location: cfg.Platform.Location,
+		Clock:    clock,
+	}
+}

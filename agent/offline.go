@@ -1,0 +1,55 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+)
+
+// OfflineRefusal says why a payment could not be accepted while the
+// platform is unreachable; Reason is written for the customer and cashier.
+type OfflineRefusal struct {
+	Reason string
+}
+
+func (e *OfflineRefusal) Error() string { return "cannot accept offline: " + e.Reason }
+
+// offlineCheck decides whether o may be accepted while the platform is
+// unreachable: within every limit, and only for a card seen online
+// recently, neither lost nor frozen, with the balance it showed then.
+func (s *Service) offlineCheck(ctx context.Context, o Order) *OfflineRefusal {
+	p := s.opts.Offline
+	if !p.Enabled {
+		return &OfflineRefusal{Reason: "offline payments are off on this terminal"}
+	}
+	if o.Amount > p.MaxAmount {
+		return &OfflineRefusal{Reason: fmt.Sprintf("%s is above the offline limit of %s per payment", o.Amount, p.MaxAmount)}
+	}
+	card, ok, err := s.journal.Card(ctx, "acc", o.Account)
+	switch {
+	case err != nil:
+		return &OfflineRefusal{Reason: "the card cache cannot be read"}
+	case !ok:
+		return &OfflineRefusal{Reason: "this card has not been seen online on this terminal"}
+	case s.now().Sub(card.SeenAt) > p.CardMaxAge:
+		return &OfflineRefusal{Reason: "this card has not been seen online recently"}
+	case card.Lost:
+		return &OfflineRefusal{Reason: "this card is reported lost"}
+	case card.Frozen:
+		return &OfflineRefusal{Reason: "this account is frozen"}
+	}
+	day := s.now().In(s.opts.Location).Format("20060102")
+	exp, err := s.journal.OfflineExposure(ctx, o.Account, day)
+	switch {
+	case err != nil:
+		return &OfflineRefusal{Reason: "the offline totals cannot be read"}
+	case exp.Count+1 > p.MaxCount:
+		return &OfflineRefusal{Reason: fmt.Sprintf("%d payments are already waiting to be sent", exp.Count)}
+	case exp.Amount+o.Amount > p.MaxTotal:
+		return &OfflineRefusal{Reason: fmt.Sprintf("%s is already waiting to be sent (limit %s)", exp.Amount, p.MaxTotal)}
+	case exp.CardDay+o.Amount > p.MaxPerCardDay:
+		return &OfflineRefusal{Reason: fmt.Sprintf("this card's offline limit of %s a day is reached", p.MaxPerCardDay)}
+	case exp.CardDay+o.Amount > card.Balance:
+		return &OfflineRefusal{Reason: "the balance last seen is too low"}
+	}
+	return nil
+}

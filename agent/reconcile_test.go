@@ -1,0 +1,279 @@
+package agent_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
+	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// netSwitch cuts the terminal's network: while down, a request fails
+// before a byte is written, like a pulled cable or a refused connection.
+type netSwitch struct{ down atomic.Bool }
+
+func (n *netSwitch) wrap(next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if n.down.Load() {
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("network is unreachable")}
+		}
+		return next.RoundTrip(req)
+	})
+}
+
+// orphan journals a payment as "sending" (the process died after writing
+// it), optionally charging it at the platform first (it died after the
+// request left).
+func (r *rig) orphan(t *testing.T, account string, amount money.Fen, charge bool) agent.Order {
+	t.Helper()
+	ctx := context.Background()
+	no, err := r.svc.NewOrderNo(ctx)
+	require.NoError(t, err)
+	now := r.clock.Now()
+	o := agent.Order{OrderNo: no, Kind: agent.KindPay, Account: account, AccType: "###", MercAcc: "100000",
+		TermID: "17", Amount: amount, Created: now, Updated: now, State: agent.StateSending, LastSent: now, Attempts: 1,
+		NextAttempt: now.Add(time.Minute)}
+	require.NoError(t, r.store.CreateOrder(ctx, o))
+	if charge {
+		_, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: account, AccType: "###",
+			MercAcc: "100000", Amount: amount, TermID: "17"})
+		var be *onecard.BusinessError
+		if err != nil && !errors.As(err, &be) {
+			require.NoError(t, err, "the request reached the platform")
+		}
+	}
+	return o
+}
+
+func (r *rig) state(t *testing.T, no string) agent.Order {
+	t.Helper()
+	o, err := r.store.Order(context.Background(), no)
+	require.NoError(t, err)
+	return o
+}
+
+func TestOrphansAfterACrash(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	charged := r.orphan(t, onecardtest.DemoNormal, 700, true)
+	notSent := r.orphan(t, onecardtest.DemoNormal, 800, false)
+	declined := r.orphan(t, onecardtest.DemoLow, 900, true)
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	require.Equal(t, money.Fen(100_00-700), bal)
+
+	// Not yet: the requests might still be on their way.
+	rep, err := r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Settled)
+
+	r.clock.Advance(2 * time.Minute)
+	rep, err = r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, charged.OrderNo).State, "charged without the customer being told: refunded")
+	assert.Equal(t, agent.StateVoided, r.state(t, notSent.OrderNo).State)
+	assert.Equal(t, agent.StateDeclined, r.state(t, declined.OrderNo).State)
+	assert.Zero(t, rep.Unfinished)
+	bal, _ = r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00), bal, "the student is out of nothing")
+	_, sent := r.sim.Order(notSent.OrderNo)
+	assert.False(t, sent, "a voided order is never sent")
+
+	refund := r.state(t, r.state(t, charged.OrderNo).RefundOrderNo)
+	assert.Equal(t, agent.KindRefund, refund.Kind)
+	assert.Equal(t, agent.StatePaid, refund.State)
+}
+
+func TestOrphanRefundSurvivesItsOwnCrash(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	p := r.orphan(t, onecardtest.DemoNormal, 700, true)
+	// The refund of the orphan was journalled and then the process died
+	// before sending it.
+	r.clock.Advance(2 * time.Minute)
+	_, err := r.store.UpdateOrder(ctx, p.OrderNo, func(o *agent.Order) error {
+		o.RefundOrderNo = "0017REFUND0001"
+		return o.To(agent.StateOrphanCharged, r.clock.Now(), "test")
+	})
+	require.NoError(t, err)
+	now := r.clock.Now()
+	require.NoError(t, r.store.CreateOrder(ctx, agent.Order{OrderNo: "0017REFUND0001", Kind: agent.KindRefund,
+		RefundOf: p.OrderNo, Account: p.Account, AccType: "###", MercAcc: "100000", TermID: "17", Amount: 700,
+		Created: now, Updated: now, State: agent.StateSending, LastSent: now, NextAttempt: now}))
+
+	r.clock.Advance(2 * time.Minute)
+	_, err = r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StatePaid, r.state(t, "0017REFUND0001").State, "resent with its own number")
+	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, p.OrderNo).State)
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00), bal)
+}
+
+func TestReviewOrphansWhenConfigured(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	r.svc = agent.NewService(r.svc.Platform(), r.store, agent.Options{
+		Terminal:  agent.Terminal{TermID: "17", MercAcc: "100000"},
+		Reconcile: agent.ReconcilePolicy{RequestTimeout: 2 * time.Second, ReviewOrphans: true},
+		Location:  r.sim.Location(), Clock: r.clock,
+	})
+	p := r.orphan(t, onecardtest.DemoNormal, 700, true)
+	r.clock.Advance(2 * time.Minute)
+	_, err := r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StateNeedsReview, r.state(t, p.OrderNo).State)
+}
+
+func TestOfflineAcceptanceAndForwarding(t *testing.T) {
+	ctx := context.Background()
+	var sw netSwitch
+	r := newRig(t, sw.wrap)
+	events := r.svc.Subscribe(t.Context())
+
+	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "sno", ID: "2024000001"}) // caches 100001
+	require.NoError(t, err)
+	sw.down.Store(true)
+
+	first, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 12_00})
+	require.NoError(t, err, "the first payment finds the network down and is accepted offline")
+	assert.Equal(t, agent.StateOfflineAccepted, first.State)
+	ev := <-events
+	assert.Equal(t, agent.EventOffline, ev.Kind)
+	online, _ := r.svc.Online()
+	assert.False(t, online)
+
+	lookup, err := r.svc.LookupCard(ctx, onecard.CardQuery{IDType: "sno", ID: "2024000001"})
+	require.NoError(t, err, "the cache answers while offline")
+	require.NotNil(t, lookup.Cached)
+	assert.Equal(t, onecardtest.DemoNormal, lookup.Cached.Account)
+	assert.Equal(t, "张*", lookup.Cached.MaskedName)
+
+	refusals := []struct {
+		name string
+		in   agent.PayInput
+	}{
+		{"over the per-payment limit", agent.PayInput{Account: onecardtest.DemoNormal, Amount: 30_01}},
+		{"card never seen online", agent.PayInput{Account: onecardtest.DemoRich, Amount: 1_00}},
+	}
+	for _, c := range refusals {
+		_, err := r.svc.Pay(ctx, c.in)
+		var refusal *agent.OfflineRefusal
+		assert.ErrorAs(t, err, &refusal, c.name)
+	}
+	second, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 20_00})
+	require.NoError(t, err)
+	assert.Equal(t, agent.StateOfflineAccepted, second.State)
+	_, err = r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 9_00})
+	var refusal *agent.OfflineRefusal
+	require.ErrorAs(t, err, &refusal, "40.00 a card a day")
+
+	// Nothing reached the platform while the network was down.
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00), bal)
+
+	sw.down.Store(false)
+	rep, err := r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	assert.Len(t, rep.Settled, 2)
+	assert.Equal(t, agent.StatePaid, r.state(t, first.OrderNo).State)
+	assert.Equal(t, agent.StatePaid, r.state(t, second.OrderNo).State)
+	bal, _ = r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00-32_00), bal, "each accepted payment charged exactly once")
+	ev = <-events
+	assert.Equal(t, agent.EventOnline, ev.Kind)
+}
+
+func TestOfflineAcceptedThenDeclined(t *testing.T) {
+	ctx := context.Background()
+	var sw netSwitch
+	r := newRig(t, sw.wrap)
+	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	require.NoError(t, err)
+	sw.down.Store(true)
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 30_00})
+	require.NoError(t, err)
+	require.Equal(t, agent.StateOfflineAccepted, o.State)
+	sw.down.Store(false)
+
+	// Meanwhile the student spent nearly everything elsewhere.
+	_, err = r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: "elsewhere-1", Account: onecardtest.DemoNormal,
+		AccType: "###", MercAcc: "200000", Amount: 90_00, TermID: "18"})
+	require.NoError(t, err)
+
+	_, err = r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	got := r.state(t, o.OrderNo)
+	assert.Equal(t, agent.StateFailedAfterOffline, got.State)
+	assert.Equal(t, onecard.RetcodeInsufficient, got.Code)
+}
+
+func TestGiveUpBecomesNeedsReview(t *testing.T) {
+	ctx := context.Background()
+	var sw netSwitch
+	r := newRig(t, sw.wrap)
+	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00})
+	require.Error(t, err)
+	require.Equal(t, agent.StateUnknown, o.State)
+
+	sw.down.Store(true)
+	r.clock.Advance(time.Minute)
+	_, err = r.svc.ReconcileOnce(ctx)
+	require.Error(t, err, "the platform is unreachable")
+	got := r.state(t, o.OrderNo)
+	assert.Equal(t, agent.StateUnknown, got.State)
+	assert.True(t, got.NextAttempt.After(r.clock.Now()), "backed off")
+	assert.NotEmpty(t, got.LastError)
+
+	r.clock.Advance(25 * time.Hour)
+	_, err = r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	got = r.state(t, o.OrderNo)
+	assert.Equal(t, agent.StateNeedsReview, got.State, "never deleted, handed to a person")
+	require.NotEmpty(t, got.History)
+	assert.Equal(t, agent.StateNeedsReview, got.History[len(got.History)-1].To)
+}
+
+func TestReconcileAsksFiftyAtATime(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 120})
+	for range 120 {
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoRich, Amount: 1})
+		require.Error(t, err)
+		require.Equal(t, agent.StateUnknown, o.State)
+	}
+	before := r.sim.Stats().Requests[onecard.MethodPayQuery]
+	r.clock.Advance(time.Minute)
+	rep, err := r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	assert.Len(t, rep.Settled, 120)
+	assert.Zero(t, rep.Unfinished)
+	assert.Equal(t, before+3, r.sim.Stats().Requests[onecard.MethodPayQuery])
+}
+
+func TestIllegalTransitionsAreRefused(t *testing.T) {
+	assert.NoError(t, agent.CheckTransition(agent.StateSending, agent.StatePaid))
+	assert.NoError(t, agent.CheckTransition(agent.StatePaid, agent.StatePaid))
+	for _, c := range [][2]agent.OrderState{
+		{agent.StatePaid, agent.StateVoided},
+		{agent.StateVoided, agent.StatePaid},
+		{agent.StateOfflineAccepted, agent.StateVoided},
+		{agent.StateUnknown, agent.StateVoided},
+		{agent.StateRefunded, agent.StatePaid},
+	} {
+		assert.ErrorIs(t, agent.CheckTransition(c[0], c[1]), agent.ErrIllegalTransition, "%s → %s", c[0], c[1])
+	}
+	o := agent.Order{OrderNo: "x", State: agent.StatePaid}
+	assert.Error(t, o.To(agent.StateSending, time.Now(), ""))
+	assert.Equal(t, agent.StatePaid, o.State)
+}

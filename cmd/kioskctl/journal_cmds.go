@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/cmd/internal/app"
+)
+
+func init() {
+	commands["queue"] = queueCmd
+	commands["reconcile"] = reconcileCmd
+	commands["export"] = exportCmd
+}
+
+func queueCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
+	state := fs.String("state", "", "only orders in this state ("+stateNames()+")")
+	limit := fs.Int("limit", 50, "at most this many orders (0: all)")
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
+		if err := noArgs("queue", args); err != nil {
+			return result{}, err
+		}
+		if *state != "" && !knownState(*state) {
+			return result{}, usagef("--state %q: want one of %s", *state, stateNames())
+		}
+		orders, err := a.Store.Orders(ctx, agent.OrderFilter{State: agent.OrderState(*state), Limit: *limit})
+		if err != nil {
+			return result{}, err
+		}
+		loc := a.Config.Platform.Location
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CREATED\tORDER_NO\tKIND\tSTATE\tAMOUNT\tACCOUNT\tOUT_ID\tATTEMPTS\tLAST ERROR")
+		objs := make([]map[string]any, 0, len(orders))
+		for _, o := range orders {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", o.Created.In(loc).Format("01-02 15:04:05"), o.OrderNo, o.Kind,
+				o.State, o.Amount.Yuan(), mask(o.Account), o.OutID, o.Attempts, shorten(o.LastError, 60))
+			objs = append(objs, map[string]any{
+				"order_no": o.OrderNo, "kind": o.Kind, "state": o.State, "amount": o.Amount.Yuan(), "amount_fen": o.Amount,
+				"account": mask(o.Account), "out_id": o.OutID, "created": o.Created.In(loc).Format(time.RFC3339),
+				"attempts": o.Attempts, "last_error": o.LastError, "refund_of": o.RefundOf,
+			})
+		}
+		tw.Flush()
+		if len(orders) == 0 {
+			b.Reset()
+			b.WriteString("no orders\n")
+		}
+		return result{text: b.String(), obj: map[string]any{"orders": objs}}, nil
+	}
+}
+
+func stateNames() string {
+	names := make([]string, len(agent.States))
+	for i, s := range agent.States {
+		names[i] = string(s)
+	}
+	return strings.Join(names, " ")
+}
+
+func knownState(s string) bool {
+	for _, st := range agent.States {
+		if string(st) == s {
+			return true
+		}
+	}
+	return false
+}
+
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func reconcileCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
+		if err := noArgs("reconcile", args); err != nil {
+			return result{}, err
+		}
+		rep, err := a.Service.ReconcileAll(ctx)
+		var b strings.Builder
+		fmt.Fprintf(&b, "looked at %d due orders, settled %d, %d still unfinished\n", rep.Looked, len(rep.Settled), rep.Unfinished)
+		settled := make([]map[string]any, 0, len(rep.Settled))
+		for _, s := range rep.Settled {
+			fmt.Fprintf(&b, "  %s %s: %s → %s (%s)\n", s.Kind, s.OrderNo, s.From, s.To, s.Note)
+			settled = append(settled, map[string]any{"order_no": s.OrderNo, "kind": s.Kind, "from": s.From, "to": s.To, "note": s.Note})
+		}
+		return result{text: b.String(), obj: map[string]any{"looked": rep.Looked, "settled": settled, "unfinished": rep.Unfinished}}, err
+	}
+}
+
+func exportCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
+	from := fs.String("from", "", "first day, YYYYMMDD (platform time)")
+	to := fs.String("to", "", "last day, YYYYMMDD, inclusive (default: --from)")
+	out := fs.String("out", "", "write the CSV here instead of stdout")
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
+		if err := noArgs("export", args); err != nil {
+			return result{}, err
+		}
+		if *to == "" {
+			*to = *from
+		}
+		loc := a.Config.Platform.Location
+		start, err := time.ParseInLocation("20060102", *from, loc)
+		if err != nil {
+			return result{}, usagef("--from %q is not a day YYYYMMDD", *from)
+		}
+		end, err := time.ParseInLocation("20060102", *to, loc)
+		if err != nil || end.Before(start) {
+			return result{}, usagef("--to %q is not a day YYYYMMDD on or after --from", *to)
+		}
+		var buf bytes.Buffer
+		if err := a.Store.ExportCSV(ctx, &buf, start, end.AddDate(0, 0, 1)); err != nil {
+			return result{}, err
+		}
+		if *out == "" {
+			return result{raw: buf.Bytes()}, nil
+		}
+		if err := os.WriteFile(*out, buf.Bytes(), 0o600); err != nil {
+			return result{}, usagef("--out: %v", err)
+		}
+		return result{text: fmt.Sprintf("exported %s–%s to %s\n", *from, *to, *out), obj: map[string]any{"out": *out}}, nil
+	}
+}

@@ -1,0 +1,196 @@
+package offline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxReported caps the problems one check reports: the first few say what
+// is wrong, a thousand would bury them.
+const maxReported = 10
+
+// checkTx runs bbolt's consistency check, over the whole file or, with
+// bolt.WithPageId, over the tree below one page.
+func checkTx(tx *bolt.Tx, opts ...bolt.CheckOption) error {
+	var errs []error
+	for err := range tx.Check(opts...) {
+		// Keep draining: the checker goroutine blocks until the channel is
+		// read to the end.
+		if len(errs) < maxReported {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// criticalBuckets are the buckets the start-up check reads in full: what a
+// restart needs (schema, token, order numbers, the reconciler's work list),
+// and none of them grows with the number of finished orders.
+func criticalBuckets() []string {
+	return []string{bucketMeta, bucketToken, bucketSequence, bucketUnfinished}
+}
+
+// checkCritical is the start-up check (see Open): the tree of top-level
+// buckets, then bbolt's page check of each critical bucket's own tree. It
+// must run with no writer active, which holds inside Open.
+func (s *Store) checkCritical(tx *bolt.Tx) error {
+	pageSize := int64(s.db.Info().PageSize)
+	highWater := uint64(tx.Size() / pageSize)
+
+	// bbolt's check from the root page would recurse into every bucket,
+	// i.e. read the whole file; so the root tree is walked here. Reading
+	// it already made bbolt verify each page's id; what remains is key
+	// order and that each bucket's root lies inside the file.
+	var prev []byte
+	c := tx.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v != nil {
+			return fmt.Errorf("top-level key %q is not a bucket", k)
+		}
+		if prev != nil && bytes.Compare(prev, k) >= 0 {
+			return fmt.Errorf("top-level buckets out of order at %q", k)
+		}
+		prev = append(prev[:0], k...)
+		b := tx.Bucket(k)
+		if b == nil {
+			return fmt.Errorf("top-level bucket %q unreadable", k)
+		}
+		if root := uint64(b.RootPage()); root != 0 && (root < 2 || root >= highWater) {
+			return fmt.Errorf("bucket %q: root page %d outside the file's pages [2, %d)", k, root, highWater)
+		}
+	}
+
+	for _, name := range criticalBuckets() {
+		root := uint64(tx.Bucket([]byte(name)).RootPage())
+		if root == 0 {
+			continue // inline: stored inside the root page just walked
+		}
+		if err := checkTx(tx, bolt.WithPageId(root)); err != nil {
+			return fmt.Errorf("bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// CheckAll checks the whole file, for `kioskctl db check`: bbolt's
+// consistency check of every page, then that every order record decodes and
+// that orders_by_created and unfinished hold exactly one entry per order
+// they should. Damage is reported wrapping ErrCorrupt; the file is never
+// changed.
+//
+// It reads the whole file, which takes seconds per million orders. bbolt's
+// part runs in a write transaction, as bbolt requires when other goroutines
+// may commit meanwhile (it reads the list of free pages, which a commit
+// changes), so writers wait for it: run it from kioskctl, or when the kiosk
+// is idle. ctx is honoured before and between the parts and during the
+// order pass; bbolt's part, once started, runs to its end.
+func (s *Store) CheckAll(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.checkPages(); err != nil {
+		return fmt.Errorf("offline: check %s: %w: %w", s.path, ErrCorrupt, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.checkIndexes(ctx); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return err
+		}
+		if errors.Is(err, ErrCorrupt) {
+			return fmt.Errorf("offline: check %s: %w", s.path, err)
+		}
+		return fmt.Errorf("offline: check %s: %w: %w", s.path, ErrCorrupt, err)
+	}
+	return nil
+}
+
+// checkPages runs bbolt's full check in a write transaction that is rolled
+// back.
+func (s *Store) checkPages() error {
+	tx, err := s.db.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	return checkTx(tx)
+}
+
+// checkIndexes is CheckAll's second part: every order decodes, and the
+// indexes hold exactly the entries the orders call for. Counting is enough
+// to prove "exactly": every order's entry is present, entries are distinct
+// keys, and there are as many entries as orders that need one.
+func (s *Store) checkIndexes(ctx context.Context) error {
+	var errs []error
+	report := func(err error) {
+		if len(errs) < maxReported {
+			errs = append(errs, err)
+		}
+	}
+	err := s.view(func(tx *bolt.Tx) error {
+		orders := tx.Bucket([]byte(bucketOrders))
+		byCreated := tx.Bucket([]byte(bucketOrdersByCreated))
+		unfinished := tx.Bucket([]byte(bucketUnfinished))
+		var nOrders, nUnfinished, nBad int
+		err := orders.ForEach(func(k, v []byte) error {
+			if nOrders%1024 == 1023 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			nOrders++
+			o, err := decodeOrder(v)
+			if err != nil {
+				nBad++
+				report(fmt.Errorf("order %q: %w", k, err))
+				return nil
+			}
+			if o.OrderNo != string(k) {
+				report(fmt.Errorf("%w: record stored under %q says %q", ErrBadRecord, k, o.OrderNo))
+			}
+			if !has(byCreated, createdKey(o.Created, o.OrderNo)) {
+				report(fmt.Errorf("order %q is missing from %s", o.OrderNo, bucketOrdersByCreated))
+			}
+			if o.State.Unfinished() {
+				nUnfinished++
+				if !has(unfinished, unfinishedKey(o.NextAttempt, o.OrderNo)) {
+					report(fmt.Errorf("order %q (%s, next attempt %s) is missing from the %s index",
+						o.OrderNo, o.State, o.NextAttempt.Format("2006-01-02T15:04:05.999999999Z07:00"), bucketUnfinished))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// A record that does not decode may or may not need index
+		// entries; the counts cannot be compared then.
+		if nBad > 0 {
+			return nil
+		}
+		if n := byCreated.Stats().KeyN; n != nOrders {
+			report(fmt.Errorf("%s has %d entries for %d orders", bucketOrdersByCreated, n, nOrders))
+		}
+		if n := unfinished.Stats().KeyN; n != nUnfinished {
+			report(fmt.Errorf("%s index has %d entries for %d unfinished orders", bucketUnfinished, n, nUnfinished))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
+// has reports whether b holds key. bbolt's Get cannot tell a missing key
+// from an empty value inside a write transaction, and index values are
+// empty.
+func has(b *bolt.Bucket, key []byte) bool {
+	k, _ := b.Cursor().Seek(key)
+	return k != nil && bytes.Equal(k, key)
+}
