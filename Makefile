@@ -24,7 +24,7 @@ FUZZTIME ?= 30s
 # may have just installed. Override with `make test TEST_WRAP=`.
 TEST_WRAP ?= $(if $(DISPLAY),,$(if $(shell command -v xvfb-run 2>/dev/null),xvfb-run -a -s '-screen 0 1280x1024x24'))
 
-.PHONY: deps build test run bench fuzz clean
+.PHONY: deps build test run bench fuzz chaos clean
 
 # deps: install the Debian packages above, only when something is missing, so
 # that it is a quick no-op on a prepared machine.
@@ -54,6 +54,12 @@ test: deps
 # run: the demo, a kiosk session against the built-in platform simulator.
 run: deps build
 	bash configs/demo.sh
+
+# chaos: the journal's proof (also part of `make test`), with its figures:
+# payments from a real child process killed with SIGKILL while faults are
+# switched; CHAOS_ORDERS and CHAOS_KILLS raise the bar.
+chaos: deps
+	go test -race -count=1 -run '^TestChaos$$' -v -timeout 14m ./cmd/internal/app/
 
 # bench: every benchmark, six runs each for benchstat, kept in bench.txt.
 bench: deps

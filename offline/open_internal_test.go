@@ -1,8 +1,10 @@
 package offline
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -276,4 +278,28 @@ func TestCheckAllFindsIndexOutOfStep(t *testing.T) {
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	require.ErrorIs(t, s.CheckAll(cancelled), context.Canceled)
+}
+
+func TestExportCSVInBatches(t *testing.T) {
+	const n = 2*exportBatch + 345
+	s, err := Open(filledStore(t, n))
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+
+	var out bytes.Buffer
+	require.NoError(t, s.ExportCSV(t.Context(), &out, time.Time{}, time.Time{}))
+	rows, err := csv.NewReader(&out).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, n+1)
+	assert.Equal(t, csvHeader(), rows[0])
+	for i, row := range rows[1:] {
+		require.Equal(t, fmt.Sprintf("K%06d", i), row[0], "oldest first, none twice or missing")
+	}
+
+	// A range ending exactly at a batch boundary.
+	out.Reset()
+	require.NoError(t, s.ExportCSV(t.Context(), &out, created0, created0.Add(exportBatch*time.Second)))
+	rows, err = csv.NewReader(&out).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, exportBatch+1)
 }
