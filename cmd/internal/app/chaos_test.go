@@ -435,4 +435,3 @@ func sortedCounts[K ~string](m map[K]int) string {
 	}
 	return strings.Join(parts, " ")
 }
-
