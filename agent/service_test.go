@@ -26,36 +26,44 @@ type rig struct {
 	store  *offline.Store
 	svc    *agent.Service
 	clock  *onecardtest.Clock
+	path   string
 }
 
 // newRig wires a Service to a real simulator over loopback and a real bbolt
 // file, sharing one movable clock.
-func newRig(t *testing.T, wrap func(http.RoundTripper) http.RoundTripper) *rig {
+func newRig(t testing.TB, wrap func(http.RoundTripper) http.RoundTripper) *rig {
 	t.Helper()
 	clock := onecardtest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 	sim, client := onecardtest.NewTestPair(t, func(o *onecardtest.Options) { o.Now = clock.Now })
 	if wrap != nil {
 		client = rewrapClient(t, sim, clock, wrap)
 	}
-	store, err := offline.Open(filepath.Join(t.TempDir(), "kiosk.db"))
+	path := filepath.Join(t.TempDir(), "kiosk.db")
+	store, err := offline.Open(path)
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
-	svc := agent.NewService(agent.NewPlatform(client, store, clock), store, agent.Options{
+	r := &rig{sim: sim, client: client, store: store, clock: clock, path: path}
+	r.svc = r.service(store)
+	return r
+}
+
+// service builds the rig's Service over a journal.
+func (r *rig) service(store *offline.Store) *agent.Service {
+	return agent.NewService(agent.NewPlatform(r.client, store, r.clock), store, agent.Options{
 		Terminal: agent.Terminal{TermID: "17", MercAcc: "100000"},
 		Offline: agent.OfflinePolicy{Enabled: true, MaxAmount: 30_00, MaxTotal: 50_00, MaxCount: 3,
 			MaxPerCardDay: 40_00, CardMaxAge: time.Hour},
 		Reconcile: agent.ReconcilePolicy{Interval: time.Second, MaxInterval: time.Minute,
 			GiveUpAfter: 24 * time.Hour, RequestTimeout: 2 * time.Second},
-		Location: sim.Location(),
-		Clock:    clock,
+		Location: r.sim.Location(),
+		Clock:    r.clock,
 		Jitter:   func() float64 { return 0.5 },
 	})
-	return &rig{sim: sim, client: client, store: store, svc: svc, clock: clock}
 }
 
 // rewrapClient builds a client like NewTestPair's whose transport is
 // wrapped, to observe what happens while a request is on its way.
-func rewrapClient(t *testing.T, sim *onecardtest.Server, clock *onecardtest.Clock, wrap func(http.RoundTripper) http.RoundTripper) *onecard.Client {
+func rewrapClient(t testing.TB, sim *onecardtest.Server, clock *onecardtest.Clock, wrap func(http.RoundTripper) http.RoundTripper) *onecard.Client {
 	t.Helper()
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
 	cipher, err := onecard.NewCipher(secret)
