@@ -65,31 +65,40 @@ const (
 )
 
 // States lists every state, in the order `kioskctl queue` explains them.
-var States = []OrderState{
-	StateSending, StatePaid, StateDeclined, StateUnknown, StateOfflineAccepted, StateVoided,
-	StateOrphanCharged, StateOrphanRefunded, StateRefunded, StatePartiallyRefunded,
-	StateFailedAfterOffline, StateNeedsReview,
+func States() []OrderState {
+	return []OrderState{
+		StateSending, StatePaid, StateDeclined, StateUnknown, StateOfflineAccepted, StateVoided,
+		StateOrphanCharged, StateOrphanRefunded, StateRefunded, StatePartiallyRefunded,
+		StateFailedAfterOffline, StateNeedsReview,
+	}
 }
 
-// legal is the one table of allowed state changes. The store refuses any
-// other through CheckTransition, whichever code asks for it.
-var legal = map[OrderState][]OrderState{
-	StateSending: {StatePaid, StateDeclined, StateUnknown, StateOfflineAccepted, StateVoided,
-		StateOrphanCharged, StateOrphanRefunded, StateNeedsReview},
-	StateUnknown: {StatePaid, StateDeclined, StateFailedAfterOffline, StateRefunded,
-		StatePartiallyRefunded, StateNeedsReview},
-	StateOfflineAccepted: {StatePaid, StateFailedAfterOffline, StateRefunded,
-		StatePartiallyRefunded, StateNeedsReview},
-	StateOrphanCharged:     {StateOrphanRefunded, StateNeedsReview},
-	StatePaid:              {StatePartiallyRefunded, StateRefunded},
-	StatePartiallyRefunded: {StatePartiallyRefunded, StateRefunded},
-	// A charge found later (bill reconciliation) for an order the customer
-	// was told nothing or "declined" about: refund it.
-	StateVoided:   {StateOrphanCharged, StateNeedsReview},
-	StateDeclined: {StateOrphanCharged, StateNeedsReview},
-	// A person resolves a review with what the platform says.
-	StateNeedsReview: {StatePaid, StateDeclined, StateVoided, StateRefunded,
-		StateOrphanCharged, StateOrphanRefunded, StateFailedAfterOffline},
+// legalNext is the one table of allowed state changes. The store refuses
+// any other through CheckTransition, whichever code asks for it.
+func legalNext(from OrderState) []OrderState {
+	switch from {
+	case StateSending:
+		return []OrderState{StatePaid, StateDeclined, StateUnknown, StateOfflineAccepted, StateVoided,
+			StateOrphanCharged, StateOrphanRefunded, StateNeedsReview}
+	case StateUnknown:
+		return []OrderState{StatePaid, StateDeclined, StateFailedAfterOffline, StateRefunded,
+			StatePartiallyRefunded, StateNeedsReview}
+	case StateOfflineAccepted:
+		return []OrderState{StatePaid, StateFailedAfterOffline, StateRefunded, StatePartiallyRefunded, StateNeedsReview}
+	case StateOrphanCharged:
+		return []OrderState{StateOrphanRefunded, StateNeedsReview}
+	case StatePaid, StatePartiallyRefunded:
+		return []OrderState{StatePartiallyRefunded, StateRefunded}
+	case StateVoided, StateDeclined:
+		// A charge found later (bill reconciliation) for an order the
+		// customer was told nothing or "declined" about: refund it.
+		return []OrderState{StateOrphanCharged, StateNeedsReview}
+	case StateNeedsReview:
+		// A person resolves a review with what the platform says.
+		return []OrderState{StatePaid, StateDeclined, StateVoided, StateRefunded,
+			StateOrphanCharged, StateOrphanRefunded, StateFailedAfterOffline}
+	}
+	return nil
 }
 
 // ErrIllegalTransition is wrapped by CheckTransition's refusals.
@@ -102,7 +111,7 @@ func CheckTransition(from, to OrderState) error {
 	if from == to {
 		return nil
 	}
-	for _, s := range legal[from] {
+	for _, s := range legalNext(from) {
 		if s == to {
 			return nil
 		}
@@ -156,7 +165,8 @@ type Order struct {
 	// LastSent is when the pay or refund request last left the process; a
 	// query waits at least the request timeout after it.
 	LastSent time.Time
-	// NextAttempt is when the reconciler should look at the order again.
+	// NextAttempt is when the reconciler should look at the order again;
+	// zero means at once (Due returns it immediately).
 	NextAttempt time.Time
 	// Refunded is the sum of confirmed refunds of a payment.
 	Refunded money.Fen
@@ -238,8 +248,9 @@ type Journal interface {
 	Due(ctx context.Context, now time.Time, limit int) ([]Order, error)
 	// UnfinishedCount counts the unfinished orders.
 	UnfinishedCount(ctx context.Context) (int, error)
-	// OfflineExposure sums the offline_accepted orders, and what account
-	// was accepted offline for on day (yyyyMMdd, platform-local).
+	// OfflineExposure sums the offline_accepted payments (refund orders
+	// are not exposure), and what account was accepted offline for on day
+	// (yyyyMMdd, platform-local: the day of the order's Created).
 	OfflineExposure(ctx context.Context, account, day string) (OfflineExposure, error)
 	// NextSequence returns a number never returned before by this journal.
 	NextSequence(ctx context.Context) (uint64, error)

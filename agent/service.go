@@ -104,6 +104,10 @@ type Service struct {
 	// reconciler never takes a live request for an orphan.
 	mu       sync.Mutex
 	inflight map[string]bool
+	// offlineMu makes an offline acceptance's check and its journal write
+	// one step, so that two payments at once cannot both fit under a limit
+	// that only one of them fits under.
+	offlineMu sync.Mutex
 	// wake nudges a running reconciler (new unfinished work).
 	wake chan struct{}
 }
@@ -283,6 +287,8 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 	// Known offline: accept (or refuse) without waiting for another
 	// connection to fail. The order is journalled before it is shown.
 	if online, _ := s.hub.state(); !online && s.opts.Offline.Enabled {
+		s.offlineMu.Lock()
+		defer s.offlineMu.Unlock()
 		if refusal := s.offlineCheck(ctx, o); refusal != nil {
 			return Order{}, refusal
 		}
@@ -312,6 +318,8 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 func (s *Service) settlePay(ctx context.Context, o Order, outID string, callErr error) (Order, error) {
 	var refusal *OfflineRefusal
 	if callErr != nil && isNotSent(callErr) && s.opts.Offline.Enabled {
+		s.offlineMu.Lock()
+		defer s.offlineMu.Unlock()
 		refusal = s.offlineCheck(ctx, o)
 	}
 	saved, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {

@@ -334,13 +334,13 @@ func TestUnfinishedIndexProperty(t *testing.T) {
 		if len(numbers) == 0 || rng.IntN(4) == 0 {
 			no := fmt.Sprintf("P%03d", step)
 			o := sending(no, t0.Add(time.Duration(rng.IntN(100))*time.Second), nexts[rng.IntN(len(nexts))])
-			o.State = agent.States[rng.IntN(len(agent.States))]
+			o.State = agent.States()[rng.IntN(len(agent.States()))]
 			o.Amount = money.Fen(1 + rng.IntN(5000))
 			require.NoError(t, s.CreateOrder(ctx, o))
 			model[no], numbers = o, append(numbers, no)
 		} else {
 			no := numbers[rng.IntN(len(numbers))]
-			to := agent.States[rng.IntN(len(agent.States))]
+			to := agent.States()[rng.IntN(len(agent.States()))]
 			next := nexts[rng.IntN(len(nexts))]
 			got, err := s.UpdateOrder(ctx, no, func(o *agent.Order) error {
 				o.State, o.NextAttempt = to, next

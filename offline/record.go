@@ -61,10 +61,10 @@ type transitionRecord struct {
 // key limit. The wire limit (32 bytes) is the protocol's business.
 const maxOrderNoLen = bolt.MaxKeySize - 8
 
-// knownState reports whether s is one of agent.States. A record with any
+// knownState reports whether s is one of agent.States(). A record with any
 // other state would never leave it: no transition is legal from it.
 func knownState(s agent.OrderState) bool {
-	return slices.Contains(agent.States, s)
+	return slices.Contains(agent.States(), s)
 }
 
 // inNanoRange reports whether t can be expressed as int64 unix nanoseconds,

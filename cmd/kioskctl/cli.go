@@ -51,6 +51,7 @@ commands:
   queue  [--state S] [--limit N]           journal entries, newest first
   reconcile                                one reconciliation pass: settle what can be settled now
   export --from YYYYMMDD [--to YYYYMMDD] [--out FILE]   the journal as CSV
+  check                                    full check of the terminal database (slow on a big journal)
 
 exit status: 0 ok, 1 declined / had no effect, 2 usage or config error, 3 outcome unknown
 `
@@ -72,7 +73,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	cmd, cmdArgs := rest[0], rest[1:]
-	run, ok := commands[cmd]
+	run, ok := commands()[cmd]
 	if !ok {
 		return c.fail(usagef("unknown command %q", cmd))
 	}

@@ -19,13 +19,20 @@ import (
 // once the flags are parsed.
 type command func(fs *flag.FlagSet) func(ctx context.Context, a *app.App, args []string) (result, error)
 
-var commands = map[string]command{
-	"token":  tokenCmd,
-	"card":   cardCmd,
-	"pay":    payCmd,
-	"refund": refundCmd,
-	"query":  queryCmd,
-	"bill":   billCmd,
+// commands maps each command name to its command.
+func commands() map[string]command {
+	return map[string]command{
+		"token":     tokenCmd,
+		"card":      cardCmd,
+		"pay":       payCmd,
+		"refund":    refundCmd,
+		"query":     queryCmd,
+		"bill":      billCmd,
+		"queue":     queueCmd,
+		"reconcile": reconcileCmd,
+		"export":    exportCmd,
+		"check":     checkCmd,
+	}
 }
 
 func noArgs(cmd string, args []string) error {

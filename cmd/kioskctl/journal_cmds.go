@@ -14,12 +14,6 @@ import (
 	"github.com/campuspos/kiosk/cmd/internal/app"
 )
 
-func init() {
-	commands["queue"] = queueCmd
-	commands["reconcile"] = reconcileCmd
-	commands["export"] = exportCmd
-}
-
 func queueCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
 	state := fs.String("state", "", "only orders in this state ("+stateNames()+")")
 	limit := fs.Int("limit", 50, "at most this many orders (0: all)")
@@ -58,15 +52,15 @@ func queueCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 }
 
 func stateNames() string {
-	names := make([]string, len(agent.States))
-	for i, s := range agent.States {
+	names := make([]string, len(agent.States()))
+	for i, s := range agent.States() {
 		names[i] = string(s)
 	}
 	return strings.Join(names, " ")
 }
 
 func knownState(s string) bool {
-	for _, st := range agent.States {
+	for _, st := range agent.States() {
 		if string(st) == s {
 			return true
 		}
@@ -130,5 +124,20 @@ func exportCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resu
 			return result{}, usagef("--out: %v", err)
 		}
 		return result{text: fmt.Sprintf("exported %s–%s to %s\n", *from, *to, *out), obj: map[string]any{"out": *out}}, nil
+	}
+}
+
+func checkCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
+		if err := noArgs("check", args); err != nil {
+			return result{}, err
+		}
+		start := time.Now()
+		if err := a.Store.CheckAll(ctx); err != nil {
+			return result{}, fmt.Errorf("the terminal database is damaged: %w (keep the file; do not take payments on it)", err)
+		}
+		took := time.Since(start).Round(time.Millisecond)
+		return result{text: fmt.Sprintf("database %s: every page, order and index checks out (%s)\n", a.Config.Store.Path, took),
+			obj: map[string]any{"ok": true, "path": a.Config.Store.Path, "seconds": took.Seconds()}}, nil
 	}
 }

@@ -17,6 +17,7 @@
 //	queue  [--state S] [--limit N]
 //	reconcile
 //	export --from YYYYMMDD [--to YYYYMMDD] [--out FILE]
+//	check
 //
 // The config file defaults to $KIOSK_CONFIG, then /etc/campus-kiosk/kiosk.yaml.
 //

@@ -44,7 +44,7 @@ func Open(cfg *config.Config, clock agent.Clock) (*App, error) {
 	if err != nil {
 		return nil, &config.Error{File: cfg.File, Field: "platform", Err: err}
 	}
-	store, err := offline.Open(cfg.Store.Path)
+	store, err := offline.Open(cfg.Store.Path, offline.WithLocation(cfg.Platform.Location))
 	if errors.Is(err, offline.ErrLocked) {
 		return nil, fmt.Errorf("%s: %w", cfg.Store.Path, ErrInUse)
 	}
