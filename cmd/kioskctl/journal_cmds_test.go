@@ -1,15 +1,14 @@
 package main
 
 import (
-	"path/filepath"
-
 	"encoding/csv"
-	"github.com/campuspos/kiosk/offline"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/offline"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
