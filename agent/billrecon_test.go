@@ -1,0 +1,60 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
+	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestReconcileBillActsOnWhatItFinds(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	day := r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout)
+
+	paid, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00})
+	require.NoError(t, err)
+
+	// An orphan that found nothing on the platform was voided; its request
+	// arrived after all (held up somewhere) and was charged.
+	late := r.orphan(t, onecardtest.DemoNormal, 2_00, false)
+	r.clock.Advance(2 * time.Minute)
+	_, err = r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, agent.StateVoided, r.state(t, late.OrderNo).State)
+	_, err = r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: late.OrderNo, Account: onecardtest.DemoNormal,
+		AccType: "###", MercAcc: "100000", Amount: 2_00, TermID: "17"})
+	require.NoError(t, err)
+
+	// Another terminal's payment on the shared bill, and one with this
+	// terminal's prefix that its journal does not have.
+	for _, no := range []string{"0018OTHERTERMINAL01", "0017NOTINJOURNAL01"} {
+		_, err = r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: onecardtest.DemoRich,
+			AccType: "###", MercAcc: "100000", Amount: 50, TermID: "18"})
+		require.NoError(t, err)
+	}
+
+	rep, err := r.svc.ReconcileBill(ctx, day)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Counts[agent.BillPlatformOnly], "another terminal's order is not this one's to report")
+	assert.Equal(t, 1, rep.Counts[agent.BillStatusMismatch])
+	assert.GreaterOrEqual(t, rep.Counts[agent.BillMatched], 1)
+	assert.Equal(t, agent.StatePaid, r.state(t, paid.OrderNo).State)
+
+	// The late charge was refunded: the customer was never told of it.
+	got := r.state(t, late.OrderNo)
+	assert.Equal(t, agent.StateOrphanRefunded, got.State)
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00-1_00), bal)
+
+	saved, ok, err := r.store.BillReport(ctx, day)
+	require.NoError(t, err)
+	require.True(t, ok, "the report is kept")
+	assert.Equal(t, rep.Counts, saved.Counts)
+}
