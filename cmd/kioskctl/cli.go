@@ -52,8 +52,10 @@ commands:
   reconcile                                one reconciliation pass: settle what can be settled now
   export --from YYYYMMDD [--to YYYYMMDD] [--out FILE]   the journal as CSV
   check                                    full check of the terminal database (slow on a big journal)
+  diag   devices | scan --device SPEC [--count N] [--timeout D] [--raw] | capture --device SPEC --out FILE [--timeout D]
+                                           scanners and card readers (needs no config)
 
-exit status: 0 ok, 1 declined / had no effect, 2 usage or config error, 3 outcome unknown
+exit status: 0 ok, 1 declined / had no effect / device failed, 2 usage or config error, 3 outcome unknown
 `
 
 func (c *cli) run(ctx context.Context, args []string) int {
@@ -91,18 +93,20 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fail(usagef("%s: %v", cmd, err))
 	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		return c.fail(err)
+	var a *app.App
+	if !withoutConfig()[cmd] {
+		cfg, err := config.Load(path)
+		if err != nil {
+			return c.fail(err)
+		}
+		for _, w := range cfg.Warnings {
+			fmt.Fprintln(c.stderr, "warning:", w)
+		}
+		if a, err = app.Open(cfg, agent.SystemClock{}); err != nil {
+			return c.fail(err)
+		}
+		defer a.Close()
 	}
-	for _, w := range cfg.Warnings {
-		fmt.Fprintln(c.stderr, "warning:", w)
-	}
-	a, err := app.Open(cfg, agent.SystemClock{})
-	if err != nil {
-		return c.fail(err)
-	}
-	defer a.Close()
 	out, err := exec(ctx, a, pos)
 	if err != nil && out.obj == nil {
 		return c.fail(err)
@@ -124,6 +128,14 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		out.code = code
 	}
 	return c.print(out)
+}
+
+// withoutConfig lists the commands that run with a nil *app.App: they
+// load neither the configuration nor the terminal's store. diag is one: a
+// technician must be able to test a scanner on a machine without a
+// configuration, and while the kiosk holds the store.
+func withoutConfig() map[string]bool {
+	return map[string]bool{"diag": true}
 }
 
 // parseInterspersed lets flags follow positional arguments
@@ -151,9 +163,19 @@ type result struct {
 	code int
 	// raw, when set, is printed as it is in either mode (a CSV export).
 	raw []byte
+	// stream, when set, is a command whose output comes as it happens
+	// (diag scan prints each scan as it arrives): print runs it with
+	// the outputs and the --json mode, and its error is the command's.
+	stream func(stdout, stderr io.Writer, json bool) error
 }
 
 func (c *cli) print(r result) int {
+	if r.stream != nil {
+		if err := r.stream(c.stdout, c.stderr, c.json); err != nil {
+			return c.fail(err)
+		}
+		return r.code
+	}
 	if r.raw != nil {
 		if _, err := c.stdout.Write(r.raw); err != nil {
 			fmt.Fprintln(c.stderr, "kioskctl:", err)
@@ -180,8 +202,13 @@ func exitCode(err error) (int, string) {
 		ue *usageError
 		ce *config.Error
 		re *onecard.RequestError
+		de *diagError
 	)
 	switch {
+	case errors.As(err, &de):
+		// A device that failed or did not deliver: nothing was sent
+		// anywhere, so nothing is unknown.
+		return exitDeclined, "failed"
 	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &re),
 		errors.Is(err, agent.ErrOrderNotFound), errors.Is(err, agent.ErrOrderExists), errors.Is(err, app.ErrInUse):
 		return exitUsage, "usage"

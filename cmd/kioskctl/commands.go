@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"reconcile": reconcileCmd,
 		"export":    exportCmd,
 		"check":     checkCmd,
+		"diag":      diagCmd,
 	}
 }
 

@@ -18,11 +18,17 @@
 //	reconcile
 //	export --from YYYYMMDD [--to YYYYMMDD] [--out FILE]
 //	check
+//	diag   devices
+//	diag   scan --device SPEC [--count N] [--timeout D] [--raw]
+//	diag   capture --device SPEC --out FILE [--timeout D]
 //
 // The config file defaults to $KIOSK_CONFIG, then /etc/campus-kiosk/kiosk.yaml.
+// diag needs none: it takes a device SPEC (see device.ParseSpec), such as
+// serial:/dev/ttyUSB0?baud=9600&frame=crlf or replay:capture.txt?as=hid-pos.
 //
 // Exit status: 0 success; 1 the call failed and certainly had no effect
-// (declined by the platform, or it never reached it); 2 usage or config
+// (declined by the platform, or it never reached it; for diag: the device
+// failed or gave fewer scans than --count); 2 usage or config
 // error; 3 outcome unknown (the request was sent and no trustworthy answer
 // came back: confirm with `kioskctl query`).
 package main

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// diag runs kioskctl without any configuration: no --config, no
+// $KIOSK_CONFIG, and the default path does not exist on a test machine.
+func diag(t *testing.T, stderr *lockedBuffer, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	if stderr == nil {
+		stderr = &lockedBuffer{}
+	}
+	code := run(context.Background(), args, &out, stderr, func(string) string { return "" })
+	return code, out.String()
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	return p
+}
+
+// A card reader's session: a card, noise, a card in two reads.
+const serialCapture = `# card reader, CR LF frames
+0 30 30 31 32 33 34 35 36 37 38 0d 0a
+900 00 ff 0d 0a
+2000 39 39
+2003 39 39 0d 0a
+`
+
+func TestDiagScanReplayJSONWithoutConfig(t *testing.T) {
+	_, err := os.Stat(DefaultConfig)
+	require.True(t, os.IsNotExist(err), "the test needs a machine without %s", DefaultConfig)
+	file := writeFile(t, "cap.txt", serialCapture)
+	spec := "replay:" + file + "?as=serial&frame=crlf&speed=fast"
+	code, out := diag(t, nil, "--json", "diag", "scan", "--device", spec)
+	require.Equal(t, exitOK, code, out)
+	var lines []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var obj map[string]any
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &obj), sc.Text())
+		lines = append(lines, obj)
+	}
+	require.Len(t, lines, 3)
+	assert.Equal(t, map[string]any{"device": spec, "kind": "card", "text": "0012345678", "time": lines[0]["time"]}, lines[0])
+	assert.Equal(t, "binary noise: control byte 0x00 in frame", lines[1]["dropped"])
+	assert.Equal(t, "9999", lines[2]["text"])
+	t0, err := time.Parse(time.RFC3339Nano, lines[0]["time"].(string))
+	require.NoError(t, err)
+	t2, err := time.Parse(time.RFC3339Nano, lines[2]["time"].(string))
+	require.NoError(t, err)
+	assert.Equal(t, 2003*time.Millisecond, t2.Sub(t0), "recorded times, even at fast speed")
+
+	// Text mode, and asking for more scans than the capture has.
+	code, out = diag(t, nil, "diag", "scan", "--device", spec, "--count", "3")
+	assert.Equal(t, exitDeclined, code)
+	assert.Contains(t, out, " card 0012345678\n")
+	assert.Contains(t, out, "dropped (4 bytes): binary noise")
+}
+
+func TestDiagScanPTY(t *testing.T) {
+	master, slave, err := pty.Open()
+	require.NoError(t, err)
+	defer master.Close()
+	path := slave.Name()
+	require.NoError(t, slave.Close())
+	stderr := &lockedBuffer{}
+	done := make(chan struct{})
+	var code int
+	var out string
+	go func() {
+		defer close(done)
+		code, out = diag(t, stderr, "diag", "scan", "--device", "serial:"+path+"?baud=115200&frame=cr&kind=barcode", "--count", "1", "--timeout", "10s")
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "connected: "+path) }, 10*time.Second, time.Millisecond)
+	_, err = master.Write([]byte("QR-123\r"))
+	require.NoError(t, err)
+	<-done
+	assert.Equal(t, exitOK, code, stderr.String())
+	assert.Contains(t, out, " barcode QR-123\n")
+}
+
+func TestDiagCaptureReplay(t *testing.T) {
+	file := writeFile(t, "cap.txt", serialCapture)
+	out := filepath.Join(t.TempDir(), "again.txt")
+	code, text := diag(t, nil, "--json", "diag", "capture", "--device", "replay:"+file+"?speed=fast", "--out", out)
+	require.Equal(t, exitOK, code, text)
+	var obj map[string]any
+	require.NoError(t, json.Unmarshal([]byte(text), &obj))
+	assert.EqualValues(t, 4, obj["reads"])
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "# campus-kiosk capture")
+	assert.Contains(t, string(b), "\n2003 39 39 0d 0a\n")
+	fi, err := os.Stat(out)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+}
+
+func TestDiagDevices(t *testing.T) {
+	code, out := diag(t, nil, "--json", "diag", "devices")
+	require.Equal(t, exitOK, code, out)
+	var obj map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &obj))
+	assert.Contains(t, obj, "serial")
+	assert.Contains(t, obj, "hid")
+	code, out = diag(t, nil, "diag", "devices")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "serial ports:")
+	assert.Contains(t, out, "HID devices:")
+}
+
+func TestDiagErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"diag"}, exitUsage, "diag needs one of"},
+		{[]string{"diag", "sniff"}, exitUsage, `diag "sniff"`},
+		{[]string{"diag", "scan"}, exitUsage, "--device is required"},
+		{[]string{"diag", "scan", "--device", "front-reader"}, exitUsage, "not supported yet"},
+		{[]string{"diag", "scan", "--device", "serial:/dev/x?baud=fast"}, exitUsage, `baud "fast"`},
+		{[]string{"diag", "scan", "--device", "keyboard:", "--out", "x"}, exitUsage, "does not take --out"},
+		{[]string{"diag", "capture", "--device", "keyboard:"}, exitUsage, "needs --out"},
+		{[]string{"diag", "scan", "--device", "keyboard:"}, exitUsage, "typed into the kiosk window"},
+		{[]string{"diag", "capture", "--device", "keyboard:", "--out", filepath.Join(t.TempDir(), "k")}, exitDeclined, "no device to capture"},
+		{[]string{"diag", "scan", "--device", "serial:/nonexistent/ttyUSB0", "--count", "1", "--timeout", "300ms"}, exitDeclined, "timeout after 300ms: 0 of 1 scans"},
+	} {
+		stderr := &lockedBuffer{}
+		code, _ := diag(t, stderr, tt.args...)
+		assert.Equal(t, tt.code, code, "%v: %s", tt.args, stderr.String())
+		assert.Contains(t, stderr.String(), tt.want, tt.args)
+	}
+}
