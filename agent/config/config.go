@@ -60,6 +60,10 @@ type Config struct {
 	Offline Offline
 	// Reconcile tunes the settling of unfinished orders.
 	Reconcile Reconcile
+	// Devices are the scanners and card readers, in file order.
+	Devices []Device
+	// IDRules map scans to query idtypes ahead of the defaults.
+	IDRules []IDRule
 	// Warnings lists problems that do not stop the agent but that an
 	// operator should fix, such as a private key readable by other users.
 	Warnings []string
@@ -163,6 +167,7 @@ func parse(data []byte, dir, file string) (*Config, error) {
 	checkTerminal(p, &cfg.Terminal, &raw.Terminal)
 	checkOffline(p, &cfg.Offline, &raw.Offline, cfg.Terminal.Mode)
 	checkReconcile(p, &cfg.Reconcile, &raw.Reconcile)
+	checkDevices(p, cfg, raw.Devices, raw.IDRules)
 	if raw.Store.Path == "" {
 		p.add("store.path", ErrRequired)
 	} else {

@@ -44,9 +44,14 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 	for i := range sections.NumField() {
 		sec := sections.Field(i)
 		assert.True(t, shows(text, "", yamlName(sec)), "configs/kiosk.example.yaml has no section %s", yamlName(sec))
-		for j := range sec.Type.NumField() {
-			key := yamlName(sec.Type.Field(j))
-			assert.True(t, shows(text, "  ", key), "configs/kiosk.example.yaml does not show %s.%s", yamlName(sec), key)
+		typ, indent := sec.Type, "  "
+		if typ.Kind() == reflect.Slice {
+			// A list's keys: "  - name:" or "    spec:", commented or not.
+			typ, indent = typ.Elem(), `#?\s*(- )?`
+		}
+		for j := range typ.NumField() {
+			key := yamlName(typ.Field(j))
+			assert.True(t, shows(text, indent, key), "configs/kiosk.example.yaml does not show %s.%s", yamlName(sec), key)
 		}
 	}
 }
@@ -54,6 +59,7 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 // shows reports whether text has the key at the indent, set or commented out.
 func shows(text, indent, key string) bool {
 	re := regexp.MustCompile(`(?m)^` + indent + `(# ?)?` + regexp.QuoteMeta(key) + `:`)
+	// indent is a regexp fragment: plain spaces, or a list item's prefix.
 	return re.MatchString(text)
 }
 

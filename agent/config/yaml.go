@@ -21,6 +21,8 @@ type rawConfig struct {
 	Store     rawStore     `yaml:"store"`
 	Offline   rawOffline   `yaml:"offline"`
 	Reconcile rawReconcile `yaml:"reconcile"`
+	Devices   []rawDevice  `yaml:"devices"`
+	IDRules   []rawIDRule  `yaml:"id_rules"`
 }
 
 type rawPlatform struct {

@@ -94,7 +94,12 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		return c.fail(usagef("%s: %v", cmd, err))
 	}
 	var a *app.App
-	if !withoutConfig()[cmd] {
+	if withoutConfig()[cmd] {
+		// Only the configuration, if there is one, for device names: no
+		// store, no platform.
+		cfg, err := config.Load(path)
+		a = &app.App{Config: cfg, ConfigErr: err}
+	} else {
 		cfg, err := config.Load(path)
 		if err != nil {
 			return c.fail(err)
@@ -130,8 +135,9 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	return c.print(out)
 }
 
-// withoutConfig lists the commands that run with a nil *app.App: they
-// load neither the configuration nor the terminal's store. diag is one: a
+// withoutConfig lists the commands that run without the terminal's store
+// and platform: their *app.App carries only the configuration, if one
+// loads (Config nil and ConfigErr set otherwise). diag is one: a
 // technician must be able to test a scanner on a machine without a
 // configuration, and while the kiosk holds the store.
 func withoutConfig() map[string]bool {

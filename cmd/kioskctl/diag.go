@@ -40,7 +40,7 @@ func diagCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result
 	timeout := fs.Duration("timeout", 0, "scan, capture: stop after this long (0: until Ctrl-C)")
 	out := fs.String("out", "", "capture: the capture file to write")
 	raw := fs.Bool("raw", false, "scan: also print every read in hex")
-	return func(ctx context.Context, _ *app.App, args []string) (result, error) {
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
 		if len(args) != 1 {
 			return result{}, usagef("diag needs one of: devices, scan, capture")
 		}
@@ -72,7 +72,7 @@ func diagCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result
 		case "devices":
 			return diagDevices(enumerator.GetDetailedPortsList, hid.System()), nil
 		case "scan":
-			spec, err := diagSpec(*dev)
+			spec, err := diagSpec(*dev, a)
 			if err != nil {
 				return result{}, err
 			}
@@ -83,7 +83,7 @@ func diagCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result
 				return diagScan(ctx, spec, *count, *timeout, *raw, stdout, stderr, asJSON, device.Options{})
 			}}, nil
 		default:
-			spec, err := diagSpec(*dev)
+			spec, err := diagSpec(*dev, a)
 			if err != nil {
 				return result{}, err
 			}
@@ -95,15 +95,27 @@ func diagCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result
 	}
 }
 
-// diagSpec parses --device.
-func diagSpec(s string) (device.Spec, error) {
+// diagSpec parses --device: a SPEC, or the NAME of a configured device.
+func diagSpec(s string, a *app.App) (device.Spec, error) {
 	if s == "" {
-		return device.Spec{}, usagef("--device is required: a SPEC such as serial:/dev/ttyUSB0?baud=9600&frame=crlf")
+		return device.Spec{}, usagef("--device is required: a configured device's NAME or a SPEC such as serial:/dev/ttyUSB0?baud=9600&frame=crlf")
 	}
+	name, raw := "diag", s
 	if !strings.Contains(s, ":") {
-		return device.Spec{}, usagef("--device %q: device names from the configuration are not supported yet (no devices section); give a SPEC such as serial:/dev/ttyUSB0?frame=crlf or hid-pos:0c2e:0b61", s)
+		if a == nil || a.Config == nil {
+			var why error = errors.New("no configuration")
+			if a != nil && a.ConfigErr != nil {
+				why = a.ConfigErr
+			}
+			return device.Spec{}, usagef("--device %q is a device name, which needs the configuration: %v; or give a SPEC such as serial:/dev/ttyUSB0?frame=crlf", s, why)
+		}
+		d, ok := a.Config.DeviceNamed(s)
+		if !ok {
+			return device.Spec{}, usagef("--device %q: no such device in %s", s, a.Config.File)
+		}
+		name, raw = d.Name, d.Spec
 	}
-	spec, err := device.ParseSpec("diag", s)
+	spec, err := device.ParseSpec(name, raw)
 	if err != nil {
 		return device.Spec{}, usagef("--device: %v", err)
 	}
@@ -220,7 +232,7 @@ func diagScan(ctx context.Context, spec device.Spec, count int, timeout time.Dur
 			s := e.Scan
 			n++
 			if asJSON {
-				obj := map[string]any{"device": spec.Raw, "kind": s.Kind, "text": s.Text, "time": s.Time.Format(time.RFC3339Nano)}
+				obj := map[string]any{"device": deviceLabel(spec), "kind": s.Kind, "text": s.Text, "time": s.Time.Format(time.RFC3339Nano)}
 				if s.Symbology != "" {
 					obj["symbology"] = s.Symbology
 				}
@@ -237,7 +249,7 @@ func diagScan(ctx context.Context, spec device.Spec, count int, timeout time.Dur
 			}
 		case device.EventDrop:
 			if asJSON {
-				enc.Encode(map[string]any{"device": spec.Raw, "dropped": e.Drop.Reason, "bytes": e.Drop.Bytes, "time": e.Time.Format(time.RFC3339Nano)})
+				enc.Encode(map[string]any{"device": deviceLabel(spec), "dropped": e.Drop.Reason, "bytes": e.Drop.Bytes, "time": e.Time.Format(time.RFC3339Nano)})
 			} else {
 				fmt.Fprintf(stdout, "%s dropped (%d bytes): %s\n", stamp(e.Time), e.Drop.Bytes, e.Drop.Reason)
 			}
@@ -292,4 +304,13 @@ func diagCapture(ctx context.Context, spec device.Spec, out string, timeout time
 		text: fmt.Sprintf("captured %d reads from %s into %s\n", n, spec.Raw, out),
 		obj:  map[string]any{"device": spec.Raw, "out": out, "reads": n},
 	}, nil
+}
+
+// deviceLabel names a device in diag's output: its configured name, or the
+// SPEC it was given as.
+func deviceLabel(s device.Spec) string {
+	if s.Name != "" && s.Name != "diag" {
+		return s.Name
+	}
+	return s.Raw
 }

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,7 +155,7 @@ func TestDiagErrors(t *testing.T) {
 		{[]string{"diag"}, exitUsage, "diag needs one of"},
 		{[]string{"diag", "sniff"}, exitUsage, `diag "sniff"`},
 		{[]string{"diag", "scan"}, exitUsage, "--device is required"},
-		{[]string{"diag", "scan", "--device", "front-reader"}, exitUsage, "not supported yet"},
+		{[]string{"diag", "scan", "--device", "front-reader"}, exitUsage, "needs the configuration"},
 		{[]string{"diag", "scan", "--device", "serial:/dev/x?baud=fast"}, exitUsage, `baud "fast"`},
 		{[]string{"diag", "scan", "--device", "keyboard:", "--out", "x"}, exitUsage, "does not take --out"},
 		{[]string{"diag", "capture", "--device", "keyboard:"}, exitUsage, "needs --out"},
@@ -166,4 +168,26 @@ func TestDiagErrors(t *testing.T) {
 		assert.Equal(t, tt.code, code, "%v: %s", tt.args, stderr.String())
 		assert.Contains(t, stderr.String(), tt.want, tt.args)
 	}
+}
+
+// A configured device is found by its name.
+func TestDiagScanByName(t *testing.T) {
+	e := newEnv(t)
+	dir := filepath.Dir(e.config)
+	capture := filepath.Join(dir, "reader.txt")
+	require.NoError(t, os.WriteFile(capture, []byte("0 "+hex.EncodeToString([]byte("3197650001\r\n"))+"\n"), 0o600))
+	f, err := os.OpenFile(e.config, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = fmt.Fprintf(f, "devices:\n  - name: front-reader\n    spec: \"replay:%s?as=serial&frame=crlf&speed=fast&kind=card\"\n", capture)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	code, out, stderr := e.kioskctl(t, "--json", "diag", "scan", "--device", "front-reader", "--count", "1")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, `"text":"3197650001"`)
+	assert.Contains(t, out, `"device":"front-reader"`)
+
+	code, _, stderr = e.kioskctl(t, "diag", "scan", "--device", "back-reader")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "no such device")
 }

@@ -15,10 +15,12 @@ import (
 
 // App is a wired agent. Close releases the store.
 type App struct {
-	Config  *config.Config
-	Store   *offline.Store
-	Client  *onecard.Client
-	Service *agent.Service
+	Config *config.Config
+	// ConfigErr is why Config is nil, for commands that run without one.
+	ConfigErr error
+	Store     *offline.Store
+	Client    *onecard.Client
+	Service   *agent.Service
 }
 
 // ErrInUse says the store is held by another process (a running kiosk).
