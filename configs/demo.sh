@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The `make run` demo: the platform simulator with generated demo keys, and a
-# scripted technician session with kioskctl against it: token, card lookup,
-# payments (paid, declined, outcome unknown and then confirmed), a partial
-# refund, a batch query and the day's bill. (The kiosk's touch UI joins the
-# demo when it lands.)
+# The headless `make run` demo, for machines without a display (with one,
+# `make run` starts the kiosk itself: bin/kiosk --demo .demo --windowed): the
+# platform simulator with generated demo keys, and a scripted technician
+# session with kioskctl against it: token, card lookup, payments (paid,
+# declined, outcome unknown and then confirmed), a partial refund, a batch
+# query and the day's bill.
 #
 #   DEMO_DIR   where keys, configs and the store live (default .demo)
 #   DEMO_ADDR  where the simulator listens (default 127.0.0.1:8090)

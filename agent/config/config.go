@@ -64,6 +64,8 @@ type Config struct {
 	Devices []Device
 	// IDRules map scans to query idtypes ahead of the defaults.
 	IDRules []IDRule
+	// UI configures the kiosk's screens; kioskctl ignores it.
+	UI UI
 	// Warnings lists problems that do not stop the agent but that an
 	// operator should fix, such as a private key readable by other users.
 	Warnings []string
@@ -168,6 +170,7 @@ func parse(data []byte, dir, file string) (*Config, error) {
 	checkOffline(p, &cfg.Offline, &raw.Offline, cfg.Terminal.Mode)
 	checkReconcile(p, &cfg.Reconcile, &raw.Reconcile)
 	checkDevices(p, cfg, raw.Devices, raw.IDRules)
+	checkUI(p, &cfg.UI, &raw.UI, cfg.Terminal.Mode, dir)
 	if raw.Store.Path == "" {
 		p.add("store.path", ErrRequired)
 	} else {

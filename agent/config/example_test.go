@@ -50,8 +50,18 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 			typ, indent = typ.Elem(), `#?\s*(- )?`
 		}
 		for j := range typ.NumField() {
-			key := yamlName(typ.Field(j))
+			field := typ.Field(j)
+			key := yamlName(field)
 			assert.True(t, shows(text, indent, key), "configs/kiosk.example.yaml does not show %s.%s", yamlName(sec), key)
+			if field.Type.Kind() == reflect.Slice && field.Type.Elem().Kind() == reflect.Struct {
+				// A list inside a section (ui.menu): its items' keys, one
+				// level deeper.
+				item := field.Type.Elem()
+				for k := range item.NumField() {
+					sub := yamlName(item.Field(k))
+					assert.True(t, shows(text, `    #?\s*(- )?`, sub), "configs/kiosk.example.yaml does not show %s.%s[].%s", yamlName(sec), key, sub)
+				}
+			}
 		}
 	}
 }

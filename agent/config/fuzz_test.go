@@ -69,5 +69,21 @@ func FuzzParse(f *testing.F) {
 		case r.Orphans != OrphansRefund && r.Orphans != OrphansReview:
 			t.Fatalf("accepted orphans %q", r.Orphans)
 		}
+		u := cfg.UI
+		switch {
+		case u.Mode != ModeCanteen && u.Mode != ModeKiosk:
+			t.Fatalf("accepted ui.mode %q", u.Mode)
+		case u.Language != LangChinese && u.Language != LangEnglish:
+			t.Fatalf("accepted ui.language %q", u.Language)
+		case u.IdleTimeout < MinIdleTimeout || u.IdleTimeout > MaxIdleTimeout:
+			t.Fatalf("accepted ui.idle_timeout %s", u.IdleTimeout)
+		case len(u.Menu) > MaxMenuItems:
+			t.Fatalf("accepted %d menu items", len(u.Menu))
+		}
+		for _, m := range u.Menu {
+			if m.Name == "" || m.Price < 1 {
+				t.Fatalf("accepted menu item %+v", m)
+			}
+		}
 	})
 }

@@ -300,4 +300,9 @@ func TestExampleConfigShowsTheDefaults(t *testing.T) {
 	assert.Equal(t, defaults.Terminal.Mode, cfg.Terminal.Mode)
 	assert.Equal(t, defaults.Offline, cfg.Offline)
 	assert.Equal(t, defaults.Reconcile, cfg.Reconcile)
+	// The menu is an example, not a default; the rest are.
+	assert.Equal(t, defaults.UI.Mode, cfg.UI.Mode)
+	assert.Equal(t, defaults.UI.Language, cfg.UI.Language)
+	assert.Equal(t, defaults.UI.IdleTimeout, cfg.UI.IdleTimeout)
+	assert.NotEmpty(t, cfg.UI.Menu)
 }

@@ -23,6 +23,7 @@ type rawConfig struct {
 	Reconcile rawReconcile `yaml:"reconcile"`
 	Devices   []rawDevice  `yaml:"devices"`
 	IDRules   []rawIDRule  `yaml:"id_rules"`
+	UI        rawUI        `yaml:"ui"`
 }
 
 type rawPlatform struct {

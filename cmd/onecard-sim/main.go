@@ -51,8 +51,11 @@
 // app-secret.txt (all 0600) and sim.yaml, once, and kiosk.yaml on every
 // run: a configuration for the kiosk and kioskctl (agent/config) pointing
 // at this simulator's actual address, with termid 17, mercacc 100000,
-// acctype ### and its store at DIR/kiosk.db. The demo keys are made on
-// the machine that runs the demo; never commit them.
+// acctype ### and its store at DIR/kiosk.db, the kiosk window's keyboard
+// as a card reader and the demo's screens (menu, diagnostics PIN 0000).
+// kiosk --demo prepares the same directory (package cmd/internal/demo),
+// with the simulator inside the kiosk. The demo keys are made on the
+// machine that runs the demo; never commit them.
 //
 // The simulator serves the API on http://ADDR/tsm and the bill download on
 // http://ADDR/onecard/uap/downbill.do, and admin endpoints for faults, the
@@ -75,6 +78,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/campuspos/kiosk/cmd/internal/demo"
 )
 
 func main() {
@@ -113,10 +118,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		err = serve(ctx, opts, stderr, ready)
 	}
 	var ue *usageError
+	var de *demo.Error
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &de):
 		fmt.Fprintf(stderr, "onecard-sim: %v\nRun onecard-sim --help for usage.\n", err)
 		return exitUsage
 	default:

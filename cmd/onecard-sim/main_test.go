@@ -20,6 +20,7 @@ import (
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/cmd/internal/demo"
 )
 
 // syncBuffer is an io.Writer the server's goroutines and the test can
@@ -106,7 +107,7 @@ func TestDemo(t *testing.T) {
 
 	assert.Equal(t, os.FileMode(0o700), mode(t, dir))
 	keys := map[string][]byte{}
-	for _, name := range []string{demoClientKey, demoClientPub, demoPlatformKey, demoPlatformPub, demoSecret, demoSimYAML, demoKioskYAML} {
+	for _, name := range []string{demo.ClientKey, demo.ClientPub, demo.PlatformKey, demo.PlatformPub, demo.Secret, demo.SimYAML, demo.KioskYAML} {
 		assert.Equal(t, os.FileMode(0o600), mode(t, filepath.Join(dir, name)), name)
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
@@ -114,17 +115,17 @@ func TestDemo(t *testing.T) {
 	}
 
 	// kiosk.yaml is a valid agent configuration for this very simulator.
-	cfg, err := config.Load(filepath.Join(dir, demoKioskYAML))
+	cfg, err := config.Load(filepath.Join(dir, demo.KioskYAML))
 	require.NoError(t, err)
 	assert.Empty(t, cfg.Warnings)
 	assert.Equal(t, sim.url, cfg.Platform.URL)
 	assert.True(t, strings.HasSuffix(cfg.Platform.URL, "/tsm"))
-	assert.Equal(t, demoAppKey, cfg.Platform.AppKey)
+	assert.Equal(t, demo.AppKey, cfg.Platform.AppKey)
 	assert.Equal(t, "Asia/Shanghai", cfg.Platform.Timezone)
 	assert.Equal(t, 5*time.Second, cfg.Platform.Timeout)
 	assert.NotNil(t, cfg.Platform.PublicKey, "replies are verified")
 	assert.Equal(t, config.Terminal{TermID: "17", MercAcc: "100000", AccType: "###", Mode: config.ModeCanteen}, cfg.Terminal)
-	assert.Equal(t, filepath.Join(dir, demoStore), cfg.Store.Path)
+	assert.Equal(t, filepath.Join(dir, demo.Store), cfg.Store.Path)
 
 	c := clientFor(t, cfg)
 	tok, err := c.AccessToken(t.Context())
@@ -137,13 +138,13 @@ func TestDemo(t *testing.T) {
 	require.NoError(t, err, "the bill path is served too")
 
 	log := sim.stderr.String()
-	assert.Contains(t, log, filepath.Join(dir, demoKioskYAML))
+	assert.Contains(t, log, filepath.Join(dir, demo.KioskYAML))
 	assert.Contains(t, log, "cardid ****0001")
 	assert.Contains(t, log, "barcode ****2345")
 	for _, c := range onecardtest.DemoCards() {
 		assert.NotContains(t, log, c.CardID, "full card numbers stay out of the log")
 	}
-	assert.NotContains(t, log, strings.TrimSpace(string(keys[demoSecret])))
+	assert.NotContains(t, log, strings.TrimSpace(string(keys[demo.Secret])))
 	assert.Equal(t, exitOK, sim.stop(), "graceful shutdown")
 
 	// A second run reuses the keys and settings and points kiosk.yaml at
@@ -152,12 +153,12 @@ func TestDemo(t *testing.T) {
 	for name, before := range keys {
 		after, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
-		if name == demoKioskYAML {
+		if name == demo.KioskYAML {
 			continue
 		}
 		assert.Equal(t, before, after, "%s is reused", name)
 	}
-	cfg, err = config.Load(filepath.Join(dir, demoKioskYAML))
+	cfg, err = config.Load(filepath.Join(dir, demo.KioskYAML))
 	require.NoError(t, err)
 	assert.Equal(t, again.url, cfg.Platform.URL)
 	assert.Contains(t, again.stderr.String(), "reusing")

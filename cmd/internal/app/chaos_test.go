@@ -229,8 +229,15 @@ reconcile:
 	require.NoError(t, net.plugIn())
 	chaosTime := time.Since(start)
 
-	// Settle: reconcile until nothing is unfinished.
+	// Settle: reconcile until nothing is unfinished. The 300 ms timeout
+	// made the faults bite; settling gets a normal one, so that a loaded
+	// machine (a 50-order query under -race) is not mistaken for a fault.
 	settleStart := time.Now()
+	raw, err = os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfgPath, []byte(strings.Replace(string(raw), "timeout: 300ms", "timeout: 10s", 1)), 0o600))
+	cfg, err = config.Load(cfgPath)
+	require.NoError(t, err)
 	a, err = app.Open(cfg, agent.SystemClock{})
 	require.NoError(t, err)
 	defer a.Close()
@@ -240,7 +247,7 @@ reconcile:
 		if err == nil && rep.Unfinished == 0 {
 			break
 		}
-		require.Less(t, time.Since(settleStart), 2*time.Minute, "still unfinished: %d (%v)", rep.Unfinished, err)
+		require.Less(t, time.Since(settleStart), 5*time.Minute, "still unfinished: %d (%v)", rep.Unfinished, err)
 		<-time.After(100 * time.Millisecond) // the 300 ms request-timeout wait of the last sends
 	}
 	settleTime := time.Since(settleStart)

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/config"
+	"github.com/campuspos/kiosk/cmd/internal/app"
+	"github.com/campuspos/kiosk/device"
+	"github.com/campuspos/kiosk/ui"
+)
+
+// appID is the Fyne application ID: it names the kiosk's preferences
+// directory, so it must stay the same from release to release.
+const appID = "io.github.campuspos.kiosk"
+
+// start runs the kiosk until the window closes or ctx ends (SIGTERM), then
+// stops everything it started, in reverse order.
+func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv func(string) string) error {
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if !hasDisplay(getenv) {
+		// Checked first: without a display the UI library fails deep
+		// inside its driver, after the store and scanners were opened.
+		return errors.New("no display (neither DISPLAY nor WAYLAND_DISPLAY is set); `make run` falls back to the headless demo")
+	}
+
+	path := configPath(f, getenv)
+	var extra []ui.DiagnosticAction
+	if f.demo != "" {
+		plat, kioskYAML, err := startDemo(f.demo, log)
+		if err != nil {
+			return err
+		}
+		defer plat.Close()
+		path, extra = kioskYAML, plat.actions()
+	}
+
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	if cfg.UI.PINHash == "" {
+		log.Warn("ui.pin_hash is not set: the diagnostics screen opens without a PIN")
+	}
+	keyboard, err := keyboardDevice(cfg)
+	if err != nil {
+		return err
+	}
+
+	a, err := app.Open(cfg, agent.SystemClock{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := a.Close(); err != nil {
+			log.Error("closing the journal", "err", err)
+		}
+	}()
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	devs, err := app.OpenDevices(runCtx, cfg, device.Options{}, log)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	defer func() {
+		// The reconciler, the state file and the signal watcher end with
+		// runCtx; the screens' goroutines were waited for already.
+		cancel()
+		if err := devs.Close(); err != nil {
+			log.Warn("closing the scanners", "err", err)
+		}
+		wg.Wait()
+	}()
+
+	wg.Go(func() {
+		if err := a.Service.RunReconciler(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("reconciler stopped", "err", err)
+		}
+	})
+
+	fa := fyneapp.NewWithID(appID)
+	k, err := ui.New(fa, uiDeps(a, devs, keyboard, extra), uiOptions(cfg, f.windowed))
+	if err != nil {
+		return fmt.Errorf("ui: %w", err)
+	}
+	for _, w := range k.Warnings() {
+		log.Warn(w)
+	}
+	// Run starts the screens' goroutines and returns; Wait is for them,
+	// and for a payment in flight to reach the journal, before the store
+	// closes (this defer runs before those that close it).
+	k.Run(runCtx)
+	defer func() {
+		cancel()
+		k.Wait()
+	}()
+	if statePath := getenv("KIOSK_STATE_FILE"); statePath != "" {
+		wg.Go(func() { exposeState(runCtx, statePath, k, log) })
+	}
+	wg.Go(func() {
+		select {
+		case <-ctx.Done():
+			// A second signal now kills the process: a shutdown that
+			// hangs must not need kill -9 to end.
+			stop()
+			log.Info("shutting down")
+			fyne.Do(fa.Quit)
+		case <-runCtx.Done():
+		}
+	})
+
+	log.Info("kiosk started", "config", path, "termid", cfg.Terminal.TermID, "mode", cfg.UI.Mode)
+	// Full screen unless --windowed: ui.Options.Windowed tells New.
+	k.Window().ShowAndRun()
+	return nil
+}
+
+// hasDisplay reports whether a window can be opened: on Linux and the
+// BSDs an X or Wayland display must be named; elsewhere there always is
+// one.
+func hasDisplay(getenv func(string) string) bool {
+	switch runtime.GOOS {
+	case "windows", "darwin", "ios", "android":
+		return true
+	}
+	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
+}
+
+// uiDeps connects the screens to the agent and the scanners; keyboard is
+// the keyboard input's name, or "".
+func uiDeps(a *app.App, devs *app.Devices, keyboard string, extra []ui.DiagnosticAction) ui.Deps {
+	return ui.Deps{
+		Service:  a.Service,
+		Scans:    devs,
+		Mapper:   app.ScanMapper(a.Config),
+		Devices:  func() []ui.DeviceStatus { return deviceStatus(devs.Status()) },
+		Keyboard: keyboardFunc(devs, keyboard),
+		Extra:    extra,
+	}
+}
+
+// uiOptions translates the configuration into the screens' options.
+func uiOptions(cfg *config.Config, windowed bool) ui.Options {
+	menu := make([]ui.MenuItem, len(cfg.UI.Menu))
+	for i, m := range cfg.UI.Menu {
+		menu[i] = ui.MenuItem{Name: m.Name, Price: m.Price}
+	}
+	return ui.Options{
+		Mode:        ui.Mode(cfg.UI.Mode),
+		Lang:        cfg.UI.Language,
+		Menu:        menu,
+		IdleTimeout: cfg.UI.IdleTimeout,
+		PINHash:     cfg.UI.PINHash,
+		TermID:      cfg.Terminal.TermID,
+		Windowed:    windowed,
+		FontPath:    cfg.UI.Font,
+		Now:         time.Now,
+	}
+}
+
+// keyboardDevice returns the name of the configured keyboard input (the
+// kiosk window's keys), or "". There can be one: every key typed in the
+// window goes to it.
+func keyboardDevice(cfg *config.Config) (string, error) {
+	specs, err := app.DeviceSpecs(cfg)
+	if err != nil {
+		return "", err
+	}
+	name := ""
+	for i, s := range specs {
+		if s.Type != device.TypeKeyboard {
+			continue
+		}
+		if name != "" {
+			return "", &config.Error{File: cfg.File, Field: fmt.Sprintf("devices[%d].spec", i),
+				Err: fmt.Errorf("a second keyboard input; the window's keys already go to %q", name)}
+		}
+		name = s.Name
+	}
+	return name, nil
+}
+
+// keyboardFunc passes the window's keys to the keyboard input, or is nil
+// when there is none.
+func keyboardFunc(devs *app.Devices, name string) func(r rune, enter bool) {
+	if name == "" {
+		return nil
+	}
+	kb := devs.Keyboard(name)
+	if kb == nil {
+		return nil
+	}
+	return func(r rune, enter bool) {
+		if enter {
+			kb.Key(device.KeyEnter)
+			return
+		}
+		kb.Type(r)
+	}
+}
+
+// deviceStatus is the part of the devices' status the screens show.
+func deviceStatus(in []device.Status) []ui.DeviceStatus {
+	out := make([]ui.DeviceStatus, len(in))
+	for i, s := range in {
+		out[i] = ui.DeviceStatus{Name: s.Name, Connected: s.Connected, LastError: s.LastError, Scans: s.Scans, Dropped: s.Dropped}
+	}
+	return out
+}

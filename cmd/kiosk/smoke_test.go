@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/campuspos/kiosk/cmd/internal/demo"
+	"github.com/campuspos/kiosk/offline"
+)
+
+// Time limits of the smoke test. Start-up is generous: the child is this
+// race-instrumented test binary drawing with software OpenGL, possibly
+// beside the rest of `make test`.
+const (
+	smokeStartLimit = 2 * time.Minute
+	smokeExitLimit  = 10 * time.Second
+)
+
+// TestSmoke starts the real kiosk (this test binary as main) in demo mode
+// under an X display, waits for the idle screen through KIOSK_STATE_FILE,
+// and checks that SIGTERM ends it cleanly.
+func TestSmoke(t *testing.T) {
+	display := os.Getenv("DISPLAY")
+	if display == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		if _, err := exec.LookPath("Xvfb"); err != nil {
+			t.Skip("no display and no Xvfb: install xvfb (`make deps` does) to run the kiosk smoke test")
+		}
+		display = startXvfb(t)
+	}
+
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	statePath := filepath.Join(t.TempDir(), "state.json")
+	cmd := exec.Command(exe, "--demo", dir, "--windowed")
+	cmd.Env = append(os.Environ(),
+		"KIOSK_TEST_AS_MAIN=1",
+		"DISPLAY="+display,
+		"KIOSK_STATE_FILE="+statePath,
+		// Fyne keeps preferences under the user's config directory; the
+		// test must not write into the real one.
+		"XDG_CONFIG_HOME="+t.TempDir(),
+	)
+	stderr := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	start := time.Now()
+	require.NoError(t, cmd.Start())
+	// exited is closed when the child has exited, with waitErr set.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+
+	// The idle screen, online.
+	var st stateFile
+	deadline := time.After(smokeStartLimit)
+	for st.Screen != "idle" || !st.Online {
+		select {
+		case <-exited:
+			t.Fatalf("the kiosk exited before its idle screen (%v):\n%s", waitErr, stderr)
+		case <-deadline:
+			t.Fatalf("no idle screen after %s; last state %+v:\n%s", smokeStartLimit, st, stderr)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if data, err := os.ReadFile(statePath); err == nil {
+			st = stateFile{}
+			require.NoError(t, json.Unmarshal(data, &st), "the state file is replaced whole: %q", data)
+		}
+	}
+	t.Logf("idle screen after %s: %+v", time.Since(start).Round(time.Millisecond), st)
+	assert.Equal(t, "kiosk", st.Mode, "the demo starts in self-service")
+	assert.Zero(t, st.Unfinished)
+
+	// SIGTERM: a clean exit, in time, with exit status 0.
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-exited:
+		require.NoError(t, waitErr, "exit status after SIGTERM:\n%s", stderr)
+	case <-time.After(smokeExitLimit):
+		t.Fatalf("still running %s after SIGTERM:\n%s", smokeExitLimit, stderr)
+	}
+	log := stderr.String()
+	assert.Contains(t, log, "shutting down")
+	assert.NotContains(t, log, "DATA RACE")
+
+	// The journal was closed: it opens at once, no lock left behind.
+	s, err := offline.Open(filepath.Join(dir, demo.Store), offline.WithLockTimeout(0))
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+}
+
+// startXvfb starts a virtual X server on a free display number, which it
+// picks itself (-displayfd), and stops it when the test ends.
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	xvfb := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp")
+	xvfb.ExtraFiles = []*os.File{w} // fd 3 in the child
+	out := &syncBuffer{}
+	xvfb.Stdout, xvfb.Stderr = out, out
+	err = xvfb.Start()
+	w.Close()
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		_ = xvfb.Wait()
+		close(done)
+	}()
+	t.Cleanup(func() {
+		// SIGTERM lets Xvfb remove its lock file and socket.
+		_ = xvfb.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = xvfb.Process.Kill()
+			<-done
+		}
+	})
+
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		lines <- strings.TrimSpace(line)
+	}()
+	select {
+	case n := <-lines:
+		if n == "" {
+			t.Fatalf("Xvfb did not start:\n%s", out)
+		}
+		return ":" + n
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Xvfb did not report its display within 30s:\n%s", out)
+	}
+	return ""
+}

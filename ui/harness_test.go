@@ -1,0 +1,246 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/stretchr/testify/require"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/offline"
+)
+
+// testFont is a subset of Droid Sans Fallback (Apache-2.0) holding the
+// Chinese characters the screens and tests use, so that the reference
+// images never depend on the fonts of the machine running the tests
+// (TestTestFontCoversTheCatalogue keeps it complete).
+const testFont = "testdata/font/DroidSansFallback-subset.ttf"
+
+// testMenu is the menu the tests sell from.
+func testMenu() []MenuItem {
+	return []MenuItem{{Name: "米饭套餐", Price: 12_00}, {Name: "牛肉面", Price: 8_50}, {Name: "Coffee", Price: 5_00}}
+}
+
+// testPIN is the diagnostics PIN of the tests; its hash is testPINHash.
+const (
+	testPIN     = "2468"
+	testPINHash = "sha256:a1fb4e703a9ef1fa4936801721ff285a97ac85330856674412e054892afe6972"
+)
+
+// netSwitch cuts the terminal's network: while down, a request fails
+// before a byte is written, like a pulled cable.
+type netSwitch struct{ down atomic.Bool }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func (n *netSwitch) wrap(next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if n.down.Load() {
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("network is unreachable")}
+		}
+		return next.RoundTrip(req)
+	})
+}
+
+// rig is a real agent.Service: the simulator over loopback HTTP, a bbolt
+// journal, one movable clock for both.
+type rig struct {
+	sim   *onecardtest.Server
+	store *offline.Store
+	svc   *agent.Service
+	clock *onecardtest.Clock
+	net   *netSwitch
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	clock := onecardtest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	sim, _ := onecardtest.NewTestPair(t, func(o *onecardtest.Options) { o.Now = clock.Now })
+	sw := &netSwitch{}
+	clientPriv, platformPriv, secret := onecardtest.TestKeys()
+	cipher, err := onecard.NewCipher(secret)
+	require.NoError(t, err)
+	hc := onecard.NewHTTPClient(10*time.Second, nil)
+	hc.Transport = sw.wrap(hc.Transport)
+	client, err := onecard.New(onecard.Config{URL: sim.URL(), BillURL: sim.BillURL(), AppKey: onecardtest.TestAppKey,
+		Cipher: cipher, PrivateKey: clientPriv, PlatformKey: &platformPriv.PublicKey, Location: sim.Location(),
+		HTTPClient: hc, Now: clock.Now})
+	require.NoError(t, err)
+	store, err := offline.Open(filepath.Join(t.TempDir(), "kiosk.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
+	svc := agent.NewService(agent.NewPlatform(client, store, clock), store, agent.Options{
+		Terminal: agent.Terminal{TermID: "17", MercAcc: "100000"},
+		Offline: agent.OfflinePolicy{Enabled: true, MaxAmount: 30_00, MaxTotal: 50_00, MaxCount: 3,
+			MaxPerCardDay: 40_00, CardMaxAge: time.Hour},
+		Reconcile: agent.ReconcilePolicy{Interval: time.Second, MaxInterval: time.Minute,
+			GiveUpAfter: 24 * time.Hour, RequestTimeout: 2 * time.Second},
+		Location: sim.Location(),
+		Clock:    clock,
+		Jitter:   func() float64 { return 0.5 },
+	})
+	return &rig{sim: sim, store: store, svc: svc, clock: clock, net: sw}
+}
+
+// scanFeed is the UI's input edge: what a scanner would deliver.
+type scanFeed chan agent.Scan
+
+func (f scanFeed) Scans(context.Context) <-chan agent.Scan { return f }
+
+// harness drives a Kiosk on a test app. The test goroutine is the UI
+// goroutine: Fyne's test driver runs fyne.Do at once on the calling
+// goroutine, which would race with the test's taps, so the kiosk's
+// goroutines post to a queue that the test runs while it waits.
+type harness struct {
+	t     *testing.T
+	r     *rig
+	k     *Kiosk
+	scans scanFeed
+	queue chan func()
+}
+
+// newHarness starts a kiosk over a fresh rig; edit adjusts the options
+// (English, canteen mode, the test font and clock by default).
+func newHarness(t *testing.T, edit func(*Options, *Deps)) *harness {
+	t.Helper()
+	app := test.NewTempApp(t)
+	r := newRig(t)
+	h := &harness{t: t, r: r, scans: make(scanFeed), queue: make(chan func(), 64)}
+	o := Options{Mode: ModeKiosk, Lang: "en", Menu: testMenu(), TermID: "0017", Windowed: true,
+		FontPath: testFont, Now: r.clock.Now, PINHash: testPINHash, fontPaths: []string{}}
+	d := Deps{Service: r.svc, Scans: h.scans}
+	if edit != nil {
+		edit(&o, &d)
+	}
+	k, err := New(app, d, o)
+	require.NoError(t, err)
+	require.Empty(t, k.Warnings(), "the test font loads")
+	h.k = k
+	ctx, cancel := context.WithCancel(context.Background())
+	k.post = func(fn func()) {
+		select {
+		case h.queue <- fn:
+		case <-ctx.Done():
+		}
+	}
+	k.Window().Resize(fyne.NewSize(1024, 600))
+	k.Run(ctx)
+	t.Cleanup(func() {
+		cancel()
+		k.Wait()
+	})
+	return h
+}
+
+// waitFor runs the kiosk's posted work until cond holds.
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for !cond() {
+		select {
+		case fn := <-h.queue:
+			fn()
+		case <-deadline:
+			h.t.Fatalf("timed out waiting for %s; state %+v, screen shows %q", what, h.k.State(), h.texts())
+		}
+	}
+}
+
+// runPosted runs the next n pieces of posted work (ticks, answers).
+func (h *harness) runPosted(n int) {
+	h.t.Helper()
+	for range n {
+		select {
+		case fn := <-h.queue:
+			fn()
+		case <-time.After(10 * time.Second):
+			h.t.Fatal("nothing was posted")
+		}
+	}
+}
+
+func (h *harness) waitScreen(screen string) {
+	h.t.Helper()
+	h.waitFor("screen "+screen, func() bool { return h.k.State().Screen == screen })
+}
+
+// scan delivers a scan, running the UI while the scan loop hands it over.
+func (h *harness) scan(kind, text string) {
+	h.t.Helper()
+	s := agent.Scan{Device: "reader", Kind: kind, Text: text, Time: h.r.clock.Now()}
+	for {
+		select {
+		case h.scans <- s:
+			return
+		case fn := <-h.queue:
+			fn()
+		case <-time.After(10 * time.Second):
+			h.t.Fatal("the scan loop took no scan")
+		}
+	}
+}
+
+// objects lists what the window shows.
+func (h *harness) objects() []fyne.CanvasObject {
+	return test.LaidOutObjects(h.k.Window().Canvas().Content())
+}
+
+// texts lists the labels and buttons shown.
+func (h *harness) texts() []string {
+	var out []string
+	for _, o := range h.objects() {
+		switch w := o.(type) {
+		case *widget.Label:
+			if w.Text != "" {
+				out = append(out, w.Text)
+			}
+		case *widget.Button:
+			out = append(out, "["+w.Text+"]")
+		}
+	}
+	return out
+}
+
+// shows reports whether a label containing s is on screen.
+func (h *harness) shows(s string) bool {
+	for _, txt := range h.texts() {
+		if strings.Contains(txt, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// tap taps the enabled button labelled label.
+func (h *harness) tap(label string) {
+	h.t.Helper()
+	for _, o := range h.objects() {
+		if b, ok := o.(*widget.Button); ok && b.Text == label && !b.Disabled() {
+			test.Tap(b)
+			return
+		}
+	}
+	h.t.Fatalf("no button %q; screen shows %q", label, h.texts())
+}
+
+// keys taps keypad keys, one per character.
+func (h *harness) keys(s string) {
+	h.t.Helper()
+	for _, r := range s {
+		h.tap(string(r))
+	}
+}

@@ -1,0 +1,286 @@
+package ui
+
+import "fmt"
+
+// msg names one text of the catalogue.
+type msg string
+
+// Languages the catalogue has.
+const (
+	langZH = "zh"
+	langEN = "en"
+)
+
+// The catalogue's keys. Retcode explanations are looked up as
+// "decline.<retcode>" and are not listed here.
+const (
+	mIdleTitle     msg = "idle.title"
+	mIdleHint      msg = "idle.hint"
+	mLookingUp     msg = "lookup.busy"
+	mNotFound      msg = "lookup.not_found"
+	mUnreachable   msg = "lookup.unreachable"
+	mLookupFailed  msg = "lookup.failed"
+	mUnmapped      msg = "lookup.unmapped"
+	mOnline        msg = "status.online"
+	mOffline       msg = "status.offline"
+	mUnfinished    msg = "status.unfinished"
+	mTerm          msg = "status.term"
+	mDeviceProblem msg = "status.device_problem"
+	mLangToggle    msg = "btn.lang"
+	mService       msg = "btn.service"
+	mCancel        msg = "btn.cancel"
+	mOK            msg = "btn.ok"
+	mDone          msg = "btn.done"
+	mBack          msg = "btn.back"
+	mDel           msg = "btn.del"
+	mClear         msg = "btn.clear"
+	mConfirm       msg = "btn.confirm"
+	mOtherAmount   msg = "btn.other_amount"
+	mCardholder    msg = "card.holder"
+	mAccount       msg = "card.account"
+	mBalance       msg = "card.balance"
+	mCardOffline   msg = "card.offline"
+	mChoose        msg = "card.choose"
+	mRefusedLost   msg = "card.lost"
+	mRefusedFrozen msg = "card.frozen"
+	mRefusedExpiry msg = "card.expired"
+	mAmountTitle   msg = "amount.title"
+	mAmountInvalid msg = "amount.invalid"
+	mConfirmTitle  msg = "confirm.title"
+	mConfirmCard   msg = "confirm.card"
+	mPaying        msg = "paying"
+	mPaid          msg = "result.paid"
+	mOutID         msg = "result.outid"
+	mNewBalance    msg = "result.new_balance"
+	mDeclined      msg = "result.declined"
+	mRecorded      msg = "result.offline"
+	mRecordedHint  msg = "result.offline_hint"
+	mUnknown       msg = "result.unknown"
+	mUnknownHint   msg = "result.unknown_hint"
+	mOfflineRefuse msg = "result.offline_refused"
+	mNotCharged    msg = "result.not_charged"
+	mNoPlatform    msg = "result.no_platform"
+	mSystemRefused msg = "decline.system"
+	mDeclineOther  msg = "decline.other"
+	mCanteenTitle  msg = "canteen.title"
+	mArm           msg = "canteen.arm"
+	mArmed         msg = "canteen.armed"
+	mDisarm        msg = "canteen.disarm"
+	mNextStudent   msg = "canteen.next"
+	mNotArmed      msg = "canteen.not_armed"
+	mPINTitle      msg = "pin.title"
+	mPINWrong      msg = "pin.wrong"
+	mDiagTitle     msg = "diag.title"
+	mDiagOnline    msg = "diag.online"
+	mDiagOffline   msg = "diag.offline"
+	mDiagUnfin     msg = "diag.unfinished"
+	mReconcile     msg = "diag.reconcile"
+	mReconciled    msg = "diag.reconciled"
+	mFailed        msg = "diag.failed"
+	mDevices       msg = "diag.devices"
+	mNoDevices     msg = "diag.no_devices"
+	mDeviceUp      msg = "diag.device_up"
+	mDeviceDown    msg = "diag.device_down"
+	mModeLabel     msg = "diag.mode"
+	mModeKiosk     msg = "diag.mode_kiosk"
+	mModeCanteen   msg = "diag.mode_canteen"
+	mLastScan      msg = "diag.last_scan"
+	mNoScan        msg = "diag.no_scan"
+	mWorking       msg = "diag.working"
+)
+
+// catalogue returns the texts of one language. It is built on each call
+// (a language switch is rare) so that no table is shared or mutable.
+func catalogue(lang string) map[msg]string {
+	if lang == langEN {
+		return map[msg]string{
+			mIdleTitle:      "Scan your campus card or QR code",
+			mIdleHint:       "Hold the card to the reader, or show the payment code to the scanner",
+			mLookingUp:      "Looking up your card…",
+			mNotFound:       "This card is not recognised",
+			mUnreachable:    "The platform cannot be reached and this card is not known offline",
+			mLookupFailed:   "The card could not be looked up: %s",
+			mUnmapped:       "This scan is not a card this terminal accepts",
+			mOnline:         "Online",
+			mOffline:        "Offline",
+			mUnfinished:     "Unconfirmed: %d",
+			mTerm:           "Terminal %s",
+			mDeviceProblem:  "Device problem",
+			mLangToggle:     "中文",
+			mService:        "Service",
+			mCancel:         "Cancel",
+			mOK:             "OK",
+			mDone:           "Done",
+			mBack:           "Back",
+			mDel:            "Del",
+			mClear:          "Clear",
+			mConfirm:        "Pay now",
+			mOtherAmount:    "Other amount",
+			mCardholder:     "Cardholder: %s",
+			mAccount:        "Account: %s",
+			mBalance:        "Balance: %s",
+			mCardOffline:    "Offline: balance as last seen online",
+			mChoose:         "Choose an item or enter an amount",
+			mRefusedLost:    "This card is reported lost and cannot pay",
+			mRefusedFrozen:  "This account is frozen and cannot pay",
+			mRefusedExpiry:  "This card has expired and cannot pay",
+			mAmountTitle:    "Enter the amount",
+			mAmountInvalid:  "Enter an amount above zero, at most two decimals",
+			mConfirmTitle:   "Pay %s?",
+			mConfirmCard:    "From the card of %s",
+			mPaying:         "Paying, please wait…",
+			mPaid:           "Paid",
+			mOutID:          "Transaction: %s",
+			mNewBalance:     "Balance now: %s",
+			mDeclined:       "Declined: %s",
+			mRecorded:       "Recorded offline, will be confirmed",
+			mRecordedHint:   "The payment is sent when the platform is back",
+			mUnknown:        "Will be confirmed",
+			mUnknownHint:    "Do not pay again: the terminal confirms this payment itself",
+			mOfflineRefuse:  "Cannot accept offline: %s",
+			mNotCharged:     "Not charged: %s",
+			mNoPlatform:     "the platform cannot be reached",
+			mSystemRefused:  "the platform refused the request (%s)",
+			mDeclineOther:   "refused by the platform (code %s)",
+			"decline.60003": "account not found",
+			"decline.60007": "the card is reported lost",
+			"decline.60010": "the balance is too low",
+			"decline.60013": "the account is frozen",
+			"decline.60045": "duplicate order number",
+			"decline.60070": "duplicate order number",
+			mCanteenTitle:   "Key an amount or pick a price",
+			mArm:            "Charge this amount",
+			mArmed:          "Tap the card: %s",
+			mDisarm:         "Change amount",
+			mNextStudent:    "Ready for the next student",
+			mNotArmed:       "Set an amount first",
+			mPINTitle:       "Enter the service PIN",
+			mPINWrong:       "Wrong PIN",
+			mDiagTitle:      "Diagnostics",
+			mDiagOnline:     "Platform: online since %s",
+			mDiagOffline:    "Platform: offline since %s",
+			mDiagUnfin:      "Unfinished orders: %d",
+			mReconcile:      "Reconcile now",
+			mReconciled:     "Reconciled: %d orders settled",
+			mFailed:         "Failed: %s",
+			mDevices:        "Devices",
+			mNoDevices:      "No device information",
+			mDeviceUp:       "%s: connected, %d scans, %d dropped",
+			mDeviceDown:     "%s: not connected %s",
+			mModeLabel:      "Mode",
+			mModeKiosk:      "Self-service",
+			mModeCanteen:    "Canteen",
+			mLastScan:       "Last scan: %s",
+			mNoScan:         "Last scan: none",
+			mWorking:        "Working…",
+		}
+	}
+	return map[msg]string{
+		mIdleTitle:      "请刷校园卡或扫码",
+		mIdleHint:       "将校园卡靠近读卡器，或向扫码器出示付款码",
+		mLookingUp:      "正在查询，请稍候…",
+		mNotFound:       "无法识别此卡",
+		mUnreachable:    "无法连接平台，且本机没有此卡的离线记录",
+		mLookupFailed:   "查询失败：%s",
+		mUnmapped:       "本机不支持此卡或此码",
+		mOnline:         "在线",
+		mOffline:        "离线",
+		mUnfinished:     "待确认：%d",
+		mTerm:           "终端 %s",
+		mDeviceProblem:  "设备异常",
+		mLangToggle:     "English",
+		mService:        "维护",
+		mCancel:         "取消",
+		mOK:             "确定",
+		mDone:           "完成",
+		mBack:           "返回",
+		mDel:            "删除",
+		mClear:          "清除",
+		mConfirm:        "确认支付",
+		mOtherAmount:    "输入金额",
+		mCardholder:     "持卡人：%s",
+		mAccount:        "账号：%s",
+		mBalance:        "余额：%s",
+		mCardOffline:    "离线：余额为上次联网时的记录",
+		mChoose:         "请选择商品或输入金额",
+		mRefusedLost:    "此卡已挂失，不能支付",
+		mRefusedFrozen:  "此账户已冻结，不能支付",
+		mRefusedExpiry:  "此卡已过期，不能支付",
+		mAmountTitle:    "请输入金额",
+		mAmountInvalid:  "请输入大于零、最多两位小数的金额",
+		mConfirmTitle:   "支付 %s？",
+		mConfirmCard:    "从 %s 的卡中扣款",
+		mPaying:         "正在支付，请稍候…",
+		mPaid:           "支付成功",
+		mOutID:          "交易号：%s",
+		mNewBalance:     "当前余额：%s",
+		mDeclined:       "支付失败：%s",
+		mRecorded:       "已离线记录，稍后确认",
+		mRecordedHint:   "平台恢复后自动上传",
+		mUnknown:        "结果待确认",
+		mUnknownHint:    "请勿重复支付，本机会自动确认",
+		mOfflineRefuse:  "无法离线收款：%s",
+		mNotCharged:     "未扣款：%s",
+		mNoPlatform:     "无法连接平台",
+		mSystemRefused:  "平台拒绝了请求（%s）",
+		mDeclineOther:   "平台拒绝（代码 %s）",
+		"decline.60003": "账户不存在",
+		"decline.60007": "此卡已挂失",
+		"decline.60010": "余额不足",
+		"decline.60013": "账户已冻结",
+		"decline.60045": "订单号重复",
+		"decline.60070": "订单号重复",
+		mCanteenTitle:   "请输入金额或选择价格",
+		mArm:            "按此金额收款",
+		mArmed:          "请刷卡：%s",
+		mDisarm:         "更改金额",
+		mNextStudent:    "请下一位刷卡",
+		mNotArmed:       "请先设定金额",
+		mPINTitle:       "请输入维护密码",
+		mPINWrong:       "密码错误",
+		mDiagTitle:      "维护",
+		mDiagOnline:     "平台：在线，自 %s",
+		mDiagOffline:    "平台：离线，自 %s",
+		mDiagUnfin:      "未完成订单：%d",
+		mReconcile:      "立即对账",
+		mReconciled:     "对账完成：处理 %d 笔",
+		mFailed:         "失败：%s",
+		mDevices:        "设备",
+		mNoDevices:      "无设备信息",
+		mDeviceUp:       "%s：已连接，扫描 %d 次，丢弃 %d 次",
+		mDeviceDown:     "%s：未连接 %s",
+		mModeLabel:      "模式",
+		mModeKiosk:      "自助",
+		mModeCanteen:    "食堂",
+		mLastScan:       "最近扫描：%s",
+		mNoScan:         "最近扫描：无",
+		mWorking:        "处理中…",
+	}
+}
+
+// texts is one language's catalogue, with formatting.
+type texts struct {
+	lang string
+	m    map[msg]string
+}
+
+func newTexts(lang string) texts { return texts{lang: lang, m: catalogue(lang)} }
+
+// t returns the text for key, formatted with args; a missing key shows
+// itself, which a test catches, rather than an empty label.
+func (x texts) t(key msg, args ...any) string {
+	s, ok := x.m[key]
+	if !ok {
+		s = string(key)
+	}
+	if len(args) == 0 {
+		return s
+	}
+	return fmt.Sprintf(s, args...)
+}
+
+// has reports whether the catalogue has key.
+func (x texts) has(key msg) bool {
+	_, ok := x.m[key]
+	return ok
+}

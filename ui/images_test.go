@@ -1,0 +1,25 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/campuspos/kiosk/agent"
+)
+
+// TestReferenceImages keeps the main screens as images, so that a layout
+// regression shows. Fyne's test driver renders in software with the test
+// font; a missing master is written to testdata/failed/ for review.
+func TestReferenceImages(t *testing.T) {
+	for _, lang := range []string{langEN, langZH} {
+		t.Run(lang, func(t *testing.T) {
+			h := newHarness(t, func(o *Options, _ *Deps) { o.Lang = lang })
+			test.AssertImageMatches(t, "idle_"+lang+".png", h.k.Window().Canvas().Capture())
+
+			h.scan(agent.ScanCard, cardNormal)
+			h.waitScreen(ScreenCard)
+			test.AssertImageMatches(t, "card_"+lang+".png", h.k.Window().Canvas().Capture())
+		})
+	}
+}

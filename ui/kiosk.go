@@ -1,0 +1,578 @@
+// Package ui holds the kiosk's screens, drawn with Fyne: the self-service
+// flow for students, the canteen flow for cashiers and the technicians'
+// diagnostics, over an agent.Service.
+//
+// Threading: Fyne widgets belong to the UI goroutine. Button callbacks run
+// there; everything that may wait (the platform, the journal, a device
+// list) runs on a goroutine of its own and hands its result back through
+// fyne.Do. The UI goroutine is the only one touching the fields marked
+// "UI goroutine only"; what other goroutines may read (State, Warnings)
+// sits behind Kiosk.mu.
+package ui
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
+)
+
+// Mode is what the terminal is used for.
+type Mode string
+
+// Modes.
+const (
+	// ModeKiosk is self-service: students pick and pay themselves.
+	ModeKiosk Mode = "kiosk"
+	// ModeCanteen is a cashier's terminal: an amount is armed and each
+	// card scanned pays it.
+	ModeCanteen Mode = "canteen"
+	// ModeDiagnostics is the technicians' screen, behind the PIN. As a
+	// starting mode it opens the PIN screen, with kiosk mode behind it.
+	ModeDiagnostics Mode = "diagnostics"
+)
+
+// Screen names, as State reports them.
+const (
+	ScreenIdle        = "idle"        // the mode's home: "scan your card" (kiosk), amount keypad (canteen)
+	ScreenLookup      = "lookup"      // a card lookup is in progress
+	ScreenCard        = "card"        // card found (or refused): choose an item
+	ScreenAmount      = "amount"      // keypad amount (kiosk)
+	ScreenConfirm     = "confirm"     // confirm the payment (kiosk)
+	ScreenPaying      = "paying"      // a payment is in progress
+	ScreenResult      = "result"      // the outcome of a payment or lookup
+	ScreenArmed       = "armed"       // canteen: an amount is armed, waiting for cards
+	ScreenPIN         = "pin"         // diagnostics PIN
+	ScreenDiagnostics = "diagnostics" // diagnostics
+)
+
+// Outcomes, as State.LastResult reports them.
+const (
+	ResultPaid           = "paid"
+	ResultDeclined       = "declined"
+	ResultOffline        = "offline_accepted" // recorded offline, will be confirmed
+	ResultUnknown        = "unknown"          // sent, no answer: will be confirmed
+	ResultOfflineRefused = "offline_refused"  // platform unreachable, outside the offline limits
+	ResultNotCharged     = "not_charged"      // never reached the platform
+	ResultCardRefused    = "card_refused"     // lost, frozen or expired card
+	ResultLookupFailed   = "lookup_failed"    // card not found or not looked up
+)
+
+// MenuItem is one thing for sale: a kiosk menu entry, or a canteen
+// fixed-price button.
+type MenuItem struct {
+	Name  string
+	Price money.Fen
+}
+
+// DeviceStatus is one scanner's state, for the status bar and diagnostics.
+type DeviceStatus struct {
+	Name      string
+	Connected bool
+	LastError string
+	Scans     int
+	Dropped   int
+}
+
+// Options configure the screens.
+type Options struct {
+	// Mode is the starting mode; empty means canteen, the config default.
+	Mode Mode
+	// Lang is "zh" (default) or "en".
+	Lang string
+	// Menu is the kiosk menu and the canteen's fixed-price buttons.
+	Menu []MenuItem
+	// IdleTimeout sends every screen back to its mode's home after this
+	// long without a touch or a scan; default 30s.
+	IdleTimeout time.Duration
+	// PINHash guards diagnostics: "sha256:" + hex(sha256(pin)). Empty
+	// opens diagnostics without a PIN.
+	PINHash string
+	// TermID is shown in the status bar.
+	TermID string
+	// Windowed keeps a normal window (development) instead of full screen.
+	Windowed bool
+	// FontPath is a font with Chinese characters (.ttf, .otf or .ttc);
+	// empty tries the usual system Noto CJK and WenQuanYi paths. Without
+	// one, Warnings says so and Chinese does not render.
+	FontPath string
+	// Now is the clock shown and used for the idle timeout; default
+	// time.Now.
+	Now func() time.Time
+
+	// fontPaths replaces the system font paths searched (tests: none, so
+	// that no test depends on the machine's fonts); nil means the default.
+	fontPaths []string
+}
+
+// Deps are the parts the screens drive.
+type Deps struct {
+	// Service takes the payments; required.
+	Service *agent.Service
+	// Scans delivers the scanners' reads; nil for none.
+	Scans agent.ScanSource
+	// Mapper turns a scan into a card query; nil maps by scan kind only.
+	Mapper *agent.ScanMapper
+	// Devices reports the scanners' states; nil for none. It is called off
+	// the UI goroutine about once a second.
+	Devices func() []DeviceStatus
+	// Keyboard receives the keys typed in the window (a keyboard-wedge
+	// scanner, or a developer typing a card number); nil ignores them. It
+	// is called on the UI goroutine and must not block.
+	Keyboard func(r rune, enter bool)
+	// Extra adds buttons to diagnostics, such as the demo's network switch.
+	Extra []DiagnosticAction
+}
+
+// DiagnosticAction is an extra diagnostics button. Do runs off the UI
+// goroutine; its text (or error) is shown when it returns.
+type DiagnosticAction struct {
+	Label string
+	Do    func(ctx context.Context) (string, error)
+}
+
+// State is what the kiosk shows, for tests and the smoke test.
+type State struct {
+	Mode       Mode
+	Screen     string
+	Online     bool
+	Unfinished int
+	// LastResult is the last outcome shown (a Result constant), "" before
+	// the first.
+	LastResult string
+}
+
+// Kiosk is the terminal's window and its flows.
+type Kiosk struct {
+	app     fyne.App
+	win     fyne.Window
+	deps    Deps
+	opts    Options
+	mapper  *agent.ScanMapper
+	pinHash []byte // nil: no PIN
+	// post runs a function on the UI goroutine: fyne.Do, or a test's pump.
+	post func(func())
+
+	mu       sync.Mutex
+	st       State
+	warnings []string
+	runCtx   context.Context
+	active   int // goroutines running (spawn)
+	closing  bool
+	idleCond *sync.Cond
+
+	// UI goroutine only.
+	tx           texts
+	mode         Mode // working mode: kiosk or canteen
+	screen       string
+	gen          int // bumped on every screen change: late answers for a left screen are dropped
+	lastActivity time.Time
+	busy         bool               // a lookup or payment is in flight: no timeout, no diagnostics
+	paying       bool               // a payment is in flight: nothing leaves its screen but its outcome
+	cancelOp     context.CancelFunc // cancels the lookup in flight
+	online       bool
+	since        time.Time
+	unfinished   int
+	devices      []DeviceStatus
+	card         cardInfo
+	item         string    // the menu item chosen, "" for a keyed amount
+	amount       money.Fen // the amount to pay (kiosk) or armed (canteen)
+	armed        bool
+	entry        string // keypad text
+	entryErr     bool
+	notice       string // a one-line note on the home screen
+	outcome      outcome
+	pinEntry     string
+	pinWrong     bool
+	lastScan     string
+	diagMsg      string
+	bar          *statusBar
+	spinner      *widget.ProgressBarInfinite // on screen, to stop when it leaves
+	hasCJK       bool                        // a Chinese font was loaded
+}
+
+// New builds the kiosk window (not shown: the caller shows it and runs
+// the app) on the idle screen of the starting mode.
+func New(app fyne.App, deps Deps, o Options) (*Kiosk, error) {
+	if deps.Service == nil {
+		return nil, errors.New("ui: no agent.Service")
+	}
+	switch o.Mode {
+	case "":
+		o.Mode = ModeCanteen
+	case ModeKiosk, ModeCanteen, ModeDiagnostics:
+	default:
+		return nil, fmt.Errorf("ui: unknown mode %q (kiosk, canteen or diagnostics)", o.Mode)
+	}
+	switch o.Lang {
+	case "":
+		o.Lang = langZH
+	case langZH, langEN:
+	default:
+		return nil, fmt.Errorf("ui: unknown language %q (zh or en)", o.Lang)
+	}
+	for i, it := range o.Menu {
+		if strings.TrimSpace(it.Name) == "" || it.Price <= 0 {
+			return nil, fmt.Errorf("ui: menu item %d (%q, %s): needs a name and a price above zero", i+1, it.Name, it.Price)
+		}
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 30 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	pinHash, err := parsePINHash(o.PINHash)
+	if err != nil {
+		return nil, err
+	}
+	k := &Kiosk{
+		app: app, deps: deps, opts: o, pinHash: pinHash, post: fyne.Do,
+		mapper: deps.Mapper, runCtx: context.Background(), tx: newTexts(o.Lang),
+	}
+	k.idleCond = sync.NewCond(&k.mu)
+	if k.mapper == nil {
+		k.mapper = agent.NewScanMapper(nil, nil)
+	}
+	paths := o.fontPaths
+	if paths == nil {
+		paths = defaultFontPaths()
+	}
+	res, warnings := loadCJKFont(o.FontPath, paths)
+	k.warnings, k.hasCJK = warnings, res != nil
+	app.Settings().SetTheme(&kioskTheme{text: res})
+
+	k.win = app.NewWindow("CampusPOS")
+	if o.Windowed {
+		k.win.Resize(fyne.NewSize(1024, 600))
+	} else {
+		k.win.SetFullScreen(true)
+	}
+	k.win.Canvas().SetOnTypedRune(func(r rune) {
+		k.touch()
+		if k.deps.Keyboard != nil {
+			k.deps.Keyboard(r, false)
+		}
+	})
+	k.win.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
+		if k.deps.Keyboard != nil && (e.Name == fyne.KeyReturn || e.Name == fyne.KeyEnter) {
+			k.deps.Keyboard(0, true)
+		}
+	})
+
+	k.online, k.since = deps.Service.Online()
+	k.st.Online = k.online
+	k.lastActivity = o.Now()
+	k.bar = newStatusBar(k)
+	k.mode = o.Mode
+	if o.Mode == ModeDiagnostics {
+		k.mode = ModeKiosk
+		k.openDiagnostics()
+	} else {
+		k.goHome()
+	}
+	return k, nil
+}
+
+// parsePINHash reads "sha256:<64 hex digits>"; "" means no PIN.
+func parsePINHash(s string) ([]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	h, ok := strings.CutPrefix(s, "sha256:")
+	b, err := hex.DecodeString(h)
+	if !ok || err != nil || len(b) != sha256.Size {
+		return nil, errors.New(`ui: the PIN hash must be "sha256:" followed by 64 hex digits`)
+	}
+	return b, nil
+}
+
+// pinMatches compares in constant time, so that timing tells nothing.
+func (k *Kiosk) pinMatches(pin string) bool {
+	sum := sha256.Sum256([]byte(pin))
+	return subtle.ConstantTimeCompare(sum[:], k.pinHash) == 1
+}
+
+// Window returns the kiosk's window.
+func (k *Kiosk) Window() fyne.Window { return k.win }
+
+// Warnings returns what the kiosk could not set up as configured (such as
+// a missing Chinese font), for the log.
+func (k *Kiosk) Warnings() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.warnings...)
+}
+
+// State returns what the kiosk shows; safe from any goroutine.
+func (k *Kiosk) State() State {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.st
+}
+
+// Run starts the goroutines that feed the screens: scans, service events
+// (connectivity, settlements) and the clock with the idle timeout. They
+// stop when ctx ends; call Run once, before the app's event loop. It does
+// not show the window.
+func (k *Kiosk) Run(ctx context.Context) {
+	k.mu.Lock()
+	k.runCtx = ctx
+	k.mu.Unlock()
+	k.spawn(func() { k.scanLoop(ctx) })
+	k.spawn(func() { k.eventLoop(ctx) })
+	k.spawn(func() { k.tickLoop(ctx) })
+}
+
+// Wait blocks until every goroutine the kiosk started has returned: after
+// Run's ctx ended, a payment in flight is still recorded in the journal, so
+// call Wait before closing the store. No goroutine starts after Wait.
+func (k *Kiosk) Wait() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.closing = true
+	for k.active > 0 {
+		k.idleCond.Wait()
+	}
+}
+
+// spawn runs fn on a goroutine that Wait waits for; false (fn not run)
+// once Wait was called.
+func (k *Kiosk) spawn(fn func()) bool {
+	k.mu.Lock()
+	if k.closing {
+		k.mu.Unlock()
+		return false
+	}
+	k.active++
+	k.mu.Unlock()
+	go func() {
+		defer func() {
+			k.mu.Lock()
+			k.active--
+			if k.active == 0 {
+				k.idleCond.Broadcast()
+			}
+			k.mu.Unlock()
+		}()
+		fn()
+	}()
+	return true
+}
+
+func (k *Kiosk) ctx() context.Context {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.runCtx
+}
+
+// scanLoop hands every scan to the UI goroutine.
+func (k *Kiosk) scanLoop(ctx context.Context) {
+	if k.deps.Scans == nil {
+		return
+	}
+	scans := k.deps.Scans.Scans(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s, ok := <-scans:
+			if !ok {
+				return
+			}
+			k.post(func() { k.onScan(s) })
+		}
+	}
+}
+
+// eventLoop keeps the status bar's connectivity and unfinished count
+// current: read once, then again on every event.
+func (k *Kiosk) eventLoop(ctx context.Context) {
+	svc := k.deps.Service
+	// Subscribed before the first read, so that no change falls between.
+	events := svc.Subscribe(ctx)
+	for {
+		online, since := svc.Online()
+		n, err := svc.Journal().UnfinishedCount(ctx)
+		k.post(func() {
+			k.setOnline(online, since)
+			if err == nil {
+				k.setUnfinished(n)
+			}
+		})
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-events:
+			if !ok {
+				return
+			}
+		}
+	}
+}
+
+// tickEvery is the clock's period: a second, or a tenth of the idle
+// timeout when that is shorter, so that the timeout is kept to 10%.
+func (k *Kiosk) tickEvery() time.Duration {
+	return max(10*time.Millisecond, min(time.Second, k.opts.IdleTimeout/10))
+}
+
+// tickLoop updates the clock and device states and applies the idle
+// timeout. Devices are read here, off the UI goroutine, at most once a
+// second.
+func (k *Kiosk) tickLoop(ctx context.Context) {
+	t := time.NewTicker(k.tickEvery())
+	defer t.Stop()
+	var devRead time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := k.opts.Now()
+		var devs []DeviceStatus
+		fresh := false
+		if k.deps.Devices != nil && time.Since(devRead) >= time.Second {
+			devs, fresh, devRead = k.deps.Devices(), true, time.Now()
+		}
+		k.post(func() { k.tick(now, devs, fresh) })
+	}
+}
+
+// tick runs on the UI goroutine.
+func (k *Kiosk) tick(now time.Time, devs []DeviceStatus, fresh bool) {
+	// Redrawn only on a change: a redraw under a finger loses its tap.
+	if fresh && !slices.Equal(devs, k.devices) {
+		k.devices = devs
+		if k.screen == ScreenDiagnostics {
+			k.render()
+		}
+	}
+	k.bar.update()
+	if k.busy || k.screen == k.home() {
+		return
+	}
+	if now.Sub(k.lastActivity) >= k.opts.IdleTimeout {
+		k.goHome()
+	}
+}
+
+// touch notes activity: the idle timeout counts from the last one.
+func (k *Kiosk) touch() { k.lastActivity = k.opts.Now() }
+
+func (k *Kiosk) setOnline(online bool, since time.Time) {
+	k.online, k.since = online, since
+	k.mu.Lock()
+	k.st.Online = online
+	k.mu.Unlock()
+	k.bar.update()
+	if k.screen == ScreenDiagnostics {
+		k.render()
+	}
+}
+
+func (k *Kiosk) setUnfinished(n int) {
+	k.unfinished = n
+	k.mu.Lock()
+	k.st.Unfinished = n
+	k.mu.Unlock()
+	k.bar.update()
+	if k.screen == ScreenDiagnostics {
+		k.render()
+	}
+}
+
+// home is the screen the idle timeout and Cancel go back to.
+func (k *Kiosk) home() string {
+	if k.mode == ModeCanteen && k.armed {
+		return ScreenArmed
+	}
+	return ScreenIdle
+}
+
+// goHome leaves whatever is on screen (cancelling a lookup) for the mode's
+// home. A payment in flight is never left: its outcome must be shown.
+func (k *Kiosk) goHome() {
+	if k.paying {
+		return
+	}
+	if k.cancelOp != nil {
+		k.cancelOp()
+		k.cancelOp = nil
+	}
+	k.busy = false
+	k.card, k.item, k.entry, k.entryErr, k.notice = cardInfo{}, "", "", false, ""
+	k.pinEntry, k.pinWrong, k.diagMsg = "", false, ""
+	if k.mode == ModeKiosk {
+		k.amount = 0
+	}
+	k.show(k.home())
+}
+
+// show switches to a screen and draws it.
+func (k *Kiosk) show(screen string) {
+	k.screen = screen
+	k.gen++
+	k.mu.Lock()
+	k.st.Screen = screen
+	k.st.Mode = k.mode
+	if screen == ScreenPIN || screen == ScreenDiagnostics {
+		k.st.Mode = ModeDiagnostics
+	}
+	k.mu.Unlock()
+	k.render()
+}
+
+// setResult records the outcome shown.
+func (k *Kiosk) setResult(o outcome) {
+	k.outcome = o
+	k.mu.Lock()
+	k.st.LastResult = o.result
+	k.mu.Unlock()
+}
+
+// setLang switches the language and redraws.
+func (k *Kiosk) setLang(lang string) {
+	k.tx = newTexts(lang)
+	k.bar.update()
+	k.render()
+}
+
+// langLabel names the other language on its toggle: "中文", or "ZH" when
+// no Chinese font was found and 中文 would be two boxes.
+func (k *Kiosk) langLabel() string {
+	if k.tx.lang == langEN && !k.hasCJK {
+		return "ZH"
+	}
+	return k.tx.t(mLangToggle)
+}
+
+// toggleLang switches between Chinese and English.
+func (k *Kiosk) toggleLang() {
+	if k.tx.lang == langZH {
+		k.setLang(langEN)
+	} else {
+		k.setLang(langZH)
+	}
+}
+
+// button makes a button whose tap counts as activity.
+func (k *Kiosk) button(label string, tapped func()) *widget.Button {
+	return widget.NewButton(label, func() {
+		k.touch()
+		tapped()
+	})
+}

@@ -1,0 +1,389 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/campuspos/kiosk/agent/money"
+)
+
+// render draws the current screen from the kiosk's fields. Screens are
+// rebuilt whole on every change: they are small, and a screen that is a
+// function of the state cannot show a stale widget.
+func (k *Kiosk) render() {
+	// The GL driver animates an infinite progress bar until it is
+	// stopped, on screen or not.
+	if k.spinner != nil {
+		k.spinner.Stop()
+		k.spinner = nil
+	}
+	var body fyne.CanvasObject
+	switch k.screen {
+	case ScreenIdle:
+		if k.mode == ModeCanteen {
+			body = k.canteenHome()
+		} else {
+			body = k.idleScreen()
+		}
+	case ScreenLookup:
+		body = k.progressScreen(k.tx.t(mLookingUp), k.button(k.tx.t(mCancel), k.goHome))
+	case ScreenCard:
+		body = k.cardScreen()
+	case ScreenAmount:
+		body = k.amountScreen()
+	case ScreenConfirm:
+		body = k.confirmScreen()
+	case ScreenPaying:
+		body = k.progressScreen(k.tx.t(mPaying), nil)
+	case ScreenResult:
+		body = k.resultScreen()
+	case ScreenArmed:
+		body = k.armedScreen(nil)
+	case ScreenPIN:
+		body = k.pinScreen()
+	case ScreenDiagnostics:
+		body = k.diagnosticsScreen()
+	}
+	k.bar.update()
+	k.win.SetContent(container.NewBorder(k.bar.obj, nil, nil, nil, container.NewPadded(body)))
+}
+
+// text makes a centred, wrapping label of a theme size.
+func text(s string, size fyne.ThemeSizeName, imp widget.Importance) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Alignment = fyne.TextAlignCenter
+	l.Wrapping = fyne.TextWrapWord
+	l.SizeName = size
+	l.Importance = imp
+	return l
+}
+
+func heading(s string, imp widget.Importance) *widget.Label {
+	l := text(s, theme.SizeNameHeadingText, imp)
+	l.TextStyle.Bold = true
+	return l
+}
+
+func subheading(s string, imp widget.Importance) *widget.Label {
+	return text(s, theme.SizeNameSubHeadingText, imp)
+}
+
+func plain(s string, imp widget.Importance) *widget.Label {
+	return text(s, theme.SizeNameText, imp)
+}
+
+func (k *Kiosk) primary(label string, tapped func()) *widget.Button {
+	b := k.button(label, tapped)
+	b.Importance = widget.HighImportance
+	return b
+}
+
+// vcenter stacks objects in the middle of the screen at its full width,
+// which wrapping labels need to know how tall they are.
+func vcenter(objs ...fyne.CanvasObject) *fyne.Container {
+	box := container.NewVBox(layout.NewSpacer())
+	for _, o := range objs {
+		box.Add(o)
+	}
+	box.Add(layout.NewSpacer())
+	return box
+}
+
+func (k *Kiosk) idleScreen() fyne.CanvasObject {
+	return vcenter(
+		heading(k.tx.t(mIdleTitle), widget.MediumImportance),
+		plain(k.tx.t(mIdleHint), widget.MediumImportance),
+	)
+}
+
+func (k *Kiosk) progressScreen(what string, cancel *widget.Button) fyne.CanvasObject {
+	k.spinner = widget.NewProgressBarInfinite()
+	objs := []fyne.CanvasObject{subheading(what, widget.MediumImportance), k.spinner}
+	if cancel != nil {
+		objs = append(objs, container.NewCenter(cancel))
+	}
+	return vcenter(objs...)
+}
+
+func (k *Kiosk) cardScreen() fyne.CanvasObject {
+	tx, c := k.tx, k.card
+	top := container.NewVBox(
+		heading(tx.t(mCardholder, c.name), widget.MediumImportance),
+		subheading(tx.t(mBalance, c.balance.String()), widget.MediumImportance),
+		plain(tx.t(mAccount, maskAccount(c.account)), widget.MediumImportance),
+	)
+	if c.cached {
+		top.Add(plain(tx.t(mCardOffline), widget.WarningImportance))
+	}
+	cancel := k.button(tx.t(mCancel), k.goHome)
+	if c.refusal != "" {
+		top.Add(heading(tx.t(c.refusal), widget.DangerImportance))
+		return container.NewBorder(top, container.NewCenter(cancel), nil, nil)
+	}
+	top.Add(plain(tx.t(mChoose), widget.MediumImportance))
+	menu := container.NewGridWithColumns(3)
+	for _, it := range k.opts.Menu {
+		menu.Add(k.button(it.Name+"  "+it.Price.String(), func() { k.choose(it.Name, it.Price) }))
+	}
+	other := k.button(tx.t(mOtherAmount), func() {
+		k.entry, k.entryErr = "", false
+		k.show(ScreenAmount)
+	})
+	return container.NewBorder(top, container.NewGridWithColumns(2, cancel, other), nil, nil, menu)
+}
+
+// middleThird gives obj the middle third of the width and all the height:
+// a keypad as tall as the screen allows, not as wide.
+func middleThird(obj fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewGridWithColumns(3, layout.NewSpacer(), obj, layout.NewSpacer())
+}
+
+// keypad is a 4×3 grid of large keys; last are the two keys below 9
+// beside 0 ("." and "del" for amounts, "clear" and "del" for a PIN).
+func (k *Kiosk) keypad(left string, onKey func(key string)) fyne.CanvasObject {
+	grid := container.NewGridWithColumns(3)
+	for _, key := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", left, "0", "del"} {
+		label := key
+		switch key {
+		case "del":
+			label = k.tx.t(mDel)
+		case "clear":
+			label = k.tx.t(mClear)
+		}
+		grid.Add(k.button(label, func() { onKey(key) }))
+	}
+	return grid
+}
+
+// editAmount applies one keypad key to an amount being typed: at most one
+// point, two decimals and five digits of yuan, no leading zeros.
+func editAmount(s, key string) string {
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	switch {
+	case key == "clear":
+		return ""
+	case key == "del":
+		if s == "" {
+			return s
+		}
+		return s[:len(s)-1]
+	case key == ".":
+		if hasDot {
+			return s
+		}
+		if s == "" {
+			return "0."
+		}
+		return s + "."
+	case len(key) == 1 && key[0] >= '0' && key[0] <= '9':
+		switch {
+		case hasDot && len(frac) >= 2:
+			return s
+		case hasDot:
+			return s + key
+		case intPart == "0":
+			return key
+		case len(intPart) >= 5:
+			return s
+		}
+		return s + key
+	}
+	return s
+}
+
+// amountDisplay shows an amount being typed.
+func amountDisplay(entry string) string {
+	if entry == "" {
+		return "¥0.00"
+	}
+	return "¥" + entry
+}
+
+// parseEntry reads the typed amount; ok false for none or zero.
+func parseEntry(entry string) (money.Fen, bool) {
+	f, err := money.ParseYuan(strings.TrimSuffix(entry, "."))
+	return f, err == nil && f > 0
+}
+
+// keyAmount edits the amount being typed.
+func (k *Kiosk) keyAmount(key string) {
+	k.entry, k.entryErr, k.notice = editAmount(k.entry, key), false, ""
+	k.render()
+}
+
+// amountHeader is the title, the amount typed and its error.
+func (k *Kiosk) amountHeader(title string) *fyne.Container {
+	top := container.NewVBox(subheading(title, widget.MediumImportance), heading(amountDisplay(k.entry), widget.MediumImportance))
+	if k.entryErr {
+		top.Add(plain(k.tx.t(mAmountInvalid), widget.DangerImportance))
+	}
+	return top
+}
+
+func (k *Kiosk) amountScreen() fyne.CanvasObject {
+	ok := k.primary(k.tx.t(mOK), func() {
+		f, ok := parseEntry(k.entry)
+		if !ok {
+			k.entryErr = true
+			k.render()
+			return
+		}
+		k.choose("", f)
+	})
+	bottom := container.NewGridWithColumns(2, k.button(k.tx.t(mCancel), k.goHome), ok)
+	return container.NewBorder(k.amountHeader(k.tx.t(mAmountTitle)), bottom, nil, nil, middleThird(k.keypad(".", k.keyAmount)))
+}
+
+func (k *Kiosk) confirmScreen() fyne.CanvasObject {
+	tx := k.tx
+	objs := []fyne.CanvasObject{heading(tx.t(mConfirmTitle, k.amount.String()), widget.MediumImportance)}
+	if k.item != "" {
+		objs = append(objs, subheading(k.item, widget.MediumImportance))
+	}
+	objs = append(objs, plain(tx.t(mConfirmCard, k.card.name), widget.MediumImportance))
+	box := vcenter(objs...)
+	buttons := container.NewGridWithColumns(2, k.button(tx.t(mCancel), k.goHome), k.primary(tx.t(mConfirm), k.pay))
+	return container.NewBorder(nil, buttons, nil, nil, box)
+}
+
+// outcomeBox shows an outcome big, for reading from a step away.
+func (k *Kiosk) outcomeBox() fyne.CanvasObject {
+	o := k.outcome
+	objs := []fyne.CanvasObject{heading(o.title, o.importance)}
+	for _, l := range o.lines {
+		objs = append(objs, subheading(l, widget.MediumImportance))
+	}
+	return vcenter(objs...)
+}
+
+func (k *Kiosk) resultScreen() fyne.CanvasObject {
+	if k.mode == ModeCanteen && k.armed {
+		return k.armedScreen(k.outcomeBox())
+	}
+	return container.NewBorder(nil, container.NewCenter(k.primary(k.tx.t(mDone), k.goHome)), nil, nil, k.outcomeBox())
+}
+
+func (k *Kiosk) canteenHome() fyne.CanvasObject {
+	tx := k.tx
+	top := k.amountHeader(tx.t(mCanteenTitle))
+	if k.notice != "" {
+		top.Add(plain(k.notice, widget.WarningImportance))
+	}
+	prices := container.NewGridWithColumns(2)
+	for _, it := range k.opts.Menu {
+		prices.Add(k.button(it.Name+"  "+it.Price.String(), func() { k.arm(it.Price) }))
+	}
+	arm := k.primary(tx.t(mArm), func() {
+		f, ok := parseEntry(k.entry)
+		if !ok {
+			k.entryErr = true
+			k.render()
+			return
+		}
+		k.arm(f)
+	})
+	return container.NewBorder(top, arm, nil, nil, container.NewGridWithColumns(2, k.keypad(".", k.keyAmount), prices))
+}
+
+// armedScreen is the canteen's resting screen: the amount armed, big, and
+// the last outcome under it while the next student steps up.
+func (k *Kiosk) armedScreen(last fyne.CanvasObject) fyne.CanvasObject {
+	tx := k.tx
+	top := container.NewVBox(heading(tx.t(mArmed, k.amount.String()), widget.HighImportance))
+	center := fyne.CanvasObject(vcenter(subheading(tx.t(mNextStudent), widget.MediumImportance)))
+	if last != nil {
+		center = last
+	}
+	return container.NewBorder(top, container.NewCenter(k.button(tx.t(mDisarm), k.disarm)), nil, nil, center)
+}
+
+func (k *Kiosk) pinScreen() fyne.CanvasObject {
+	tx := k.tx
+	top := container.NewVBox(subheading(tx.t(mPINTitle), widget.MediumImportance),
+		heading(strings.Repeat("*", len(k.pinEntry))+" ", widget.MediumImportance))
+	if k.pinWrong {
+		top.Add(plain(tx.t(mPINWrong), widget.DangerImportance))
+	}
+	pad := k.keypad("clear", func(key string) {
+		switch {
+		case key == "clear":
+			k.pinEntry = ""
+		case key == "del":
+			if k.pinEntry != "" {
+				k.pinEntry = k.pinEntry[:len(k.pinEntry)-1]
+			}
+		case len(k.pinEntry) < 12:
+			k.pinEntry += key
+		}
+		k.render()
+	})
+	bottom := container.NewGridWithColumns(2, k.button(tx.t(mCancel), k.goHome), k.primary(tx.t(mOK), k.submitPIN))
+	return container.NewBorder(top, bottom, nil, nil, middleThird(pad))
+}
+
+// diagnosticsScreen: what the terminal knows on the left, what a
+// technician can do on the right.
+func (k *Kiosk) diagnosticsScreen() fyne.CanvasObject {
+	tx := k.tx
+	left := func(s string, imp widget.Importance) *widget.Label {
+		l := plain(s, imp)
+		l.Alignment = fyne.TextAlignLeading
+		return l
+	}
+	info := container.NewVBox()
+	since := k.since.Format("2006-01-02 15:04:05")
+	if k.online {
+		info.Add(left(tx.t(mDiagOnline, since), widget.SuccessImportance))
+	} else {
+		info.Add(left(tx.t(mDiagOffline, since), widget.DangerImportance))
+	}
+	info.Add(left(tx.t(mDiagUnfin, k.unfinished), widget.MediumImportance))
+	if k.diagMsg != "" {
+		info.Add(left(k.diagMsg, widget.HighImportance))
+	}
+	info.Add(left(tx.t(mDevices), widget.MediumImportance))
+	if len(k.devices) == 0 {
+		info.Add(left(tx.t(mNoDevices), widget.MediumImportance))
+	}
+	for _, d := range k.devices {
+		if d.Connected {
+			info.Add(left(tx.t(mDeviceUp, d.Name, d.Scans, d.Dropped), widget.MediumImportance))
+		} else {
+			info.Add(left(tx.t(mDeviceDown, d.Name, d.LastError), widget.DangerImportance))
+		}
+	}
+	if k.lastScan == "" {
+		info.Add(left(tx.t(mNoScan), widget.MediumImportance))
+	} else {
+		info.Add(left(tx.t(mLastScan, k.lastScan), widget.MediumImportance))
+	}
+	for _, w := range k.Warnings() {
+		info.Add(left(w, widget.WarningImportance))
+	}
+
+	actions := container.NewVBox(k.button(tx.t(mReconcile), k.reconcile))
+	modes := container.NewGridWithColumns(2)
+	for _, m := range []struct {
+		mode  Mode
+		label msg
+	}{{ModeKiosk, mModeKiosk}, {ModeCanteen, mModeCanteen}} {
+		b := k.button(tx.t(m.label), func() { k.setMode(m.mode) })
+		if k.mode == m.mode {
+			b.Importance = widget.HighImportance
+		}
+		modes.Add(b)
+	}
+	actions.Add(modes)
+	actions.Add(k.button(k.langLabel(), k.toggleLang))
+	for _, a := range k.deps.Extra {
+		actions.Add(k.button(a.Label, func() { k.runExtra(a) }))
+	}
+	return container.NewBorder(subheading(tx.t(mDiagTitle), widget.MediumImportance),
+		container.NewCenter(k.primary(tx.t(mBack), k.goHome)), nil, nil,
+		container.NewGridWithColumns(2, container.NewVScroll(info), container.NewVScroll(actions)))
+}

@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
+	"github.com/campuspos/kiosk/agent/onecard"
+)
+
+func TestEditAmount(t *testing.T) {
+	type step struct{ keys, want string }
+	for _, s := range []step{
+		{"12.5", "12.5"},
+		{"12.505", "12.50"}, // a third decimal is not taken
+		{"..5", "0.5"},      // one point; a leading point gets its zero
+		{"007", "7"},        // no leading zeros
+		{"1234567", "12345"},
+		{"12.", "12."},
+		{"12.d", "12"},
+		{"12c3", "3"},
+		{"d", ""},
+	} {
+		got := ""
+		for _, r := range s.keys {
+			key := string(r)
+			switch r {
+			case 'd':
+				key = "del"
+			case 'c':
+				key = "clear"
+			}
+			got = editAmount(got, key)
+		}
+		assert.Equal(t, s.want, got, s.keys)
+	}
+	f, ok := parseEntry("12.")
+	assert.True(t, ok)
+	assert.Equal(t, money.Fen(12_00), f)
+	for _, bad := range []string{"", "0", "0.00", "0."} {
+		_, ok := parseEntry(bad)
+		assert.False(t, ok, bad)
+	}
+}
+
+func TestMasking(t *testing.T) {
+	assert.Equal(t, "**0001", maskAccount("100001"))
+	assert.Equal(t, "0001", maskAccount("0001"))
+	assert.Equal(t, "******5678", maskAccount("1234565678"))
+}
+
+func TestCardFromLookup(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	lost := onecard.Card{Account: "100004", Name: "赵六", Lost: true, Balance: 50_00}
+	good := onecard.Card{Account: "100006", Name: "赵六", Balance: 200_00}
+	c := cardFromLookup(agent.CardLookup{Cards: []onecard.Card{lost, good}}, now)
+	assert.Equal(t, cardInfo{account: "100006", name: "赵*", balance: 200_00}, c, "the card that can pay")
+	c = cardFromLookup(agent.CardLookup{Cards: []onecard.Card{lost}}, now)
+	assert.Equal(t, mRefusedLost, c.refusal)
+	old := good
+	old.ExpDate = "20261126"
+	assert.Equal(t, mRefusedExpiry, cardFromLookup(agent.CardLookup{Cards: []onecard.Card{old}}, now).refusal)
+	old.ExpDate = "20261127"
+	assert.Empty(t, cardFromLookup(agent.CardLookup{Cards: []onecard.Card{old}}, now).refusal, "valid through its last day")
+	assert.Equal(t, cardInfo{refusal: mNotFound}, cardFromLookup(agent.CardLookup{}, now), "no card: nothing to charge")
+	c = cardFromLookup(agent.CardLookup{Cached: &agent.CachedCard{Account: "100001", MaskedName: "张*", Frozen: true}}, now)
+	assert.True(t, c.cached)
+	assert.Equal(t, mRefusedFrozen, c.refusal)
+}
+
+func TestPayOutcomeWording(t *testing.T) {
+	k := &Kiosk{tx: newTexts(langEN)}
+	card := cardInfo{account: "100001", name: "张*", balance: 100_00}
+	paid := k.payOutcome(agent.Order{OrderNo: "1", State: agent.StatePaid, OutID: "T1"}, nil, card, 12_00)
+	assert.Equal(t, ResultPaid, paid.result)
+	assert.Equal(t, []string{"Transaction: T1", "Balance now: ¥88.00"}, paid.lines)
+
+	cached := card
+	cached.cached = true
+	assert.Equal(t, []string{"Transaction: T1"},
+		k.payOutcome(agent.Order{OrderNo: "1", State: agent.StatePaid, OutID: "T1"}, nil, cached, 12_00).lines,
+		"no new balance from a balance last seen offline")
+
+	unknown := k.payOutcome(agent.Order{OrderNo: "1", State: agent.StateUnknown}, errors.New("timeout"), card, 1)
+	assert.Equal(t, ResultUnknown, unknown.result)
+	assert.Equal(t, "Will be confirmed", unknown.title)
+
+	declined := k.payOutcome(agent.Order{OrderNo: "1", State: agent.StateDeclined},
+		&onecard.BusinessError{Retcode: "60099", Msg: "商户已停用"}, card, 1)
+	assert.Equal(t, "Declined: 商户已停用", declined.title, "the platform's own words when the code is not known")
+
+	notSent := &onecard.TransportError{Sent: false, Err: errors.New("refused")}
+	voided := k.payOutcome(agent.Order{OrderNo: "1", State: agent.StateVoided}, notSent, card, 1)
+	assert.Equal(t, ResultNotCharged, voided.result)
+	assert.Equal(t, "Not charged: the platform cannot be reached", voided.title)
+
+	refused := k.payOutcome(agent.Order{}, &agent.OfflineRefusal{Reason: "this card has not been seen online on this terminal"}, card, 1)
+	assert.Equal(t, ResultOfflineRefused, refused.result)
+
+	k.tx = newTexts(langZH)
+	declined = k.payOutcome(agent.Order{OrderNo: "1", State: agent.StateDeclined},
+		&onecard.BusinessError{Retcode: "60013"}, card, 1)
+	assert.Equal(t, "支付失败：账户已冻结", declined.title)
+}
+
+func TestPINHash(t *testing.T) {
+	k := &Kiosk{}
+	var err error
+	k.pinHash, err = parsePINHash(testPINHash)
+	assert.NoError(t, err)
+	assert.True(t, k.pinMatches(testPIN))
+	assert.False(t, k.pinMatches("1234"))
+	for _, bad := range []string{"2468", "sha256:zz", "md5:a1fb4e703a9ef1fa4936801721ff285a97ac85330856674412e054892afe6972"} {
+		_, err := parsePINHash(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestCataloguesHaveTheSameKeys(t *testing.T) {
+	zh, en := catalogue(langZH), catalogue(langEN)
+	for k := range zh {
+		assert.Contains(t, en, k)
+	}
+	for k := range en {
+		assert.Contains(t, zh, k)
+	}
+}
