@@ -216,7 +216,9 @@ func (k *Kiosk) onScan(s agent.Scan) {
 	k.touch()
 	q, err := k.mapper.Query(s)
 	if err != nil {
-		k.setResult(outcome{result: ResultLookupFailed, title: k.tx.t(mUnmapped), importance: widget.DangerImportance})
+		k.setResult(func() outcome {
+			return outcome{result: ResultLookupFailed, title: k.tx.t(mUnmapped), importance: widget.DangerImportance}
+		})
 		k.show(ScreenResult)
 		return
 	}
@@ -243,18 +245,23 @@ func (k *Kiosk) lookup(q onecard.CardQuery) {
 			k.busy, k.cancelOp = false, nil
 			k.bar.update()
 			if err != nil {
-				k.setResult(k.lookupFailure(err))
+				k.setResult(func() outcome { return k.lookupFailure(err) })
 				k.show(ScreenResult)
 				return
 			}
 			k.card = cardFromLookup(l, k.opts.Now())
 			if k.card.account == "" {
-				k.setResult(outcome{result: ResultLookupFailed, title: k.tx.t(mNotFound), importance: widget.DangerImportance})
+				k.setResult(func() outcome {
+					return outcome{result: ResultLookupFailed, title: k.tx.t(mNotFound), importance: widget.DangerImportance}
+				})
 				k.show(ScreenResult)
 				return
 			}
 			if k.card.refusal != "" {
-				k.setResult(outcome{result: ResultCardRefused, title: k.tx.t(k.card.refusal), importance: widget.DangerImportance})
+				refusal := k.card.refusal
+				k.setResult(func() outcome {
+					return outcome{result: ResultCardRefused, title: k.tx.t(refusal), importance: widget.DangerImportance}
+				})
 			}
 			k.show(ScreenCard)
 		})
@@ -286,7 +293,7 @@ func (k *Kiosk) pay() {
 			if cerr == nil {
 				k.setUnfinished(n)
 			}
-			k.setResult(k.payOutcome(o, err, card, amount))
+			k.setResult(func() outcome { return k.payOutcome(o, err, card, amount) })
 			k.show(ScreenResult)
 		})
 	})
@@ -306,14 +313,18 @@ func (k *Kiosk) charge(q onecard.CardQuery) {
 		card := cardFromLookup(l, now)
 		switch {
 		case err != nil:
-			done = func() { k.setResult(k.lookupFailure(err)) }
+			done = func() { k.setResult(func() outcome { return k.lookupFailure(err) }) }
 		case card.account == "":
 			done = func() {
-				k.setResult(outcome{result: ResultLookupFailed, title: k.tx.t(mNotFound), importance: widget.DangerImportance})
+				k.setResult(func() outcome {
+					return outcome{result: ResultLookupFailed, title: k.tx.t(mNotFound), importance: widget.DangerImportance}
+				})
 			}
 		case card.refusal != "":
 			done = func() {
-				k.setResult(outcome{result: ResultCardRefused, title: k.tx.t(card.refusal), importance: widget.DangerImportance})
+				k.setResult(func() outcome {
+					return outcome{result: ResultCardRefused, title: k.tx.t(card.refusal), importance: widget.DangerImportance}
+				})
 			}
 		default:
 			o, err := k.deps.Service.Pay(ctx, agent.PayInput{Account: card.account, Amount: amount})
@@ -322,11 +333,13 @@ func (k *Kiosk) charge(q onecard.CardQuery) {
 				if cerr == nil {
 					k.setUnfinished(n)
 				}
-				out := k.payOutcome(o, err, card, amount)
-				if card.name != "" {
-					out.lines = append([]string{card.name}, out.lines...)
-				}
-				k.setResult(out)
+				k.setResult(func() outcome {
+					out := k.payOutcome(o, err, card, amount)
+					if card.name != "" {
+						out.lines = append([]string{card.name}, out.lines...)
+					}
+					return out
+				})
 			}
 		}
 		k.post(func() {

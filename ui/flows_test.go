@@ -69,6 +69,13 @@ func TestKioskHappyPath(t *testing.T) {
 	assert.True(t, h.shows("Transaction: "+charges[0].OutID))
 	assert.Equal(t, money.Fen(88_00), h.r.balance(t, onecardtest.DemoNormal))
 
+	// A student who reads Chinese switches while the receipt is up: the
+	// receipt itself is redrawn in Chinese.
+	h.tap("中文")
+	assert.True(t, h.shows("支付成功  ¥12.00"), h.texts())
+	assert.True(t, h.shows("当前余额：¥88.00"), h.texts())
+	h.tap("English")
+
 	h.tap("Done")
 	assert.Equal(t, ScreenIdle, h.k.State().Screen)
 }

@@ -193,7 +193,7 @@ type Kiosk struct {
 	entry        string // keypad text
 	entryErr     bool
 	notice       string // a one-line note on the home screen
-	outcome      outcome
+	outcome      func() outcome
 	pinEntry     string
 	pinWrong     bool
 	lastScan     string
@@ -536,9 +536,11 @@ func (k *Kiosk) show(screen string) {
 	k.render()
 }
 
-// setResult records the outcome shown.
-func (k *Kiosk) setResult(o outcome) {
-	k.outcome = o
+// setResult records the outcome shown. It keeps how to word it rather
+// than the words, so that a language switch redraws it in the new one.
+func (k *Kiosk) setResult(word func() outcome) {
+	k.outcome = word
+	o := word()
 	k.mu.Lock()
 	k.st.LastResult = o.result
 	k.mu.Unlock()

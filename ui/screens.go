@@ -253,7 +253,10 @@ func (k *Kiosk) confirmScreen() fyne.CanvasObject {
 
 // outcomeBox shows an outcome big, for reading from a step away.
 func (k *Kiosk) outcomeBox() fyne.CanvasObject {
-	o := k.outcome
+	var o outcome
+	if k.outcome != nil {
+		o = k.outcome()
+	}
 	objs := []fyne.CanvasObject{heading(o.title, o.importance)}
 	for _, l := range o.lines {
 		objs = append(objs, subheading(l, widget.MediumImportance))
