@@ -297,6 +297,14 @@ func (s *Service) refundOrphan(ctx context.Context, p Order, rep *ReconcileRepor
 	if err != nil {
 		return err
 	}
+	// The refund settled but the process died before the payment heard of
+	// it (two commits): finish the payment now.
+	switch r.State {
+	case StatePaid:
+		return s.move(ctx, p.OrderNo, rep, StateOrphanRefunded, "refunded by "+r.OrderNo, func(p *Order) { p.Refunded = r.Amount })
+	case StateDeclined:
+		return s.refundFailed(ctx, r)
+	}
 	// The refund order is in the journal; it is reconciled on its own.
 	_, err = s.journal.UpdateOrder(ctx, p.OrderNo, func(p *Order) error {
 		p.NextAttempt = s.after(s.now(), p.Attempts+1)

@@ -277,3 +277,32 @@ func TestIllegalTransitionsAreRefused(t *testing.T) {
 	assert.Error(t, o.To(agent.StateSending, time.Now(), ""))
 	assert.Equal(t, agent.StatePaid, o.State)
 }
+
+// The refund of an orphan went through, and the process died before the
+// payment was marked: the next pass finishes it.
+func TestOrphanFinishedAfterItsRefundSettled(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	p := r.orphan(t, onecardtest.DemoNormal, 700, true)
+	r.clock.Advance(2 * time.Minute)
+	_, err := r.store.UpdateOrder(ctx, p.OrderNo, func(o *agent.Order) error {
+		o.RefundOrderNo = "0017REFUND0002"
+		return o.To(agent.StateOrphanCharged, r.clock.Now(), "test")
+	})
+	require.NoError(t, err)
+	now := r.clock.Now()
+	require.NoError(t, r.store.CreateOrder(ctx, agent.Order{OrderNo: "0017REFUND0002", Kind: agent.KindRefund,
+		RefundOf: p.OrderNo, Account: p.Account, AccType: "###", MercAcc: "100000", TermID: "17", Amount: 700,
+		Created: now, Updated: now, State: agent.StateSending, LastSent: now, NextAttempt: now.Add(time.Hour)}))
+	_, err = r.store.UpdateOrder(ctx, "0017REFUND0002", func(o *agent.Order) error {
+		return o.To(agent.StatePaid, now, "test: settled, then the process died")
+	})
+	require.NoError(t, err)
+
+	_, err = r.svc.ReconcileAll(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, p.OrderNo).State)
+	n, err := r.store.UnfinishedCount(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}

@@ -129,6 +129,24 @@ func (s *Service) Platform() *Platform { return s.platform }
 // Journal returns the journal the service writes.
 func (s *Service) Journal() Journal { return s.journal }
 
+// Options returns a copy of the options in use, defaults applied (the
+// offline limits, for diagnostics). It holds no secret.
+func (s *Service) Options() Options { return s.opts }
+
+// Location returns the platform's time zone: the one order numbers and
+// bill days are written in.
+func (s *Service) Location() *time.Location { return s.opts.Location }
+
+// ClockOffset returns the platform's clock minus this terminal's, as the
+// HTTP Date header of the latest platform reply showed it, and when that
+// reply arrived; ok is false before the first reply. It is the offset to
+// the platform's web server, good to about a second (see
+// onecard.Client.ClockOffset); the platform rejects requests whose
+// timestamp is more than 6 minutes off.
+func (s *Service) ClockOffset() (offset time.Duration, at time.Time, ok bool) {
+	return s.platform.client.ClockOffset()
+}
+
 // Subscribe returns connectivity and settlement events until ctx ends.
 func (s *Service) Subscribe(ctx context.Context) <-chan Event { return s.hub.subscribe(ctx) }
 

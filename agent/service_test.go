@@ -326,3 +326,20 @@ func TestOrderNumbersAreUniqueAndShort(t *testing.T) {
 	_, err = r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1, OrderNo: o.OrderNo})
 	assert.True(t, errors.Is(err, agent.ErrOrderExists), "a reused number is refused locally: %v", err)
 }
+
+func TestServiceExposesOptionsLocationAndClockOffset(t *testing.T) {
+	r := newRig(t, nil)
+	o := r.svc.Options()
+	assert.True(t, o.Offline.Enabled)
+	assert.Equal(t, money.Fen(30_00), o.Offline.MaxAmount)
+	assert.Equal(t, "17", o.Terminal.TermID)
+	assert.Equal(t, r.sim.Location(), r.svc.Location())
+
+	_, _, ok := r.svc.ClockOffset()
+	assert.False(t, ok, "no reply yet")
+	_, err := r.svc.Platform().Tokens().Info(context.Background())
+	require.NoError(t, err)
+	_, at, ok := r.svc.ClockOffset()
+	require.True(t, ok, "the token reply carried a Date header")
+	assert.Equal(t, r.clock.Now(), at)
+}

@@ -369,7 +369,7 @@ func (k *Kiosk) openDiagnostics() {
 	}
 	k.pinEntry, k.pinWrong, k.diagMsg = "", false, ""
 	if k.pinHash == nil {
-		k.show(ScreenDiagnostics)
+		k.enterDiagnostics()
 		return
 	}
 	k.show(ScreenPIN)
@@ -385,7 +385,7 @@ func (k *Kiosk) submitPIN() {
 		return
 	}
 	k.pinWrong = false
-	k.show(ScreenDiagnostics)
+	k.enterDiagnostics()
 }
 
 // setMode switches between kiosk and canteen (from diagnostics).

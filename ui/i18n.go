@@ -87,6 +87,23 @@ const (
 	mLastScan      msg = "diag.last_scan"
 	mNoScan        msg = "diag.no_scan"
 	mWorking       msg = "diag.working"
+	mRefresh       msg = "diag.refresh"
+	mDiagToken     msg = "diag.token"
+	mDiagNoToken   msg = "diag.no_token"
+	mDiagTokenErr  msg = "diag.token_error"
+	mDiagClock     msg = "diag.clock"
+	mDiagClockBad  msg = "diag.clock_bad"
+	mDiagNoClock   msg = "diag.no_clock"
+	mDiagCounting  msg = "diag.counting"
+	mDiagCounts    msg = "diag.counts"
+	mDiagNoOrders  msg = "diag.no_orders"
+	mDiagBill      msg = "diag.bill"
+	mDiagNoBill    msg = "diag.no_bill"
+	mDiagOfflineOn msg = "diag.offline_on"
+	mDiagOfflineNo msg = "diag.offline_off"
+	mDiagExposure  msg = "diag.exposure"
+	mDiagVersion   msg = "diag.version"
+	mDiagLogs      msg = "diag.logs"
 )
 
 // catalogue returns the texts of one language. It is built on each call
@@ -173,6 +190,23 @@ func catalogue(lang string) map[msg]string {
 			mLastScan:       "Last scan: %s",
 			mNoScan:         "Last scan: none",
 			mWorking:        "Working…",
+			mRefresh:        "Refresh",
+			mDiagToken:      "Token: expires %s, %s left",
+			mDiagNoToken:    "Token: none",
+			mDiagTokenErr:   "Token: %s",
+			mDiagClock:      "Clock offset to the platform's web server: %s (measured %s)",
+			mDiagClockBad:   "The clock is more than 3 minutes off: set it (the platform refuses over 6)",
+			mDiagNoClock:    "Clock offset: no platform reply yet",
+			mDiagCounting:   "Counting orders…",
+			mDiagCounts:     "Orders by state: %s",
+			mDiagNoOrders:   "Orders by state: none",
+			mDiagBill:       "Bill %s: %s",
+			mDiagNoBill:     "Bill %s: not reconciled",
+			mDiagOfflineOn:  "Offline payments: on; %s a payment, %s in all, %d orders, %s a card a day, card seen within %s",
+			mDiagOfflineNo:  "Offline payments: off",
+			mDiagExposure:   "Accepted offline, not yet confirmed: %d orders, %s",
+			mDiagVersion:    "Version: %s",
+			mDiagLogs:       "Last log lines",
 		}
 	}
 	return map[msg]string{
@@ -255,6 +289,23 @@ func catalogue(lang string) map[msg]string {
 		mLastScan:       "最近扫描：%s",
 		mNoScan:         "最近扫描：无",
 		mWorking:        "处理中…",
+		mRefresh:        "刷新",
+		mDiagToken:      "令牌：%s 到期，剩余 %s",
+		mDiagNoToken:    "令牌：无",
+		mDiagTokenErr:   "令牌：%s",
+		mDiagClock:      "与平台服务器的时差：%s（%s 测得）",
+		mDiagClockBad:   "时钟偏差超过 3 分钟，请校时（超过 6 分钟平台拒绝）",
+		mDiagNoClock:    "时差：尚无平台回复",
+		mDiagCounting:   "正在统计订单…",
+		mDiagCounts:     "各状态订单：%s",
+		mDiagNoOrders:   "各状态订单：无",
+		mDiagBill:       "对账单 %s：%s",
+		mDiagNoBill:     "对账单 %s：未对账",
+		mDiagOfflineOn:  "离线支付：开启；单笔 %s，总额 %s，%d 笔，每卡每日 %s，卡须在 %s 内在线查询过",
+		mDiagOfflineNo:  "离线支付：关闭",
+		mDiagExposure:   "离线待确认：%d 笔，%s",
+		mDiagVersion:    "版本：%s",
+		mDiagLogs:       "最近日志",
 	}
 }
 

@@ -111,6 +111,12 @@ type Options struct {
 	// Now is the clock shown and used for the idle timeout; default
 	// time.Now.
 	Now func() time.Time
+	// Version is the program's version, shown in diagnostics; empty shows
+	// "dev".
+	Version string
+	// ConfigSummary is shown in diagnostics, one line each ("termid 17",
+	// "mode canteen"). It must hold no secret: diagnostics shows it as is.
+	ConfigSummary []string
 
 	// fontPaths replaces the system font paths searched (tests: none, so
 	// that no test depends on the machine's fonts); nil means the default.
@@ -134,6 +140,10 @@ type Deps struct {
 	Keyboard func(r rune, enter bool)
 	// Extra adds buttons to diagnostics, such as the demo's network switch.
 	Extra []DiagnosticAction
+	// LogLines returns the latest log lines, oldest first, already masked
+	// as the log is; nil shows none. Diagnostics shows the last ten. It is
+	// called off the UI goroutine.
+	LogLines func() []string
 }
 
 // DiagnosticAction is an extra diagnostics button. Do runs off the UI
@@ -198,6 +208,8 @@ type Kiosk struct {
 	pinWrong     bool
 	lastScan     string
 	diagMsg      string
+	diag         diagInfo // what diagnostics read off the UI goroutine
+	diagPending  bool     // New opened diagnostics: Run starts its read
 	bar          *statusBar
 	spinner      *widget.ProgressBarInfinite // on screen, to stop when it leaves
 	hasCJK       bool                        // a Chinese font was loaded
@@ -279,7 +291,13 @@ func New(app fyne.App, deps Deps, o Options) (*Kiosk, error) {
 	k.mode = o.Mode
 	if o.Mode == ModeDiagnostics {
 		k.mode = ModeKiosk
-		k.openDiagnostics()
+		if k.pinHash == nil {
+			// Its read starts in Run: New starts no goroutine.
+			k.show(ScreenDiagnostics)
+			k.diagPending = true
+		} else {
+			k.show(ScreenPIN)
+		}
 	} else {
 		k.goHome()
 	}
@@ -334,6 +352,7 @@ func (k *Kiosk) Run(ctx context.Context) {
 	k.spawn(func() { k.scanLoop(ctx) })
 	k.spawn(func() { k.eventLoop(ctx) })
 	k.spawn(func() { k.tickLoop(ctx) })
+	k.spawn(func() { k.post(k.startPendingDiagnostics) })
 }
 
 // Wait blocks until every goroutine the kiosk started has returned: after

@@ -368,8 +368,9 @@ func (k *Kiosk) diagnosticsScreen() fyne.CanvasObject {
 	for _, w := range k.Warnings() {
 		info.Add(left(w, widget.WarningImportance))
 	}
+	k.diagSections(info)
 
-	actions := container.NewVBox(k.button(tx.t(mReconcile), k.reconcile))
+	actions := container.NewVBox(k.button(tx.t(mReconcile), k.reconcile), k.button(tx.t(mRefresh), k.refreshDiagnostics))
 	modes := container.NewGridWithColumns(2)
 	for _, m := range []struct {
 		mode  Mode

@@ -1,7 +1,8 @@
 // Package onecard is the client side of the Synjones campus one-card API
 // v2.42: request encryption and signing, reply verification and decoding,
 // and the six calls. It holds no token policy and no state beyond its
-// configuration; agent.Platform adds the token and order handling.
+// configuration but the clock offset last seen in a reply's Date header;
+// agent.Platform adds the token and order handling.
 package onecard
 
 import (
@@ -51,6 +52,46 @@ type Client struct {
 	cfg  Config
 	http *http.Client
 	now  func() time.Time
+	// offset is the latest clock sample taken from a reply's Date header.
+	offset atomic.Pointer[clockSample]
+}
+
+// clockSample is one reading of the platform's clock against ours.
+type clockSample struct {
+	offset time.Duration // platform minus client
+	at     time.Time     // the client's Now() at receipt
+}
+
+// ClockOffset returns the platform's clock minus the client's Now(), as
+// read from the HTTP Date header of the latest reply that carried one, and
+// when (client time) that reply arrived; ok is false before the first.
+//
+// The Date header is set by the platform's web server and has one second
+// of resolution: this is the wall-clock offset to that server, good to
+// about a second, not the clock the platform checks timestamps with (the
+// two normally agree; a platform whose application clock differs from its
+// web server's is not seen here).
+func (c *Client) ClockOffset() (offset time.Duration, at time.Time, ok bool) {
+	s := c.offset.Load()
+	if s == nil {
+		return 0, time.Time{}, false
+	}
+	return s.offset, s.at, true
+}
+
+// noteDate records the clock offset a reply's Date header shows; a missing
+// or malformed header leaves the last sample in place.
+func (c *Client) noteDate(h http.Header) {
+	v := h.Get("Date")
+	if v == "" {
+		return
+	}
+	d, err := http.ParseTime(v)
+	if err != nil {
+		return
+	}
+	now := c.now()
+	c.offset.Store(&clockSample{offset: d.Sub(now), at: now})
 }
 
 // MaxReplyBytes bounds a reply body; a day's bill of a busy canteen is far
@@ -177,6 +218,7 @@ func (c *Client) post(ctx context.Context, method, target string, form url.Value
 		return 0, nil, &TransportError{Method: method, Sent: wrote.Load(), Err: err}
 	}
 	defer resp.Body.Close()
+	c.noteDate(resp.Header)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxReplyBytes+1))
 	if err != nil {
 		return resp.StatusCode, nil, &TransportError{Method: method, Sent: true, Err: fmt.Errorf("reading reply: %w", err)}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -27,7 +29,9 @@ const appID = "io.github.campuspos.kiosk"
 // start runs the kiosk until the window closes or ctx ends (SIGTERM), then
 // stops everything it started, in reverse order.
 func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv func(string) string) error {
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	// The log's last lines, in its own text, for the diagnostics screen.
+	ring := newLogRing(logRingSize)
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(stderr, ring), nil))
 	if !hasDisplay(getenv) {
 		// Checked first: without a display the UI library fails deep
 		// inside its driver, after the store and scanners were opened.
@@ -94,7 +98,9 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 	})
 
 	fa := fyneapp.NewWithID(appID)
-	k, err := ui.New(fa, uiDeps(a, devs, keyboard, extra), uiOptions(cfg, f.windowed))
+	deps := uiDeps(a, devs, keyboard, extra)
+	deps.LogLines = ring.Lines
+	k, err := ui.New(fa, deps, uiOptions(cfg, f.windowed))
 	if err != nil {
 		return fmt.Errorf("ui: %w", err)
 	}
@@ -170,7 +176,61 @@ func uiOptions(cfg *config.Config, windowed bool) ui.Options {
 		Windowed:    windowed,
 		FontPath:    cfg.UI.Font,
 		Now:         time.Now,
+		Version:     version(),
+		// Shown on the diagnostics screen: nothing secret goes in.
+		ConfigSummary: configSummary(cfg),
 	}
+}
+
+// version is the main module's version from the build information, with
+// the VCS revision when known; "dev" for a development build.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "dev"
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " (" + s.Value[:12] + ")"
+		}
+	}
+	return v
+}
+
+// configSummary is the configuration as diagnostics shows it: where the
+// platform is and what this terminal is, never a secret (no app_key,
+// app_secret or key material; a URL loses any user info and query).
+func configSummary(cfg *config.Config) []string {
+	out := []string{
+		"platform " + safeURL(cfg.Platform.URL),
+		"bill " + safeURL(cfg.Platform.BillURL),
+		"timezone " + cfg.Platform.Timezone,
+		"termid " + cfg.Terminal.TermID,
+		"merchant " + cfg.Terminal.MercAcc,
+		"mode " + cfg.UI.Mode,
+		"language " + cfg.UI.Language,
+		fmt.Sprintf("devices %d", len(cfg.Devices)),
+		"journal " + cfg.Store.Path,
+	}
+	if cfg.Platform.PublicKey == nil {
+		out = append(out, "reply signatures not verified (no platform public key)")
+	}
+	return out
+}
+
+// safeURL drops a URL's user info, query and fragment, which may carry
+// credentials.
+func safeURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }
 
 // keyboardDevice returns the name of the configured keyboard input (the

@@ -247,7 +247,13 @@ reconcile:
 		if err == nil && rep.Unfinished == 0 {
 			break
 		}
-		require.Less(t, time.Since(settleStart), 5*time.Minute, "still unfinished: %d (%v)", rep.Unfinished, err)
+		if time.Since(settleStart) > 5*time.Minute {
+			left, _ := a.Store.Due(ctx, time.Now().AddDate(1, 0, 0), 20)
+			for _, o := range left {
+				t.Logf("unfinished: %s %s %s attempts=%d refund=%s last error: %s", o.Kind, o.OrderNo, o.State, o.Attempts, o.RefundOrderNo, o.LastError)
+			}
+			t.Fatalf("still unfinished after 5 minutes: %d (%v)", rep.Unfinished, err)
+		}
 		<-time.After(100 * time.Millisecond) // the 300 ms request-timeout wait of the last sends
 	}
 	settleTime := time.Since(settleStart)
