@@ -66,7 +66,7 @@ type rig struct {
 	net   *netSwitch
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	clock := onecardtest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 	sim, _ := onecardtest.NewTestPair(t, func(o *onecardtest.Options) { o.Now = clock.Now })

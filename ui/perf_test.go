@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -21,44 +20,12 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
-	"github.com/campuspos/kiosk/offline"
 )
 
 // The benchmarks of issue 5: what a student waits for on screen, against
 // the loopback simulator, next to the service calls alone (the floors).
-// The harness of the flow tests takes a *testing.T, so benchKiosk repeats
-// its few lines for testing.TB.
-
-// newBenchRig is newRig for a benchmark.
-func newBenchRig(tb testing.TB) *rig {
-	tb.Helper()
-	clock := onecardtest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
-	sim, _ := onecardtest.NewTestPair(tb, func(o *onecardtest.Options) { o.Now = clock.Now })
-	sw := &netSwitch{}
-	clientPriv, platformPriv, secret := onecardtest.TestKeys()
-	cipher, err := onecard.NewCipher(secret)
-	require.NoError(tb, err)
-	hc := onecard.NewHTTPClient(10*time.Second, nil)
-	hc.Transport = sw.wrap(hc.Transport)
-	client, err := onecard.New(onecard.Config{URL: sim.URL(), BillURL: sim.BillURL(), AppKey: onecardtest.TestAppKey,
-		Cipher: cipher, PrivateKey: clientPriv, PlatformKey: &platformPriv.PublicKey, Location: sim.Location(),
-		HTTPClient: hc, Now: clock.Now})
-	require.NoError(tb, err)
-	store, err := offline.Open(filepath.Join(tb.TempDir(), "kiosk.db"))
-	require.NoError(tb, err)
-	tb.Cleanup(func() { store.Close() })
-	svc := agent.NewService(agent.NewPlatform(client, store, clock), store, agent.Options{
-		Terminal: agent.Terminal{TermID: "17", MercAcc: "100000"},
-		Offline: agent.OfflinePolicy{Enabled: true, MaxAmount: 30_00, MaxTotal: 50_00, MaxCount: 3,
-			MaxPerCardDay: 40_00, CardMaxAge: time.Hour},
-		Reconcile: agent.ReconcilePolicy{Interval: time.Second, MaxInterval: time.Minute,
-			GiveUpAfter: 24 * time.Hour, RequestTimeout: 2 * time.Second},
-		Location: sim.Location(),
-		Clock:    clock,
-		Jitter:   func() float64 { return 0.5 },
-	})
-	return &rig{sim: sim, store: store, svc: svc, clock: clock, net: sw}
-}
+// The flow tests' harness waits with a *testing.T, so benchKiosk repeats
+// its few lines for testing.TB; the rig is shared.
 
 // benchKiosk is the harness for a benchmark: the kiosk's posted work runs
 // on the benchmark goroutine while it waits.
@@ -190,7 +157,7 @@ func reportPercentiles(b *testing.B, samples []time.Duration) {
 // loopback HTTP plus the hand-offs and the render.
 func BenchmarkScanToCardShown(b *testing.B) {
 	app := test.NewTempApp(b)
-	bk := newBenchKiosk(b, app, newBenchRig(b))
+	bk := newBenchKiosk(b, app, newRig(b))
 	defer bk.stop()
 	bk.scan(cardRich) // the first scan fetches the token
 	bk.waitScreen(ScreenCard)
@@ -216,7 +183,7 @@ func BenchmarkScanToCardShown(b *testing.B) {
 // count, the hand-off and the render.
 func BenchmarkTapToPaidShown(b *testing.B) {
 	app := test.NewTempApp(b)
-	bk := newBenchKiosk(b, app, newBenchRig(b))
+	bk := newBenchKiosk(b, app, newRig(b))
 	defer bk.stop()
 	bk.payOnce(cardRich, nil)
 
@@ -232,7 +199,7 @@ func BenchmarkTapToPaidShown(b *testing.B) {
 // BenchmarkQueryCardFloor is Service.QueryCard alone, over the same
 // loopback simulator: the floor of BenchmarkScanToCardShown.
 func BenchmarkQueryCardFloor(b *testing.B) {
-	r := newBenchRig(b)
+	r := newRig(b)
 	ctx := context.Background()
 	q := onecard.CardQuery{IDType: "cardid", ID: cardRich}
 	_, err := r.svc.QueryCard(ctx, q)
@@ -253,7 +220,7 @@ func BenchmarkQueryCardFloor(b *testing.B) {
 // BenchmarkLookupCardFloor is Service.LookupCard alone (what the UI calls:
 // QueryCard plus the offline card cache).
 func BenchmarkLookupCardFloor(b *testing.B) {
-	r := newBenchRig(b)
+	r := newRig(b)
 	ctx := context.Background()
 	q := onecard.CardQuery{IDType: "cardid", ID: cardRich}
 	_, err := r.svc.LookupCard(ctx, q)
@@ -274,7 +241,7 @@ func BenchmarkLookupCardFloor(b *testing.B) {
 // BenchmarkPayFloor is Service.Pay alone: the floor of
 // BenchmarkTapToPaidShown.
 func BenchmarkPayFloor(b *testing.B) {
-	r := newBenchRig(b)
+	r := newRig(b)
 	ctx := context.Background()
 	_, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoRich, Amount: 5_00})
 	require.NoError(b, err)
@@ -298,7 +265,7 @@ func BenchmarkPayFloor(b *testing.B) {
 // adds them, is measured by cmd/kiosk's smoke test under Xvfb).
 func BenchmarkColdStartToIdle(b *testing.B) {
 	app := test.NewTempApp(b)
-	r := newBenchRig(b)
+	r := newRig(b)
 	samples := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
@@ -327,7 +294,7 @@ func BenchmarkColdStartToIdle(b *testing.B) {
 // runtime kept from the one before.
 func BenchmarkMemoryAfter1000Payments(b *testing.B) {
 	app := test.NewTempApp(b)
-	bk := newBenchKiosk(b, app, newBenchRig(b))
+	bk := newBenchKiosk(b, app, newRig(b))
 	defer bk.stop()
 	bk.payOnce(cardRich, nil)
 	rssStart, heapStart := memNow(b)
