@@ -20,6 +20,19 @@ func TestReferenceImages(t *testing.T) {
 			h.scan(agent.ScanCard, cardNormal)
 			h.waitScreen(ScreenCard)
 			test.AssertImageMatches(t, "card_"+lang+".png", h.k.Window().Canvas().Capture())
+
+			h.tap("米饭套餐  ¥12.00")
+			h.tap(h.k.tx.t(mConfirm))
+			h.waitScreen(ScreenResult)
+			test.AssertImageMatches(t, "receipt_"+lang+".png", h.k.Window().Canvas().Capture())
+		})
+		t.Run("canteen_"+lang, func(t *testing.T) {
+			h := newHarness(t, func(o *Options, _ *Deps) { o.Lang = lang; o.Mode = ModeCanteen })
+			h.keys("6.5")
+			h.tap(h.k.tx.t(mArm))
+			h.scan(agent.ScanCard, cardNormal)
+			h.waitScreen(ScreenResult)
+			test.AssertImageMatches(t, "canteen_paid_"+lang+".png", h.k.Window().Canvas().Capture())
 		})
 	}
 }
