@@ -127,7 +127,11 @@ func (k *Kiosk) payOutcome(o agent.Order, err error, c cardInfo, amount money.Fe
 		return outcome{result: ResultDeclined, title: tx.t(mDeclined, k.declineReason(err, o)), importance: widget.DangerImportance}
 	}
 	if errors.As(err, &refusal) {
-		return outcome{result: ResultOfflineRefused, title: tx.t(mOfflineRefuse, refusal.Reason), importance: widget.DangerImportance}
+		reason := refusal.Reason
+		if key := msg("offline." + refusal.Code); tx.has(key) {
+			reason = tx.t(key)
+		}
+		return outcome{result: ResultOfflineRefused, title: tx.t(mOfflineRefuse, reason), importance: widget.DangerImportance}
 	}
 	reason := tx.t(mNoPlatform)
 	var be *onecard.BusinessError

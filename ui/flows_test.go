@@ -182,7 +182,10 @@ func TestKioskOfflineAcceptanceAndRefusal(t *testing.T) {
 	h.tap("Pay now")
 	h.waitScreen(ScreenResult)
 	assert.Equal(t, ResultOfflineRefused, h.k.State().LastResult)
-	assert.True(t, h.shows("Cannot accept offline: ¥35.00 is above the offline limit"), h.texts())
+	assert.True(t, h.shows("Cannot accept offline: the amount is above the offline limit per payment"), h.texts())
+	h.tap("中文")
+	assert.True(t, h.shows("无法离线收款：离线单笔金额过大"), "the reason in the customer's language: %v", h.texts())
+	h.tap("English")
 
 	// Back online, the reconciler sends the recorded payment: charged once.
 	h.r.net.down.Store(false)
