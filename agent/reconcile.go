@@ -280,14 +280,7 @@ func (s *Service) orphanCharged(ctx context.Context, o Order, rep *ReconcileRepo
 func (s *Service) refundOrphan(ctx context.Context, p Order, rep *ReconcileReport) error {
 	r, err := s.journal.Order(ctx, p.RefundOrderNo)
 	if errors.Is(err, ErrOrderNotFound) {
-		now := s.now()
-		r = Order{
-			OrderNo: p.RefundOrderNo, Kind: KindRefund, RefundOf: p.OrderNo, Account: p.Account,
-			AccType: p.AccType, MercAcc: p.MercAcc, TermID: p.TermID, Amount: p.Amount,
-			Created: now, Updated: now, State: StateSending, LastSent: now, Attempts: 1,
-			NextAttempt: now.Add(2*s.opts.Reconcile.RequestTimeout + 5*time.Second),
-			History:     []Transition{{At: now, To: StateSending, Note: "refund of an orphan charge"}},
-		}
+		r = s.newRefund(p, p.RefundOrderNo, p.Amount, "refund of an orphan charge")
 		if err := s.create(ctx, r); err != nil {
 			return err
 		}
@@ -325,12 +318,7 @@ func (s *Service) ignoreCallError(err error) error {
 // resendRefund sends a refund again with its own number: the platform
 // refunds one number once.
 func (s *Service) resendRefund(ctx context.Context, o Order) error {
-	o, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
-		o.Attempts++
-		o.LastSent = s.now()
-		o.NextAttempt = o.LastSent.Add(2*s.opts.Reconcile.RequestTimeout + 5*time.Second)
-		return nil
-	})
+	o, err := s.stampSent(ctx, o.OrderNo)
 	if err != nil {
 		return err
 	}
@@ -343,12 +331,7 @@ func (s *Service) resendRefund(ctx context.Context, o Order) error {
 // the platform charges a number once, so a copy that arrives late is
 // refused as a duplicate.
 func (s *Service) resendPay(ctx context.Context, o Order, rep *ReconcileReport) error {
-	o, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
-		o.Attempts++
-		o.LastSent = s.now()
-		o.NextAttempt = o.LastSent.Add(2*s.opts.Reconcile.RequestTimeout + 5*time.Second)
-		return nil
-	})
+	o, err := s.stampSent(ctx, o.OrderNo)
 	if err != nil {
 		return err
 	}

@@ -318,9 +318,7 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 		s.nudge()
 		return o, nil
 	}
-	o.LastSent, o.Attempts = now, 1
-	// Until the request is certainly over, the reconciler leaves it alone.
-	o.NextAttempt = now.Add(2*s.opts.Reconcile.RequestTimeout + 5*time.Second)
+	o.LastSent, o.Attempts, o.NextAttempt = now, 1, s.sendWindow(now)
 	o.History = []Transition{{At: now, To: StateSending}}
 	if err := s.create(ctx, o); err != nil {
 		return Order{}, err
@@ -459,14 +457,7 @@ func (s *Service) Refund(ctx context.Context, originalNo string, amount money.Fe
 			return Order{}, err
 		}
 	}
-	now := s.now()
-	o := Order{
-		OrderNo: refundNo, Kind: KindRefund, RefundOf: orig.OrderNo, Account: orig.Account,
-		AccType: orig.AccType, MercAcc: s.opts.Terminal.MercAcc, TermID: s.opts.Terminal.TermID, Amount: amount,
-		Created: now, Updated: now, State: StateSending, LastSent: now, Attempts: 1,
-		NextAttempt: now.Add(2*s.opts.Reconcile.RequestTimeout + 5*time.Second),
-		History:     []Transition{{At: now, To: StateSending, Note: "refund requested"}},
-	}
+	o := s.newRefund(orig, refundNo, amount, "refund requested")
 	if err := o.refundRequest().Validate(); err != nil {
 		return Order{}, err
 	}
@@ -474,6 +465,35 @@ func (s *Service) Refund(ctx context.Context, originalNo string, amount money.Fe
 		return Order{}, err
 	}
 	return s.sendRefund(ctx, o)
+}
+
+// newRefund is the journal record of a refund of orig, about to be sent.
+func (s *Service) newRefund(orig Order, no string, amount money.Fen, note string) Order {
+	now := s.now()
+	return Order{
+		OrderNo: no, Kind: KindRefund, RefundOf: orig.OrderNo, Account: orig.Account,
+		AccType: orig.AccType, MercAcc: s.opts.Terminal.MercAcc, TermID: s.opts.Terminal.TermID, Amount: amount,
+		Created: now, Updated: now, State: StateSending, LastSent: now, Attempts: 1, NextAttempt: s.sendWindow(now),
+		History: []Transition{{At: now, To: StateSending, Note: note}},
+	}
+}
+
+// sendWindow is when a request leaving at sent is certainly over (the
+// client's timeout, twice, and a margin): until then the reconciler leaves
+// its order alone, so that it never takes a live request for an orphan.
+func (s *Service) sendWindow(sent time.Time) time.Time {
+	return sent.Add(2*s.opts.Reconcile.RequestTimeout + 5*time.Second)
+}
+
+// stampSent journals that an order's request is about to leave again,
+// before it does.
+func (s *Service) stampSent(ctx context.Context, no string) (Order, error) {
+	return s.journal.UpdateOrder(ctx, no, func(o *Order) error {
+		o.Attempts++
+		o.LastSent = s.now()
+		o.NextAttempt = s.sendWindow(o.LastSent)
+		return nil
+	})
 }
 
 func (o Order) refundRequest() onecard.RefundRequest {
