@@ -106,20 +106,28 @@ func (f scanFeed) Scans(context.Context) <-chan agent.Scan { return f }
 // goroutine, which would race with the test's taps, so the kiosk's
 // goroutines post to a queue that the test runs while it waits.
 type harness struct {
-	t     *testing.T
-	r     *rig
-	k     *Kiosk
-	scans scanFeed
-	queue chan func()
+	t      testing.TB
+	r      *rig
+	k      *Kiosk
+	scans  scanFeed
+	queue  chan func()
+	cancel context.CancelFunc
 }
 
 // newHarness starts a kiosk over a fresh rig; edit adjusts the options
 // (English, canteen mode, the test font and clock by default).
 func newHarness(t *testing.T, edit func(*Options, *Deps)) *harness {
 	t.Helper()
-	app := test.NewTempApp(t)
-	r := newRig(t)
-	h := &harness{t: t, r: r, scans: make(scanFeed), queue: make(chan func(), 64)}
+	h := startKiosk(t, test.NewTempApp(t), newRig(t), edit)
+	t.Cleanup(h.stop)
+	return h
+}
+
+// startKiosk starts a kiosk on app over r; stop ends it. Benchmarks use it
+// directly to start many kiosks on one app and rig.
+func startKiosk(tb testing.TB, app fyne.App, r *rig, edit func(*Options, *Deps)) *harness {
+	tb.Helper()
+	h := &harness{t: tb, r: r, scans: make(scanFeed), queue: make(chan func(), 64)}
 	o := Options{Mode: ModeKiosk, Lang: "en", Menu: testMenu(), TermID: "0017", Windowed: true,
 		FontPath: testFont, Now: r.clock.Now, PINHash: testPINHash, fontPaths: []string{}}
 	d := Deps{Service: r.svc, Scans: h.scans}
@@ -127,10 +135,11 @@ func newHarness(t *testing.T, edit func(*Options, *Deps)) *harness {
 		edit(&o, &d)
 	}
 	k, err := New(app, d, o)
-	require.NoError(t, err)
-	require.Empty(t, k.Warnings(), "the test font loads")
+	require.NoError(tb, err)
+	require.Empty(tb, k.Warnings(), "the test font loads")
 	h.k = k
 	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
 	k.post = func(fn func()) {
 		select {
 		case h.queue <- fn:
@@ -139,11 +148,13 @@ func newHarness(t *testing.T, edit func(*Options, *Deps)) *harness {
 	}
 	k.Window().Resize(fyne.NewSize(1024, 600))
 	k.Run(ctx)
-	t.Cleanup(func() {
-		cancel()
-		k.Wait()
-	})
 	return h
+}
+
+// stop ends the kiosk's goroutines.
+func (h *harness) stop() {
+	h.cancel()
+	h.k.Wait()
 }
 
 // waitFor runs the kiosk's posted work until cond holds.

@@ -12,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/agent"
@@ -24,106 +22,13 @@ import (
 
 // The benchmarks of issue 5: what a student waits for on screen, against
 // the loopback simulator, next to the service calls alone (the floors).
-// The flow tests' harness waits with a *testing.T, so benchKiosk repeats
-// its few lines for testing.TB; the rig is shared.
-
-// benchKiosk is the harness for a benchmark: the kiosk's posted work runs
-// on the benchmark goroutine while it waits.
-type benchKiosk struct {
-	tb     testing.TB
-	r      *rig
-	k      *Kiosk
-	scans  scanFeed
-	queue  chan func()
-	cancel context.CancelFunc
-}
-
-// newBenchKiosk starts a self-service kiosk (English, the test font) on
-// app over r; stop ends it.
-func newBenchKiosk(tb testing.TB, app fyne.App, r *rig) *benchKiosk {
-	tb.Helper()
-	bk := &benchKiosk{tb: tb, r: r, scans: make(scanFeed), queue: make(chan func(), 64)}
-	k, err := New(app, Deps{Service: r.svc, Scans: bk.scans}, Options{Mode: ModeKiosk, Lang: "en", Menu: testMenu(),
-		TermID: "0017", Windowed: true, FontPath: testFont, Now: r.clock.Now, PINHash: testPINHash, fontPaths: []string{}})
-	require.NoError(tb, err)
-	bk.k = k
-	ctx, cancel := context.WithCancel(context.Background())
-	bk.cancel = cancel
-	k.post = func(fn func()) {
-		select {
-		case bk.queue <- fn:
-		case <-ctx.Done():
-		}
-	}
-	k.Window().Resize(fyne.NewSize(1024, 600))
-	k.Run(ctx)
-	return bk
-}
-
-func (bk *benchKiosk) stop() {
-	bk.cancel()
-	bk.k.Wait()
-	bk.k.Window().Close()
-}
-
-func (bk *benchKiosk) waitFor(what string, cond func() bool) {
-	deadline := time.After(10 * time.Second)
-	for !cond() {
-		select {
-		case fn := <-bk.queue:
-			fn()
-		case <-deadline:
-			bk.tb.Fatalf("timed out waiting for %s; state %+v", what, bk.k.State())
-		}
-	}
-}
-
-func (bk *benchKiosk) waitScreen(screen string) {
-	bk.waitFor("screen "+screen, func() bool { return bk.k.State().Screen == screen })
-}
-
-func (bk *benchKiosk) scan(text string) {
-	s := agent.Scan{Device: "reader", Kind: agent.ScanCard, Text: text, Time: bk.r.clock.Now()}
-	for {
-		select {
-		case bk.scans <- s:
-			return
-		case fn := <-bk.queue:
-			fn()
-		case <-time.After(10 * time.Second):
-			bk.tb.Fatal("the scan loop took no scan")
-		}
-	}
-}
-
-func (bk *benchKiosk) objects() []fyne.CanvasObject {
-	return test.LaidOutObjects(bk.k.Window().Canvas().Content())
-}
-
-func (bk *benchKiosk) shows(s string) bool {
-	for _, o := range bk.objects() {
-		if l, ok := o.(*widget.Label); ok && strings.Contains(l.Text, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func (bk *benchKiosk) tap(label string) {
-	for _, o := range bk.objects() {
-		if b, ok := o.(*widget.Button); ok && b.Text == label && !b.Disabled() {
-			test.Tap(b)
-			return
-		}
-	}
-	bk.tb.Fatalf("no button %q; state %+v", label, bk.k.State())
-}
+// The benchmarks drive the kiosk through the flow tests' harness.
 
 // payOnce takes a student from idle (or the last result) through a ¥5.00
 // coffee to the result screen showing "Paid", and returns how long "Pay
 // now" took to show it. With b, only that part runs with b's timer on.
-func (bk *benchKiosk) payOnce(card string, b *testing.B) time.Duration {
-	bk.scan(card)
+func payOnce(bk *harness, card string, b *testing.B) time.Duration {
+	bk.scan(agent.ScanCard, card)
 	bk.waitScreen(ScreenCard)
 	bk.tap("Coffee  ¥5.00")
 	if b != nil {
@@ -157,9 +62,9 @@ func reportPercentiles(b *testing.B, samples []time.Duration) {
 // loopback HTTP plus the hand-offs and the render.
 func BenchmarkScanToCardShown(b *testing.B) {
 	app := test.NewTempApp(b)
-	bk := newBenchKiosk(b, app, newRig(b))
-	defer bk.stop()
-	bk.scan(cardRich) // the first scan fetches the token
+	bk := startKiosk(b, app, newRig(b), nil)
+	defer closeKiosk(bk)
+	bk.scan(agent.ScanCard, cardRich) // the first scan fetches the token
 	bk.waitScreen(ScreenCard)
 	bk.tap("Cancel")
 
@@ -167,7 +72,7 @@ func BenchmarkScanToCardShown(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		bk.scan(cardRich)
+		bk.scan(agent.ScanCard, cardRich)
 		bk.waitScreen(ScreenCard)
 		samples = append(samples, time.Since(start))
 		b.StopTimer()
@@ -183,15 +88,15 @@ func BenchmarkScanToCardShown(b *testing.B) {
 // count, the hand-off and the render.
 func BenchmarkTapToPaidShown(b *testing.B) {
 	app := test.NewTempApp(b)
-	bk := newBenchKiosk(b, app, newRig(b))
-	defer bk.stop()
-	bk.payOnce(cardRich, nil)
+	bk := startKiosk(b, app, newRig(b), nil)
+	defer closeKiosk(bk)
+	payOnce(bk, cardRich, nil)
 
 	samples := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	b.StopTimer()
 	for range b.N {
-		samples = append(samples, bk.payOnce(cardRich, b))
+		samples = append(samples, payOnce(bk, cardRich, b))
 	}
 	reportPercentiles(b, samples)
 }
@@ -270,14 +175,14 @@ func BenchmarkColdStartToIdle(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		bk := newBenchKiosk(b, app, r)
+		bk := startKiosk(b, app, r, nil)
 		img := bk.k.Window().Canvas().Capture()
 		if bk.k.State().Screen != ScreenIdle || img.Bounds().Empty() {
 			b.Fatalf("not idle: %+v", bk.k.State())
 		}
 		samples = append(samples, time.Since(start))
 		b.StopTimer()
-		bk.stop()
+		closeKiosk(bk)
 		b.StartTimer()
 	}
 	b.StopTimer()
@@ -294,12 +199,12 @@ func BenchmarkColdStartToIdle(b *testing.B) {
 // runtime kept from the one before.
 func BenchmarkMemoryAfter1000Payments(b *testing.B) {
 	app := test.NewTempApp(b)
-	bk := newBenchKiosk(b, app, newRig(b))
-	defer bk.stop()
-	bk.payOnce(cardRich, nil)
+	bk := startKiosk(b, app, newRig(b), nil)
+	defer closeKiosk(bk)
+	payOnce(bk, cardRich, nil)
 	rssStart, heapStart := memNow(b)
 	for range 1000 {
-		bk.payOnce(cardRich, nil)
+		payOnce(bk, cardRich, nil)
 	}
 	rss, heap := memNow(b)
 	require.Len(b, bk.r.charges(onecardtest.DemoRich), 1001)
@@ -334,4 +239,11 @@ func vmRSS(tb testing.TB) float64 {
 		}
 	}
 	return 0
+}
+
+// closeKiosk stops a benchmark's kiosk and closes its window, so that the
+// next one starts on the same app.
+func closeKiosk(h *harness) {
+	h.stop()
+	h.k.Window().Close()
 }
