@@ -227,6 +227,13 @@ type CachedCard struct {
 	SeenAt     time.Time
 }
 
+// CardID is one identity a card is looked up by: a query.card idtype and
+// id.
+type CardID struct {
+	Type string
+	ID   string
+}
+
 // Journal is the terminal's durable record: every order before its request
 // leaves, every outcome before it is shown, the card cache and the bill
 // reconciliation reports. Every write is committed (fsync'd) before it
@@ -255,9 +262,10 @@ type Journal interface {
 	// NextSequence returns a number never returned before by this journal.
 	NextSequence(ctx context.Context) (uint64, error)
 
-	// SaveCard caches a card seen online under the identity it was looked
-	// up by (idtype and id; the journal stores only a hash of the id).
-	SaveCard(ctx context.Context, idType, id string, c CachedCard) error
+	// SaveCard caches a card seen online under the identities it can be
+	// looked up by (the journal stores only a hash of each id), in one
+	// commit.
+	SaveCard(ctx context.Context, c CachedCard, ids ...CardID) error
 	// Card returns the cached card for an identity; ok false if none.
 	Card(ctx context.Context, idType, id string) (c CachedCard, ok bool, err error)
 

@@ -201,14 +201,13 @@ func (s *Service) QueryCard(ctx context.Context, q onecard.CardQuery) ([]onecard
 	for _, c := range cards {
 		cc := CachedCard{Account: c.Account, AccType: s.opts.Terminal.AccType, MaskedName: MaskName(c.Name),
 			Lost: c.Lost, Frozen: c.Frozen, Balance: c.Balance, SeenAt: s.now()}
-		// Cached under the identity scanned (one card answers) and under
-		// its account, which is what a payment names.
+		// Cached under its account, which is what a payment names, and
+		// under the identity scanned when one card answers: one commit.
+		ids := []CardID{{Type: "acc", ID: c.Account}}
 		if len(cards) == 1 {
-			if err := s.journal.SaveCard(ctx, q.IDType, q.ID, cc); err != nil {
-				return cards, fmt.Errorf("caching card: %w", err)
-			}
+			ids = append(ids, CardID{Type: q.IDType, ID: q.ID})
 		}
-		if err := s.journal.SaveCard(ctx, "acc", c.Account, cc); err != nil {
+		if err := s.journal.SaveCard(ctx, cc, ids...); err != nil {
 			return cards, fmt.Errorf("caching card: %w", err)
 		}
 	}

@@ -13,19 +13,30 @@ import (
 // looked up by. Only sha256(idType + "\x00" + id) is stored as the key, never
 // id itself. The hash hides the id from a casual look at the file, not from
 // someone who tries every possible card number: keep the file private.
-func (s *Store) SaveCard(ctx context.Context, idType, id string, c agent.CachedCard) error {
+func (s *Store) SaveCard(ctx context.Context, c agent.CachedCard, ids ...agent.CardID) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if id == "" {
-		return errors.New("offline: save card: empty card id")
+	if len(ids) == 0 {
+		return errors.New("offline: save card: no identity to save it under")
+	}
+	for _, id := range ids {
+		if id.ID == "" {
+			return errors.New("offline: save card: empty card id")
+		}
 	}
 	raw, err := encodeCard(c)
 	if err != nil {
 		return fmt.Errorf("offline: save card: %w", err)
 	}
 	if err := s.update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(bucketCards)).Put(cardKey(idType, id), raw)
+		b := tx.Bucket([]byte(bucketCards))
+		for _, id := range ids {
+			if err := b.Put(cardKey(id.Type, id.ID), raw); err != nil {
+				return err
+			}
+		}
+		return nil
 	}); err != nil {
 		return fmt.Errorf("offline: save card of account %q to %s: %w", c.Account, s.path, err)
 	}

@@ -373,7 +373,7 @@ func TestCardsAreStoredHashed(t *testing.T) {
 	_, ok, err := s.Card(ctx, "card", cardNo)
 	require.NoError(t, err)
 	assert.False(t, ok)
-	require.NoError(t, s.SaveCard(ctx, "card", cardNo, c))
+	require.NoError(t, s.SaveCard(ctx, c, agent.CardID{Type: "card", ID: cardNo}))
 	got, ok, err := s.Card(ctx, "card", cardNo)
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -383,12 +383,12 @@ func TestCardsAreStoredHashed(t *testing.T) {
 	assert.False(t, ok, "the id type is part of the identity")
 
 	c.Lost, c.Balance = true, 0
-	require.NoError(t, s.SaveCard(ctx, "card", cardNo, c), "replaces")
+	require.NoError(t, s.SaveCard(ctx, c, agent.CardID{Type: "card", ID: cardNo}), "replaces")
 	got, _, err = s.Card(ctx, "card", cardNo)
 	require.NoError(t, err)
 	assert.Equal(t, c, got)
-	assert.Error(t, s.SaveCard(ctx, "card", "", c))
-	assert.Error(t, s.SaveCard(ctx, "card", cardNo, agent.CachedCard{}))
+	assert.Error(t, s.SaveCard(ctx, c, agent.CardID{Type: "card", ID: ""}))
+	assert.Error(t, s.SaveCard(ctx, agent.CachedCard{}, agent.CardID{Type: "card", ID: cardNo}))
 	require.NoError(t, s.Close())
 
 	raw, err := os.ReadFile(path)
@@ -559,7 +559,7 @@ func TestJournalMethodsHonourCancelledContext(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	_, err = s.OfflineExposure(ctx, "a", "20250314")
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.ErrorIs(t, s.SaveCard(ctx, "card", "1", agent.CachedCard{Account: "a"}), context.Canceled)
+	assert.ErrorIs(t, s.SaveCard(ctx, agent.CachedCard{Account: "a"}, agent.CardID{Type: "card", ID: "1"}), context.Canceled)
 	_, _, err = s.Card(ctx, "card", "1")
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, s.SaveBillReport(ctx, agent.BillReport{Date: "20250314"}), context.Canceled)

@@ -135,7 +135,7 @@ func TestMigrateSchema1(t *testing.T) {
 	require.NoError(t, s.CheckAll(ctx))
 
 	// The new buckets work.
-	require.NoError(t, s.SaveCard(ctx, "card", "1", agent.CachedCard{Account: "20230001"}))
+	require.NoError(t, s.SaveCard(ctx, agent.CachedCard{Account: "20230001"}, agent.CardID{Type: "card", ID: "1"}))
 	require.NoError(t, s.CreateOrder(ctx, agent.Order{
 		OrderNo: "K7", Kind: agent.KindPay, Account: "20230001", Amount: 1,
 		Created: created0, State: agent.StateOfflineAccepted, NextAttempt: created0,
