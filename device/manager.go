@@ -388,6 +388,10 @@ func (in *input) drop(ctx context.Context, d Drop) error {
 func (in *input) connected(ctx context.Context, path string) {
 	now := in.m.o.Now()
 	in.mu.Lock()
+	if in.st.Opens > 0 {
+		in.st.Reconnects++
+	}
+	in.st.Opens++
 	in.st.Connected, in.st.Path, in.st.Since = true, path, now
 	in.openErr = ""
 	in.mu.Unlock()

@@ -63,6 +63,10 @@ type Status struct {
 	Scans int `json:"scans"`
 	// Dropped counts the drops.
 	Dropped int `json:"dropped"`
+	// Opens counts the successful opens; Reconnects those after the first
+	// (a flaky cable or a re-plugged scanner).
+	Opens      int `json:"opens"`
+	Reconnects int `json:"reconnects"`
 	// Repeats counts the scans swallowed by the debounce.
 	Repeats int `json:"repeats"`
 	// Since is when Connected last changed (or when the input was started).

@@ -124,6 +124,8 @@ func TestSerialPTYReplugByPath(t *testing.T) {
 	st = w.m.Status()[0]
 	assert.True(t, st.Connected)
 	assert.Equal(t, 2, st.Scans)
+	assert.Equal(t, 2, st.Opens)
+	assert.Equal(t, 1, st.Reconnects)
 }
 
 // fakePorts is an enumerator whose USB serial ports the test plugs and

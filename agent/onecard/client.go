@@ -45,6 +45,21 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// Observe, if set, is called after every call with its method, how
+	// long it took and its error (nil on success), for metrics and logs.
+	// It runs on the caller's goroutine and must not block.
+	Observe func(CallInfo)
+}
+
+// CallInfo describes one finished call for Config.Observe.
+type CallInfo struct {
+	// Method is the platform method, e.g. MethodPay.
+	Method string
+	// Duration is the wall time from the call's start to its return.
+	Duration time.Duration
+	// Err is the call's error, nil on success. ErrorCode(Err) gives the
+	// platform's errcode or retcode, Declined and OutcomeUnknown its kind.
+	Err error
 }
 
 // Client performs the calls. It is safe for concurrent use.
@@ -199,6 +214,13 @@ func (c *Client) BuildForm(method, token string, params any) (url.Values, error)
 	return form, nil
 }
 
+// observe reports a finished call to Config.Observe.
+func (c *Client) observe(method string, start time.Time, err *error) {
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(CallInfo{Method: method, Duration: time.Since(start), Err: *err})
+	}
+}
+
 // post sends the form and returns the HTTP status and body. Its
 // TransportError says whether the request was completely written.
 func (c *Client) post(ctx context.Context, method, target string, form url.Values) (int, []byte, error) {
@@ -297,7 +319,8 @@ func decodeInto(method string, inner json.RawMessage, v any) error {
 
 // AccessToken calls synjones.authorize.access_token. It always presents the
 // 128-zero first-token value: the token it is replacing may already be void.
-func (c *Client) AccessToken(ctx context.Context) (AccessToken, error) {
+func (c *Client) AccessToken(ctx context.Context) (_ AccessToken, err error) {
+	defer c.observe(MethodAccessToken, time.Now(), &err)
 	m := MethodAccessToken
 	inner, err := c.call(ctx, m, strings.Repeat("0", FirstTokenLen), struct{}{})
 	if err != nil {
@@ -391,7 +414,8 @@ func (w wireCard) card() (Card, error) {
 }
 
 // QueryCard calls synjones.onecard.query.card.
-func (c *Client) QueryCard(ctx context.Context, token string, q CardQuery) ([]Card, error) {
+func (c *Client) QueryCard(ctx context.Context, token string, q CardQuery) (_ []Card, err error) {
+	defer c.observe(MethodQueryCard, time.Now(), &err)
 	m := MethodQueryCard
 	if err := q.Validate(); err != nil {
 		return nil, err
@@ -470,7 +494,8 @@ func checkEcho(m, wantOrder, gotOrder string, want, got money.Fen) error {
 
 // Pay calls synjones.onecard.gdccard.pay. On an error, OutcomeUnknown(err)
 // tells whether the platform may have charged the order.
-func (c *Client) Pay(ctx context.Context, token string, p PayRequest) (PayResult, error) {
+func (c *Client) Pay(ctx context.Context, token string, p PayRequest) (_ PayResult, err error) {
+	defer c.observe(MethodPay, time.Now(), &err)
 	m := MethodPay
 	if err := p.Validate(); err != nil {
 		return PayResult{}, err
@@ -502,7 +527,8 @@ func (c *Client) Pay(ctx context.Context, token string, p PayRequest) (PayResult
 }
 
 // Refund calls synjones.onecard.gdccard.refund.
-func (c *Client) Refund(ctx context.Context, token string, r RefundRequest) (RefundResult, error) {
+func (c *Client) Refund(ctx context.Context, token string, r RefundRequest) (_ RefundResult, err error) {
+	defer c.observe(MethodRefund, time.Now(), &err)
 	m := MethodRefund
 	if err := r.Validate(); err != nil {
 		return RefundResult{}, err
@@ -538,7 +564,8 @@ func (c *Client) Refund(ctx context.Context, token string, r RefundRequest) (Ref
 // returns one status per query, in the order asked. An item the reply
 // leaves out, or one that cannot be matched, is an error: a guess here
 // could settle an order the wrong way.
-func (c *Client) QueryPayments(ctx context.Context, token string, qs []PayQuery) ([]PayStatus, error) {
+func (c *Client) QueryPayments(ctx context.Context, token string, qs []PayQuery) (_ []PayStatus, err error) {
+	defer c.observe(MethodPayQuery, time.Now(), &err)
 	m := MethodPayQuery
 	if err := ValidatePayQueries(qs); err != nil {
 		return nil, err
@@ -619,7 +646,8 @@ func (c *Client) QueryPayments(ctx context.Context, token string, qs []PayQuery)
 
 // DownloadBill calls synjones.onecard.down.bill and returns the parsed,
 // checked bill together with its text (decrypted for crypt_type 1).
-func (c *Client) DownloadBill(ctx context.Context, token string, b BillRequest) (*Bill, []byte, error) {
+func (c *Client) DownloadBill(ctx context.Context, token string, b BillRequest) (_ *Bill, _ []byte, err error) {
+	defer c.observe(MethodDownBill, time.Now(), &err)
 	m := MethodDownBill
 	if err := b.Validate(); err != nil {
 		return nil, nil, err

@@ -796,3 +796,40 @@ func BenchmarkPayRoundTrip(b *testing.B) {
 	b.StopTimer()
 	assert.Equal(b, i, srv.Stats().Charges)
 }
+
+// Observe sees every call once, with the platform's code on failure.
+func TestSimObserve(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	var mu sync.Mutex
+	var seen []onecard.CallInfo
+	c := e.client(t, func(cfg *onecard.Config) {
+		cfg.Observe = func(ci onecard.CallInfo) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, ci)
+		}
+	})
+	_, err := c.AccessToken(t.Context())
+	requireBusiness(t, err, onecard.RetcodeIntervalTooShort)
+	_, err = c.Pay(t.Context(), e.tok, payReq("O-0001", onecardtest.DemoNormal, 1_00))
+	require.NoError(t, err)
+	_, err = c.Pay(t.Context(), e.tok, payReq("O-0002", onecardtest.DemoLost, 1_00))
+	requireBusiness(t, err, onecard.RetcodeCardLost)
+	_, err = c.Pay(t.Context(), e.tok, payReq("", onecardtest.DemoNormal, 1_00))
+	require.Error(t, err, "refused before sending, still observed")
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, seen, 4)
+	assert.Equal(t, onecard.MethodAccessToken, seen[0].Method)
+	assert.Equal(t, onecard.RetcodeIntervalTooShort, onecard.ErrorCode(seen[0].Err))
+	assert.Equal(t, onecard.MethodPay, seen[1].Method)
+	assert.NoError(t, seen[1].Err)
+	assert.Equal(t, onecard.RetcodeCardLost, onecard.ErrorCode(seen[2].Err))
+	assert.True(t, onecard.Declined(seen[2].Err))
+	assert.Error(t, seen[3].Err)
+	for _, ci := range seen[:3] {
+		assert.Positive(t, ci.Duration, ci.Method)
+	}
+}

@@ -1,0 +1,54 @@
+package agent
+
+import "context"
+
+// OrderChange is one write of an order to the journal: a new order (Before
+// nil) or an update, with the order as it was and as it is now.
+type OrderChange struct {
+	Before *Order
+	After  Order
+}
+
+// Created reports whether the change created the order.
+func (c OrderChange) Created() bool { return c.Before == nil }
+
+// StateChanged reports whether the change created the order or moved it to
+// another state.
+func (c OrderChange) StateChanged() bool { return c.Before == nil || c.Before.State != c.After.State }
+
+// ObserveJournal returns j with fn called after every order it has
+// committed, on the writer's goroutine: the one place where logs and
+// metrics see every order's life, lossless, without the payment flow
+// knowing about either. fn must not block and must not write to j.
+func ObserveJournal(j Journal, fn func(ctx context.Context, c OrderChange)) Journal {
+	return &observedJournal{Journal: j, fn: fn}
+}
+
+type observedJournal struct {
+	Journal
+	fn func(context.Context, OrderChange)
+}
+
+func (j *observedJournal) CreateOrder(ctx context.Context, o Order) error {
+	if err := j.Journal.CreateOrder(ctx, o); err != nil {
+		return err
+	}
+	j.fn(ctx, OrderChange{After: o})
+	return nil
+}
+
+func (j *observedJournal) UpdateOrder(ctx context.Context, orderNo string, fn func(*Order) error) (Order, error) {
+	var before Order
+	after, err := j.Journal.UpdateOrder(ctx, orderNo, func(o *Order) error {
+		// The store may call fn again on a retried transaction; the last
+		// call is the committed one.
+		before = *o
+		before.History = append([]Transition(nil), o.History...)
+		return fn(o)
+	})
+	if err != nil {
+		return after, err
+	}
+	j.fn(ctx, OrderChange{Before: &before, After: after})
+	return after, nil
+}
