@@ -4,6 +4,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -26,8 +27,22 @@ type App struct {
 // ErrInUse says the store is held by another process (a running kiosk).
 var ErrInUse = errors.New("the terminal database is in use by another process (is the kiosk running?)")
 
+// Hooks let a long-running program watch the agent (logs, metrics)
+// without the agent knowing about either. Zero hooks watch nothing.
+type Hooks struct {
+	// Call is called after every platform call (onecard.Config.Observe).
+	Call func(onecard.CallInfo)
+	// Order is called after every order write (agent.ObserveJournal).
+	Order func(context.Context, agent.OrderChange)
+}
+
 // Open builds the agent described by cfg.
 func Open(cfg *config.Config, clock agent.Clock) (*App, error) {
+	return OpenWith(cfg, clock, Hooks{})
+}
+
+// OpenWith builds the agent described by cfg, watched by h.
+func OpenWith(cfg *config.Config, clock agent.Clock, h Hooks) (*App, error) {
 	cipher, err := onecard.NewCipherKey(cfg.Platform.Secrets.DESKey())
 	if err != nil {
 		return nil, &config.Error{File: cfg.File, Field: "platform.app_secret", Err: err}
@@ -42,6 +57,7 @@ func Open(cfg *config.Config, clock agent.Clock) (*App, error) {
 		Location:    cfg.Platform.Location,
 		HTTPClient:  onecard.NewHTTPClient(cfg.Platform.Timeout, cfg.Platform.RootCAs),
 		Now:         clock.Now,
+		Observe:     h.Call,
 	})
 	if err != nil {
 		return nil, &config.Error{File: cfg.File, Field: "platform", Err: err}
@@ -54,11 +70,15 @@ func Open(cfg *config.Config, clock agent.Clock) (*App, error) {
 		return nil, fmt.Errorf("store.path: %w", err)
 	}
 	platform := agent.NewPlatform(client, store, clock)
+	var journal agent.Journal = store
+	if h.Order != nil {
+		journal = agent.ObserveJournal(store, h.Order)
+	}
 	return &App{
 		Config:  cfg,
 		Store:   store,
 		Client:  client,
-		Service: agent.NewService(platform, store, ServiceOptions(cfg, clock)),
+		Service: agent.NewService(platform, journal, ServiceOptions(cfg, clock)),
 	}, nil
 }
 
