@@ -66,6 +66,10 @@ type Config struct {
 	IDRules []IDRule
 	// UI configures the kiosk's screens; kioskctl ignores it.
 	UI UI
+	// Log configures the structured log.
+	Log Log
+	// Status configures the kiosk's local status endpoint.
+	Status Status
 	// Warnings lists problems that do not stop the agent but that an
 	// operator should fix, such as a private key readable by other users.
 	Warnings []string
@@ -171,6 +175,8 @@ func parse(data []byte, dir, file string) (*Config, error) {
 	checkReconcile(p, &cfg.Reconcile, &raw.Reconcile)
 	checkDevices(p, cfg, raw.Devices, raw.IDRules)
 	checkUI(p, &cfg.UI, &raw.UI, cfg.Terminal.Mode, dir)
+	checkLog(p, &cfg.Log, &raw.Log)
+	checkStatus(p, &cfg.Status, &raw.Status, dir)
 	if raw.Store.Path == "" {
 		p.add("store.path", ErrRequired)
 	} else {

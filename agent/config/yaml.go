@@ -24,6 +24,8 @@ type rawConfig struct {
 	Devices   []rawDevice  `yaml:"devices"`
 	IDRules   []rawIDRule  `yaml:"id_rules"`
 	UI        rawUI        `yaml:"ui"`
+	Log       rawLog       `yaml:"log"`
+	Status    rawStatus    `yaml:"status"`
 }
 
 type rawPlatform struct {
