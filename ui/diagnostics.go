@@ -141,35 +141,11 @@ func (k *Kiosk) diagSections(info *fyne.Container) {
 	tx, d, now := k.tx, k.diag, k.opts.Now()
 	add := func(s string, imp widget.Importance) { info.Add(diagLeft(s, imp)) }
 
-	switch {
-	case !d.tokenRead:
-		add(tx.t(mWorking), widget.MediumImportance)
-	case d.tokenErr != nil:
-		add(tx.t(mDiagTokenErr, d.tokenErr.Error()), widget.DangerImportance)
-	case d.token.Expires.IsZero():
-		add(tx.t(mDiagNoToken), widget.WarningImportance)
-	default:
-		left := d.token.Expires.Sub(now).Round(time.Second)
-		imp := widget.MediumImportance
-		if left <= 0 {
-			imp = widget.DangerImportance
-		}
-		add(tx.t(mDiagToken, d.token.Expires.In(now.Location()).Format("2006-01-02 15:04:05"), left), imp)
-	}
-
-	// An atomic read of the last reply's Date header: no call, no wait.
-	if off, at, ok := k.deps.Service.ClockOffset(); ok {
-		imp := widget.SuccessImportance
-		if off > clockOffsetWarn || off < -clockOffsetWarn {
-			imp = widget.DangerImportance
-		}
-		add(tx.t(mDiagClock, signedDuration(off), at.Format("15:04:05")), imp)
-		if imp == widget.DangerImportance {
-			add(tx.t(mDiagClockBad), widget.DangerImportance)
-		}
-	} else {
-		add(tx.t(mDiagNoClock), widget.MediumImportance)
-	}
+	k.diagLive.token = diagLeft("", widget.MediumImportance)
+	k.diagLive.clock = diagLeft("", widget.MediumImportance)
+	info.Add(k.diagLive.token)
+	info.Add(k.diagLive.clock)
+	k.updateDiagLive(now)
 
 	switch {
 	case !d.countsRead:
@@ -184,7 +160,7 @@ func (k *Kiosk) diagSections(info *fyne.Container) {
 		var parts []string
 		for _, s := range agent.States() {
 			if n := d.counts[s]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%s %d", s, n))
+				parts = append(parts, fmt.Sprintf("%s %d", tx.named("state", string(s)), n))
 			}
 		}
 		add(tx.t(mDiagCounts, strings.Join(parts, ", ")), widget.MediumImportance)
@@ -201,7 +177,7 @@ func (k *Kiosk) diagSections(info *fyne.Container) {
 			if len(b.rep.Lines) > 0 {
 				imp = widget.WarningImportance
 			}
-			add(tx.t(mDiagBill, b.date, billSummary(b.rep)), imp)
+			add(tx.t(mDiagBill, b.date, billSummary(tx, b.rep)), imp)
 		}
 	}
 
@@ -237,20 +213,57 @@ func (k *Kiosk) diagSections(info *fyne.Container) {
 	}
 }
 
+// updateDiagLive sets the diagnostics lines that move with the clock: the
+// token's expiry and time left, and the clock offset (an atomic read of the
+// last reply's Date header: no call, no wait).
+func (k *Kiosk) updateDiagLive(now time.Time) {
+	tx, d := k.tx, k.diag
+	set := func(l *widget.Label, s string, imp widget.Importance) {
+		if l != nil && (l.Text != s || l.Importance != imp) {
+			l.Text, l.Importance = s, imp
+			l.Refresh()
+		}
+	}
+	switch {
+	case !d.tokenRead:
+		set(k.diagLive.token, tx.t(mWorking), widget.MediumImportance)
+	case d.tokenErr != nil:
+		set(k.diagLive.token, tx.t(mDiagTokenErr, d.tokenErr.Error()), widget.DangerImportance)
+	case d.token.Expires.IsZero():
+		set(k.diagLive.token, tx.t(mDiagNoToken), widget.WarningImportance)
+	default:
+		left := d.token.Expires.Sub(now).Round(time.Second)
+		imp := widget.MediumImportance
+		if left <= 0 {
+			left, imp = 0, widget.DangerImportance
+		}
+		set(k.diagLive.token, tx.t(mDiagToken, d.token.Expires.In(now.Location()).Format("2006-01-02 15:04:05"), left), imp)
+	}
+
+	off, at, ok := k.deps.Service.ClockOffset()
+	switch {
+	case !ok:
+		set(k.diagLive.clock, tx.t(mDiagNoClock), widget.MediumImportance)
+	case off > clockOffsetWarn || off < -clockOffsetWarn:
+		set(k.diagLive.clock, tx.t(mDiagClock, signedDuration(off), at.Format("15:04:05"))+"\n"+tx.t(mDiagClockBad), widget.DangerImportance)
+	default:
+		set(k.diagLive.clock, tx.t(mDiagClock, signedDuration(off), at.Format("15:04:05")), widget.SuccessImportance)
+	}
+}
+
 // billSummary words a bill reconciliation's counts: each class that
 // occurred, then the bill's own trailer.
-func billSummary(r agent.BillReport) string {
+func billSummary(tx texts, r agent.BillReport) string {
 	var parts []string
-	for _, m := range []agent.BillMatch{agent.BillMatched, agent.BillPlatformOnly, agent.BillJournalOnly,
-		agent.BillAmountMismatch, agent.BillStatusMismatch} {
+	for _, m := range agent.BillMatches() {
 		if n := r.Counts[m]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", m, n))
+			parts = append(parts, fmt.Sprintf("%s %d", tx.named("bill", string(m)), n))
 		}
 	}
 	if len(parts) == 0 {
-		parts = append(parts, "no orders")
+		parts = append(parts, tx.t(mDiagBillNone))
 	}
-	return fmt.Sprintf("%s (bill: %d, %s)", strings.Join(parts, ", "), r.BillCount, r.BillTotal)
+	return tx.t(mDiagBillTotal, strings.Join(parts, ", "), r.BillCount, r.BillTotal)
 }
 
 // signedDuration writes d with its sign, to the second: "+5m0s", "-12s".

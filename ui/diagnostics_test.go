@@ -54,7 +54,15 @@ func TestDiagnosticsShowsTokenClockJournalBillsLimitsVersionAndLog(t *testing.T)
 
 	h.waitFor("the journal counts", func() bool { return h.shows("Orders by state: paid 1") })
 	h.waitFor("the token", func() bool { return h.shows("Token: expires ") })
-	assert.True(t, h.shows(" left"), "time left shown")
+	tokenLine := h.label("Token: expires ")
+	require.NotNil(t, tokenLine)
+	before := tokenLine.Text
+	assert.Contains(t, before, " left", "time left shown")
+	// The time left counts down with the clock, without a redraw (a step
+	// well inside the idle timeout).
+	h.r.clock.Advance(2 * time.Second)
+	h.waitFor("the time left to count down", func() bool { return tokenLine.Text != before })
+	assert.Same(t, tokenLine, h.label("Token: expires "), "updated in place, not redrawn")
 	tok, err := h.r.svc.Platform().Tokens().Token(ctx)
 	require.NoError(t, err)
 	for _, s := range h.texts() {
@@ -74,7 +82,7 @@ func TestDiagnosticsShowsTokenClockJournalBillsLimitsVersionAndLog(t *testing.T)
 	}
 
 	assert.True(t, h.shows("Bill "+today.Format("20060102")+": not reconciled"))
-	assert.True(t, h.shows("Bill "+yesterday+": matched 4, platform_only 1 (bill: 5, ¥42.00)"))
+	assert.True(t, h.shows("Bill "+yesterday+": matched 4, only on the platform 1 (bill: 5 orders, ¥42.00)"))
 	assert.True(t, h.shows("Offline payments: on; ¥30.00 a payment, ¥50.00 in all, 3 orders, ¥40.00 a card a day, card seen within 1h0m0s"))
 	assert.True(t, h.shows("Accepted offline, not yet confirmed: 0 orders, ¥0.00"))
 	assert.True(t, h.shows("Version: v1.2.3"))
@@ -91,8 +99,9 @@ func TestDiagnosticsShowsTokenClockJournalBillsLimitsVersionAndLog(t *testing.T)
 	h.waitFor("the new count", func() bool { return h.shows("Orders by state: paid 2") })
 
 	h.tap("中文")
-	h.waitFor("Chinese", func() bool { return h.shows("各状态订单：paid 2") })
+	h.waitFor("Chinese", func() bool { return h.shows("各状态订单：已支付 2") })
 	assert.True(t, h.shows("版本：v1.2.3"))
+	assert.True(t, h.shows("对账单 "+yesterday+"：一致 4, 仅平台有 1（账单 5 笔，¥42.00）"))
 }
 
 func TestDiagnosticsAsStartingModeReadsInRun(t *testing.T) {

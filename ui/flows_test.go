@@ -2,10 +2,12 @@ package ui
 
 import (
 	"context"
+	"image/color"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -196,7 +198,11 @@ func TestKioskOfflineAcceptanceAndRefusal(t *testing.T) {
 }
 
 func TestCanteenArmedChargesStudentsInARow(t *testing.T) {
-	h := newHarness(t, func(o *Options, _ *Deps) { o.Mode = ModeCanteen })
+	var signals []string // appended on the UI goroutine, which the test runs
+	h := newHarness(t, func(o *Options, d *Deps) {
+		o.Mode = ModeCanteen
+		d.Signal = func(r string) { signals = append(signals, r) }
+	})
 	assert.Equal(t, State{Mode: ModeCanteen, Screen: ScreenIdle, Online: true}, h.k.State())
 
 	h.scan(agent.ScanCard, cardNormal)
@@ -226,6 +232,17 @@ func TestCanteenArmedChargesStudentsInARow(t *testing.T) {
 	h.waitFor("the lost card refused", func() bool { return h.k.State().LastResult == ResultCardRefused })
 	h.waitScreen(ScreenResult)
 	assert.True(t, h.shows("This card is reported lost"))
+
+	assert.Equal(t, []string{ResultPaid, ResultPaid, ResultCardRefused}, signals, "one signal a result, as it shows")
+	var flashes []color.Color
+	for _, o := range h.objects() {
+		if r, ok := o.(*canvas.Rectangle); ok && r.FillColor != nil {
+			if c, ok := r.FillColor.(color.NRGBA); ok && c.A == 0x40 {
+				flashes = append(flashes, c)
+			}
+		}
+	}
+	assert.Len(t, flashes, 1, "the result's colour fills the middle")
 
 	h.tap("Change amount")
 	assert.Equal(t, ScreenIdle, h.k.State().Screen)

@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"context"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
 )
 
 // TestReferenceImages keeps the main screens as images, so that a layout
@@ -33,6 +37,20 @@ func TestReferenceImages(t *testing.T) {
 			h.scan(agent.ScanCard, cardNormal)
 			h.waitScreen(ScreenResult)
 			test.AssertImageMatches(t, "canteen_paid_"+lang+".png", h.k.Window().Canvas().Capture())
+		})
+		t.Run("diagnostics_"+lang, func(t *testing.T) {
+			// The simulator's clock is the test's, which the Date header
+			// follows: the token's expiry and the clock offset hold still.
+			h := newHarness(t, func(o *Options, _ *Deps) { o.Lang = lang; o.Version = "v1.0.0" })
+			_, err := h.r.svc.Pay(context.Background(), agent.PayInput{Account: onecardtest.DemoNormal, Amount: 12_00})
+			require.NoError(t, err)
+			h.tap(h.k.tx.t(mService))
+			h.keys(testPIN)
+			h.tap(h.k.tx.t(mOK))
+			h.waitFor("the journal counts", func() bool { return h.k.diag.countsRead && h.k.diag.tokenRead })
+			// Tall enough for every section, which a technician scrolls.
+			h.k.Window().Resize(fyne.NewSize(1024, 1100))
+			test.AssertImageMatches(t, "diagnostics_"+lang+".png", h.k.Window().Canvas().Capture())
 		})
 	}
 }

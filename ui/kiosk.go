@@ -144,6 +144,11 @@ type Deps struct {
 	// as the log is; nil shows none. Diagnostics shows the last ten. It is
 	// called off the UI goroutine.
 	LogLines func() []string
+	// Signal is told each result once, as it is shown (a Result
+	// constant), so that the terminal can sound it: in a canteen queue
+	// the cashier hears a payment rather than watching for it. It is
+	// called on the UI goroutine and must not block; nil is silent.
+	Signal func(result string)
 }
 
 // DiagnosticAction is an extra diagnostics button. Do runs off the UI
@@ -212,7 +217,11 @@ type Kiosk struct {
 	diagPending  bool     // New opened diagnostics: Run starts its read
 	bar          *statusBar
 	spinner      *widget.ProgressBarInfinite // on screen, to stop when it leaves
-	hasCJK       bool                        // a Chinese font was loaded
+	// diagLive are the diagnostics lines that move with the clock (the
+	// token's time left, the clock offset), set in place each tick rather
+	// than by a redraw, which would lose a tap under a finger.
+	diagLive struct{ token, clock *widget.Label }
+	hasCJK   bool // a Chinese font was loaded
 }
 
 // New builds the kiosk window (not shown: the caller shows it and runs
@@ -481,6 +490,9 @@ func (k *Kiosk) tick(now time.Time, devs []DeviceStatus, fresh bool) {
 		}
 	}
 	k.bar.update()
+	if k.screen == ScreenDiagnostics {
+		k.updateDiagLive(now)
+	}
 	if k.busy || k.screen == k.home() {
 		return
 	}
@@ -563,6 +575,9 @@ func (k *Kiosk) setResult(word func() outcome) {
 	k.mu.Lock()
 	k.st.LastResult = o.result
 	k.mu.Unlock()
+	if k.deps.Signal != nil {
+		k.deps.Signal(o.result)
+	}
 }
 
 // setLang switches the language and redraws.

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"image/color"
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -300,9 +302,36 @@ func (k *Kiosk) armedScreen(last fyne.CanvasObject) fyne.CanvasObject {
 	top := container.NewVBox(heading(tx.t(mArmed, k.amount.String()), widget.HighImportance))
 	center := fyne.CanvasObject(vcenter(subheading(tx.t(mNextStudent), widget.MediumImportance)))
 	if last != nil {
-		center = last
+		// The result's colour fills the middle of the screen, so that a
+		// cashier sees paid or not from a step away, between two students.
+		center = container.NewStack(canvas.NewRectangle(k.flashColor()), last)
 	}
 	return container.NewBorder(top, container.NewCenter(k.button(tx.t(mDisarm), k.disarm)), nil, nil, center)
+}
+
+// flashColor is the canteen result's background: a light tint of the
+// outcome's colour (green paid, red refused, amber will-be-confirmed).
+func (k *Kiosk) flashColor() color.Color {
+	imp := widget.MediumImportance
+	if k.outcome != nil {
+		imp = k.outcome().importance
+	}
+	th, v := k.app.Settings().Theme(), k.app.Settings().ThemeVariant()
+	var name fyne.ThemeColorName
+	switch imp {
+	case widget.SuccessImportance:
+		name = theme.ColorNameSuccess
+	case widget.DangerImportance:
+		name = theme.ColorNameError
+	case widget.WarningImportance:
+		name = theme.ColorNameWarning
+	default:
+		return color.Transparent
+	}
+	r, g, b, _ := th.Color(name, v).RGBA()
+	// A quarter of the colour over the background keeps the text on top
+	// readable in every variant.
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x40}
 }
 
 func (k *Kiosk) pinScreen() fyne.CanvasObject {

@@ -120,6 +120,21 @@ func TestPINHash(t *testing.T) {
 	}
 }
 
+// Diagnostics words every order state and bill match in both languages,
+// never as the identifier (which only a developer reads).
+func TestEveryStateAndBillMatchIsNamed(t *testing.T) {
+	for _, lang := range []string{langZH, langEN} {
+		tx := newTexts(lang)
+		for _, s := range agent.States() {
+			assert.True(t, tx.has(msg("state."+string(s))), "%s: state %s", lang, s)
+		}
+		for _, m := range agent.BillMatches() {
+			assert.True(t, tx.has(msg("bill."+string(m))), "%s: bill match %s", lang, m)
+		}
+		assert.Equal(t, "mystery", tx.named("state", "mystery"), "an unknown one shows as itself")
+	}
+}
+
 func TestCataloguesHaveTheSameKeys(t *testing.T) {
 	zh, en := catalogue(langZH), catalogue(langEN)
 	for k := range zh {

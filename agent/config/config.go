@@ -174,7 +174,7 @@ func parse(data []byte, dir, file string) (*Config, error) {
 	checkOffline(p, &cfg.Offline, &raw.Offline, cfg.Terminal.Mode)
 	checkReconcile(p, &cfg.Reconcile, &raw.Reconcile)
 	checkDevices(p, cfg, raw.Devices, raw.IDRules)
-	checkUI(p, &cfg.UI, &raw.UI, cfg.Terminal.Mode, dir)
+	checkUI(p, &cfg.UI, &raw.UI, cfg.Terminal.Mode, dir, &cfg.Warnings)
 	checkLog(p, &cfg.Log, &raw.Log)
 	checkStatus(p, &cfg.Status, &raw.Status, dir)
 	if raw.Store.Path == "" {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 	"unicode"
@@ -62,6 +63,10 @@ type UI struct {
 	Font string
 	// Menu is the fixed-price items, in file order.
 	Menu []MenuItem
+	// SoundCommand, when set, is run for each result with a short WAV
+	// tone on its standard input (e.g. ["aplay", "-q"]): a cashier hears
+	// a payment go through without looking up from the queue.
+	SoundCommand []string
 }
 
 // MenuItem is one fixed-price item (ui.menu[]).
@@ -77,6 +82,7 @@ type rawUI struct {
 	PINHash     string        `yaml:"pin_hash"`
 	Font        string        `yaml:"font"`
 	Menu        []rawMenuItem `yaml:"menu"`
+	Sound       string        `yaml:"sound_command"`
 }
 
 type rawMenuItem struct {
@@ -104,7 +110,7 @@ func PINMatches(hash, pin string) bool {
 	return subtle.ConstantTimeCompare([]byte(HashPIN(pin)), []byte(hash)) == 1
 }
 
-func checkUI(p *problems, out *UI, raw *rawUI, terminalMode, dir string) {
+func checkUI(p *problems, out *UI, raw *rawUI, terminalMode, dir string, warnings *[]string) {
 	switch raw.Mode {
 	case "":
 		out.Mode = terminalMode
@@ -147,6 +153,17 @@ func checkUI(p *problems, out *UI, raw *rawUI, terminalMode, dir string) {
 			p.add("ui.font", err)
 		} else if !fi.Mode().IsRegular() {
 			p.addf("ui.font", "%s is not a regular file", out.Font)
+		}
+	}
+
+	if raw.Sound != "" {
+		out.SoundCommand = strings.Fields(raw.Sound)
+		if len(out.SoundCommand) == 0 {
+			p.addf("ui.sound_command", "holds only spaces")
+		} else if _, err := exec.LookPath(out.SoundCommand[0]); err != nil {
+			// A warning, not an error: the kiosk takes payments silently
+			// rather than not at all.
+			*warnings = append(*warnings, fmt.Sprintf("ui.sound_command: %v; results will be silent", err))
 		}
 	}
 

@@ -125,6 +125,19 @@ func TestPINHash(t *testing.T) {
 		"the same digest as sha256sum, so an operator can check it")
 }
 
+func TestUISoundCommand(t *testing.T) {
+	f := newFixture(t)
+	cfg, err := Parse(append(f.yaml(t), []byte("ui:\n  sound_command: \"sh -c 'cat >/dev/null'\"\n")...), f.dir)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sh", "-c", "'cat", ">/dev/null'"}, cfg.UI.SoundCommand, "split at spaces, no shell quoting")
+	assert.Empty(t, cfg.Warnings)
+
+	cfg, err = Parse(append(f.yaml(t), []byte("ui:\n  sound_command: no-such-player -q\n")...), f.dir)
+	require.NoError(t, err, "a missing player does not stop the kiosk")
+	require.Len(t, cfg.Warnings, 1)
+	assert.Contains(t, cfg.Warnings[0], "ui.sound_command")
+}
+
 func TestUIMenuPriceIsFen(t *testing.T) {
 	f := newFixture(t)
 	cfg, err := Parse(append(f.yaml(t), []byte("ui:\n  menu:\n    - {name: A, price: 12}\n")...), f.dir)

@@ -58,3 +58,22 @@ func TestClockOffsetWithoutDateHeader(t *testing.T) {
 	_, _, ok := c.ClockOffset()
 	assert.False(t, ok, "no Date header, no offset")
 }
+
+// The simulator's Date header follows its clock and its offset, so that a
+// test (or the demo) can show a terminal whose clock is off.
+func TestClockOffsetFromSimulator(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	srv, c := onecardtest.NewTestPair(t, func(o *onecardtest.Options) { o.Now = func() time.Time { return now } })
+	_, err := c.AccessToken(context.Background())
+	require.NoError(t, err)
+	off, _, ok := c.ClockOffset()
+	require.True(t, ok)
+	assert.Zero(t, off)
+
+	srv.SetClockOffset(-4 * time.Minute)
+	_, err = c.AccessToken(context.Background())
+	require.Error(t, err, "the token interval; the header counts all the same")
+	off, _, ok = c.ClockOffset()
+	require.True(t, ok)
+	assert.Equal(t, -4*time.Minute, off)
+}

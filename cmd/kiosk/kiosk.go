@@ -100,6 +100,11 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 	fa := fyneapp.NewWithID(appID)
 	deps := uiDeps(a, devs, keyboard, extra)
 	deps.LogLines = ring.Lines
+	if len(cfg.UI.SoundCommand) > 0 {
+		snd := newSounder(runCtx, cfg.UI.SoundCommand, log)
+		defer snd.Wait()
+		deps.Signal = snd.play
+	}
 	k, err := ui.New(fa, deps, uiOptions(cfg, f.windowed))
 	if err != nil {
 		return fmt.Errorf("ui: %w", err)

@@ -328,6 +328,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	// The Date header comes from the simulator's clock, offset included,
+	// as a real platform's web server shares its host's clock: the
+	// client's clock-offset reading then sees the offset a test set.
+	w.Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))
 	start := time.Now()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
