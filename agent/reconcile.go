@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/campuspos/kiosk/agent/onecard"
@@ -77,7 +78,34 @@ func (s *Service) reconcilePass(ctx context.Context, until time.Time) (Reconcile
 func (s *Service) finish(ctx context.Context, rep ReconcileReport, err error) (ReconcileReport, error) {
 	n, cerr := s.journal.UnfinishedCount(ctx)
 	rep.Unfinished = n
-	return rep, errors.Join(err, cerr)
+	err = errors.Join(err, cerr)
+	kept := rep
+	kept.Settled = slices.Clone(rep.Settled) // the caller owns the returned slice
+	s.lastPass.Store(&ReconcilePass{At: s.now(), Report: kept, Err: err})
+	return rep, err
+}
+
+// ReconcilePass is one finished reconciler pass, as LastReconcile keeps it.
+type ReconcilePass struct {
+	// At is when the pass finished.
+	At time.Time
+	// Report is what the pass did.
+	Report ReconcileReport
+	// Err is why the pass stopped early (the platform unreachable, the
+	// journal failing), nil when it went through.
+	Err error
+}
+
+// LastReconcile returns the latest finished reconciler pass of this
+// Service (RunReconciler's, ReconcileOnce's or ReconcileAll's); ok is false
+// before the first. RunReconciler keeps no report of its own, so this is
+// how a status page tells a live reconciler from a stuck one.
+func (s *Service) LastReconcile() (p ReconcilePass, ok bool) {
+	last := s.lastPass.Load()
+	if last == nil {
+		return ReconcilePass{}, false
+	}
+	return *last, true
 }
 
 // reconcile handles one batch of due orders.

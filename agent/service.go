@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/campuspos/kiosk/agent/money"
@@ -110,6 +111,8 @@ type Service struct {
 	offlineMu sync.Mutex
 	// wake nudges a running reconciler (new unfinished work).
 	wake chan struct{}
+	// lastPass is the latest finished reconciler pass, for LastReconcile.
+	lastPass atomic.Pointer[ReconcilePass]
 }
 
 // NewService builds the payment flow.
