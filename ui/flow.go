@@ -67,23 +67,6 @@ func expired(exp string, now time.Time) bool {
 	return err == nil && now.After(d.AddDate(0, 0, 1))
 }
 
-// maskAccount keeps the last four characters, enough for a student to
-// tell two of their cards apart.
-func maskAccount(a string) string {
-	r := []rune(a)
-	if len(r) <= 4 {
-		return a
-	}
-	out := make([]rune, len(r))
-	for i := range r {
-		out[i] = '*'
-		if i >= len(r)-4 {
-			out[i] = r[i]
-		}
-	}
-	return string(out)
-}
-
 // outcome is a result screen: what happened, in the customer's words.
 type outcome struct {
 	result     string // a Result constant
@@ -196,7 +179,7 @@ func (k *Kiosk) lookupFailure(err error) outcome {
 // diagnostics. Scans anywhere else are dropped: a student mid-purchase who
 // taps again must not start a second one.
 func (k *Kiosk) onScan(s agent.Scan) {
-	k.lastScan = s.Kind + " " + maskAccount(s.Text)
+	k.lastScan = s.Kind + " " + agent.MaskAccount(s.Text)
 	if s.Device != "" {
 		k.lastScan = s.Device + ": " + k.lastScan
 	}

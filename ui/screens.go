@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 )
 
@@ -117,7 +118,7 @@ func (k *Kiosk) cardScreen() fyne.CanvasObject {
 	top := container.NewVBox(
 		heading(tx.t(mCardholder, c.name), widget.MediumImportance),
 		subheading(tx.t(mBalance, c.balance.String()), widget.MediumImportance),
-		plain(tx.t(mAccount, maskAccount(c.account)), widget.MediumImportance),
+		plain(tx.t(mAccount, agent.MaskAccount(c.account)), widget.MediumImportance),
 	)
 	if c.cached {
 		top.Add(plain(tx.t(mCardOffline), widget.WarningImportance))

@@ -48,9 +48,9 @@ func TestEditAmount(t *testing.T) {
 }
 
 func TestMasking(t *testing.T) {
-	assert.Equal(t, "**0001", maskAccount("100001"))
-	assert.Equal(t, "0001", maskAccount("0001"))
-	assert.Equal(t, "******5678", maskAccount("1234565678"))
+	assert.Equal(t, "**0001", agent.MaskAccount("100001"))
+	assert.Equal(t, "0001", agent.MaskAccount("0001"))
+	assert.Equal(t, "******5678", agent.MaskAccount("1234565678"))
 }
 
 func TestCardFromLookup(t *testing.T) {

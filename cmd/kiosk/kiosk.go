@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"runtime"
 	"runtime/debug"
@@ -18,6 +17,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/cmd/internal/app"
+	"github.com/campuspos/kiosk/cmd/internal/logging"
 	"github.com/campuspos/kiosk/device"
 	"github.com/campuspos/kiosk/ui"
 )
@@ -31,7 +31,12 @@ const appID = "io.github.campuspos.kiosk"
 func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv func(string) string) error {
 	// The log's last lines, in its own text, for the diagnostics screen.
 	ring := newLogRing(logRingSize)
-	log := slog.New(slog.NewTextHandler(io.MultiWriter(stderr, ring), nil))
+	logTo := io.MultiWriter(stderr, ring)
+	// The defaults until the configuration says otherwise; masked already.
+	log, err := logging.New(logTo, config.Log{})
+	if err != nil {
+		return err
+	}
 	if !hasDisplay(getenv) {
 		// Checked first: without a display the UI library fails deep
 		// inside its driver, after the store and scanners were opened.
@@ -53,6 +58,9 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 	if err != nil {
 		return err
 	}
+	if log, err = logging.New(logTo, cfg.Log); err != nil {
+		return err
+	}
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
@@ -64,7 +72,8 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 		return err
 	}
 
-	a, err := app.Open(cfg, agent.SystemClock{})
+	orders := logging.NewOrderLog(log)
+	a, err := app.OpenWith(cfg, agent.SystemClock{}, app.Hooks{Call: orders.Call, Order: orders.Order})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/cmd/internal/app"
+	"github.com/campuspos/kiosk/cmd/internal/logging"
 )
 
 // Exit statuses.
@@ -39,7 +40,7 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
-const usage = `usage: kioskctl [--config FILE] [--json] COMMAND [flags]
+const usage = `usage: kioskctl [--config FILE] [--json] [--verbose] COMMAND [flags]
 
 commands:
   token  [--refresh]                       show the access token's expiry (never the token itself)
@@ -63,6 +64,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	global.SetOutput(io.Discard)
 	cfgPath := global.String("config", "", "configuration file")
 	global.BoolVar(&c.json, "json", false, "print one JSON object on stdout")
+	verbose := global.Bool("verbose", false, "log every platform call and order change on stderr")
 	if err := global.Parse(args); err != nil {
 		return c.fail(usagef("%v", err))
 	}
@@ -107,7 +109,19 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		for _, w := range cfg.Warnings {
 			fmt.Fprintln(c.stderr, "warning:", w)
 		}
-		if a, err = app.Open(cfg, agent.SystemClock{}); err != nil {
+		var hooks app.Hooks
+		if *verbose {
+			// stderr: stdout is the command's output, JSON with --json.
+			lc := cfg.Log
+			lc.Level = "debug"
+			log, err := logging.New(c.stderr, lc)
+			if err != nil {
+				return c.fail(err)
+			}
+			orders := logging.NewOrderLog(log)
+			hooks = app.Hooks{Call: orders.Call, Order: orders.Order}
+		}
+		if a, err = app.OpenWith(cfg, agent.SystemClock{}, hooks); err != nil {
 			return c.fail(err)
 		}
 		defer a.Close()

@@ -200,3 +200,21 @@ func TestRunsUnderTZUTC(t *testing.T) {
 	bal, _ := e.sim.Balance(onecardtest.DemoNormal)
 	assert.Equal(t, money.Fen(99_00), bal)
 }
+
+// --verbose logs the order's life and the calls on stderr, masked, and
+// leaves stdout to the command's JSON.
+func TestVerboseLogsTheOrderOnStderr(t *testing.T) {
+	e := newEnv(t)
+	code, out, errOut := e.kioskctl(t, "--json", "--verbose", "pay", "--account", onecardtest.DemoNormal, "--amount", "5")
+	require.Equal(t, exitOK, code, errOut)
+	var obj map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &obj), "stdout is only the JSON")
+	orderNo := obj["order_no"].(string)
+	assert.Contains(t, errOut, "order_no="+orderNo)
+	assert.Contains(t, errOut, "to=paid")
+	assert.Contains(t, errOut, "method=synjones.onecard.gdccard.pay")
+	assert.NotContains(t, errOut, onecardtest.DemoNormal, "the account is masked")
+
+	_, _, quiet := e.kioskctl(t, "pay", "--account", onecardtest.DemoNormal, "--amount", "5")
+	assert.NotContains(t, quiet, "order_no=", "without --verbose, no log")
+}

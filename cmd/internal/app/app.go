@@ -25,7 +25,7 @@ type App struct {
 }
 
 // ErrInUse says the store is held by another process (a running kiosk).
-var ErrInUse = errors.New("the terminal database is in use by another process (is the kiosk running?)")
+var ErrInUse = errors.New("the terminal database is in use by another process (is the kiosk running? `kioskctl status` asks it over its status endpoint)")
 
 // Hooks let a long-running program watch the agent (logs, metrics)
 // without the agent knowing about either. Zero hooks watch nothing.
