@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -16,8 +18,10 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/config"
+	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 	"github.com/campuspos/kiosk/cmd/internal/logging"
+	"github.com/campuspos/kiosk/cmd/internal/status"
 	"github.com/campuspos/kiosk/device"
 	"github.com/campuspos/kiosk/ui"
 )
@@ -72,8 +76,17 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 		return err
 	}
 
-	orders := logging.NewOrderLog(log)
-	a, err := app.OpenWith(cfg, agent.SystemClock{}, app.Hooks{Call: orders.Call, Order: orders.Order})
+	orders, metrics := logging.NewOrderLog(log), status.NewMetrics()
+	a, err := app.OpenWith(cfg, agent.SystemClock{}, app.Hooks{
+		Call: func(c onecard.CallInfo) {
+			orders.Call(c)
+			metrics.ObserveCall(c)
+		},
+		Order: func(ctx context.Context, c agent.OrderChange) {
+			orders.Order(ctx, c)
+			metrics.ObserveOrder(ctx, c)
+		},
+	})
 	if err != nil {
 		return err
 	}
@@ -105,6 +118,30 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 			log.Error("reconciler stopped", "err", err)
 		}
 	})
+	var statusAddr string // as bound, for the state file
+	if cfg.Status.Listen != "" {
+		srv := status.New(status.Options{Config: cfg, Agent: a.Service, Tokens: a.Store, Devices: devs.Status,
+			Metrics: metrics, Version: version(), Log: log})
+		// Listening here, not in the goroutine, so that a port in use stops
+		// the start-up with its reason instead of a kiosk that is silently
+		// unwatched.
+		ln, err := net.Listen("tcp", cfg.Status.Listen)
+		if err != nil && f.demo != "" && errors.Is(err, syscall.EADDRINUSE) {
+			// A second demo on one machine (or a test beside `make run`).
+			log.Warn("status.listen is in use: the demo takes a free port", "listen", cfg.Status.Listen)
+			ln, err = net.Listen("tcp", "127.0.0.1:0")
+		}
+		if err != nil {
+			return fmt.Errorf("status.listen: %w", err)
+		}
+		statusAddr = ln.Addr().String()
+		log.Info("status endpoint", "addr", ln.Addr().String())
+		wg.Go(func() {
+			if err := srv.Serve(runCtx, ln); err != nil {
+				log.Error("status endpoint stopped", "err", err)
+			}
+		})
+	}
 
 	fa := fyneapp.NewWithID(appID)
 	deps := uiDeps(a, devs, keyboard, extra)
@@ -130,7 +167,7 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 		k.Wait()
 	}()
 	if statePath := getenv("KIOSK_STATE_FILE"); statePath != "" {
-		wg.Go(func() { exposeState(runCtx, statePath, k, log) })
+		wg.Go(func() { exposeState(runCtx, statePath, k, statusAddr, log) })
 	}
 	wg.Go(func() {
 		select {

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,6 +92,27 @@ func TestSmoke(t *testing.T) {
 	t.Logf("idle screen after %s: %+v", time.Since(start).Round(time.Millisecond), st)
 	assert.Equal(t, "kiosk", st.Mode, "the demo starts in self-service")
 	assert.Zero(t, st.Unfinished)
+
+	// The status endpoint of the running kiosk: healthy, and its metrics
+	// in the Prometheus format.
+	require.NotEmpty(t, st.Status, "the demo serves its status endpoint")
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + st.Status + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+	code, body := get("/healthz")
+	assert.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `"ready"`)
+	code, body = get("/status")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"termid"`)
+	code, body = get("/metrics")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "kiosk_platform_online 1")
 
 	// SIGTERM: a clean exit, in time, with exit status 0.
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))

@@ -24,20 +24,22 @@ type stateFile struct {
 	Online     bool   `json:"online"`
 	Unfinished int    `json:"unfinished"`
 	LastResult string `json:"last_result"`
+	// Status is the status endpoint's address as bound, "" when off.
+	Status string `json:"status,omitempty"`
 }
 
 // exposeState keeps path holding k's state until ctx ends, replacing the
 // file whenever the state changes, atomically, so that a reader never sees
 // half of it. It polls: State is safe from any goroutine, and a poll
 // needs no hook in the screens.
-func exposeState(ctx context.Context, path string, k *ui.Kiosk, log *slog.Logger) {
+func exposeState(ctx context.Context, path string, k *ui.Kiosk, statusAddr string, log *slog.Logger) {
 	t := time.NewTicker(statePoll)
 	defer t.Stop()
 	var last []byte
 	for {
 		st := k.State()
 		b, err := json.Marshal(stateFile{Mode: string(st.Mode), Screen: st.Screen, Online: st.Online,
-			Unfinished: st.Unfinished, LastResult: st.LastResult})
+			Unfinished: st.Unfinished, LastResult: st.LastResult, Status: statusAddr})
 		if err == nil && !bytes.Equal(b, last) {
 			if err := demo.WriteReplace(path, append(b, '\n')); err != nil {
 				log.Warn("KIOSK_STATE_FILE", "err", err)

@@ -53,6 +53,7 @@ commands:
   reconcile                                one reconciliation pass: settle what can be settled now
   export --from YYYYMMDD [--to YYYYMMDD] [--out FILE]   the journal as CSV
   check                                    full check of the terminal database (slow on a big journal)
+  status                                   ask the running kiosk (its status endpoint): health, journal, token, clock, devices
   diag   devices | scan --device SPEC [--count N] [--timeout D] [--raw] | capture --device SPEC --out FILE [--timeout D]
                                            scanners and card readers (needs no config)
 
@@ -153,9 +154,10 @@ func (c *cli) run(ctx context.Context, args []string) int {
 // and platform: their *app.App carries only the configuration, if one
 // loads (Config nil and ConfigErr set otherwise). diag is one: a
 // technician must be able to test a scanner on a machine without a
-// configuration, and while the kiosk holds the store.
+// configuration, and while the kiosk holds the store. status is another:
+// it asks the running kiosk, which holds the store.
 func withoutConfig() map[string]bool {
-	return map[string]bool{"diag": true}
+	return map[string]bool{"diag": true, "status": true}
 }
 
 // parseInterspersed lets flags follow positional arguments

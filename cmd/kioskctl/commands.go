@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"export":    exportCmd,
 		"check":     checkCmd,
 		"diag":      diagCmd,
+		"status":    statusCmd,
 	}
 }
 

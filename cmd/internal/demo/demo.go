@@ -37,8 +37,12 @@ const (
 	PlatformPub = "platform-public.pem"
 	Secret      = "app-secret.txt"
 	SimYAML     = "sim.yaml"
-	KioskYAML   = "kiosk.yaml"
-	Store       = "kiosk.db"
+	// StatusListen is the demo kiosk's status endpoint (curl
+	// http://127.0.0.1:9108/status); kiosk --demo takes another free port
+	// when this one is in use.
+	StatusListen = "127.0.0.1:9108"
+	KioskYAML    = "kiosk.yaml"
+	Store        = "kiosk.db"
 )
 
 // The demo terminal and platform.
@@ -326,6 +330,9 @@ type kioskFile struct {
 		PINHash  string          `yaml:"pin_hash"`
 		Menu     []kioskMenuItem `yaml:"menu"`
 	} `yaml:"ui"`
+	Status struct {
+		Listen string `yaml:"listen"`
+	} `yaml:"status"`
 }
 
 type kioskDevice struct {
@@ -376,6 +383,7 @@ func (d *Dir) WriteKioskYAML(url, appKey, appSecret, timezone string) error {
 	k.Reconcile.Interval = reconcileInterval
 	k.Reconcile.MaxInterval = reconcileMaxInterval
 	k.Devices = []kioskDevice{{Name: KeyboardDevice, Spec: "keyboard:?kind=card"}}
+	k.Status.Listen = StatusListen
 	// The campus app's payment codes are 18 digits starting 28; typed in
 	// the window they are looked up as the QR code they stand for.
 	k.IDRules = []kioskIDRule{{Device: KeyboardDevice, Pattern: QRPattern, IDType: "barcode"}}

@@ -1,0 +1,82 @@
+package status
+
+import (
+	"fmt"
+	"time"
+)
+
+// Reasons /healthz gives for "degraded", each the start of one reason
+// string ("code: detail").
+const (
+	// ReasonPlatformOffline: the last platform exchange could not reach
+	// the platform.
+	ReasonPlatformOffline = "platform_offline"
+	// ReasonDeviceDisconnected: a configured scanner or card reader is not
+	// open (unplugged, failing, or stopped for good).
+	ReasonDeviceDisconnected = "device_disconnected"
+	// ReasonNeedsReview: orders wait for a person.
+	ReasonNeedsReview = "needs_review"
+	// ReasonClockOffset: the platform's clock and the terminal's differ by
+	// more than ClockOffsetLimit.
+	ReasonClockOffset = "clock_offset"
+	// ReasonJournalUnreadable: the journal's unfinished orders (or its
+	// needs_review orders) could not be read.
+	ReasonJournalUnreadable = "journal_unreadable"
+)
+
+// ClockOffsetLimit is the clock offset past which the terminal is
+// degraded: half the 6 minutes past which the platform refuses a
+// request's timestamp, as the diagnostics screen warns.
+const ClockOffsetLimit = 3 * time.Minute
+
+// reasons says why the terminal is degraded; none when it is ready.
+func reasons(sn *snapshot) []string {
+	out := []string{}
+	if !sn.online {
+		out = append(out, fmt.Sprintf("%s: unreachable since %s", ReasonPlatformOffline, sn.onlineSince.Format(time.RFC3339)))
+	}
+	for _, d := range sn.devices {
+		if !d.Connected {
+			what := "disconnected"
+			if d.Ended {
+				what = "stopped"
+			}
+			out = append(out, fmt.Sprintf("%s: %s %s since %s", ReasonDeviceDisconnected, d.Name, what, d.Since.Format(time.RFC3339)))
+		}
+	}
+	if sn.reviewKnown() && sn.review.n > 0 {
+		out = append(out, fmt.Sprintf("%s: %d orders wait for a person", ReasonNeedsReview, sn.review.n))
+	}
+	if sn.clockKnown && (sn.clockOffset > ClockOffsetLimit || sn.clockOffset < -ClockOffsetLimit) {
+		out = append(out, fmt.Sprintf("%s: the platform's clock is %+ds off this terminal's (the platform refuses requests 6m off)",
+			ReasonClockOffset, int64(sn.clockOffset.Round(time.Second)/time.Second)))
+	}
+	if sn.journalErr != nil {
+		out = append(out, fmt.Sprintf("%s: %v", ReasonJournalUnreadable, sn.journalErr))
+	} else if sn.review.err != nil {
+		out = append(out, fmt.Sprintf("%s: needs_review orders: %v", ReasonJournalUnreadable, sn.review.err))
+	}
+	return out
+}
+
+// Health states: /healthz's status, 200 for ready, 503 for degraded.
+const (
+	StatusReady    = "ready"
+	StatusDegraded = "degraded"
+)
+
+// Health is the /healthz document, for a client to decode.
+type Health struct {
+	// Status is StatusReady or StatusDegraded.
+	Status string `json:"status"`
+	// Reasons are "code: detail", each code one of the Reason constants;
+	// empty (never null) when ready.
+	Reasons []string `json:"reasons"`
+}
+
+func healthStatus(why []string) string {
+	if len(why) > 0 {
+		return StatusDegraded
+	}
+	return StatusReady
+}

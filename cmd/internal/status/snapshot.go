@@ -1,0 +1,148 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/device"
+)
+
+// snapshot is what one request reads of the terminal: the agent's live
+// state, the journal's unfinished orders and offline exposure, the stored
+// token's expiry, the devices, and for /status the bill reports. Reads
+// that fail leave their part unset and say why in errs.
+type snapshot struct {
+	now time.Time
+
+	online      bool
+	onlineSince time.Time
+
+	clockOffset time.Duration
+	clockAt     time.Time
+	clockKnown  bool
+
+	// tokenExpires is the stored token's expiry; zero when none is stored.
+	tokenExpires time.Time
+
+	// unfinished counts the unfinished orders by state (every unfinished
+	// state present); nil when the journal could not be read (journalErr).
+	unfinished map[agent.OrderState]int
+	// oldest is when the oldest unfinished order was created; zero when
+	// there is none.
+	oldest     time.Time
+	journalErr error
+
+	offline    agent.OfflinePolicy
+	exposure   agent.OfflineExposure
+	exposureOK bool
+
+	review reviewCount
+
+	devices []device.Status
+
+	journalPath string
+	journalSize int64
+	sizeOK      bool
+
+	reconcile   agent.ReconcilePass
+	reconcileOK bool
+
+	bills []billDay
+
+	errs []string
+}
+
+// billDay is one day's bill reconciliation report as the journal keeps it.
+type billDay struct {
+	date string
+	rep  agent.BillReport
+	ok   bool
+	err  error
+}
+
+// dayLayout is how the journal names a platform-local day.
+const dayLayout = "20060102"
+
+// allUnfinished is a NextAttempt no order waits beyond: Due up to it lists
+// every unfinished order, from the unfinished index alone (O(unfinished),
+// whatever the size of the journal).
+func allUnfinished() time.Time { return time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC) }
+
+// read takes a snapshot, bounding the journal reads by the server's read
+// timeout; withBills adds today's and yesterday's bill reports.
+func (s *Server) read(ctx context.Context, withBills bool) *snapshot {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	opts := s.agent.Options()
+	sn := &snapshot{now: opts.Clock.Now(), offline: opts.Offline, journalPath: s.journalPath}
+	sn.online, sn.onlineSince = s.agent.Online()
+	sn.clockOffset, sn.clockAt, sn.clockKnown = s.agent.ClockOffset()
+	sn.reconcile, sn.reconcileOK = s.agent.LastReconcile()
+	if s.devices != nil {
+		sn.devices = s.devices()
+	}
+
+	j := s.agent.Journal()
+	// Due with no limit: the store reads the whole unfinished index.
+	if due, err := j.Due(ctx, allUnfinished(), 0); err != nil {
+		sn.journalErr = fmt.Errorf("unfinished orders: %w", err)
+		sn.errs = append(sn.errs, sn.journalErr.Error())
+	} else {
+		sn.unfinished = map[agent.OrderState]int{}
+		for _, st := range agent.States() {
+			if st.Unfinished() {
+				sn.unfinished[st] = 0
+			}
+		}
+		for _, o := range due {
+			sn.unfinished[o.State]++
+			if sn.oldest.IsZero() || o.Created.Before(sn.oldest) {
+				sn.oldest = o.Created
+			}
+		}
+	}
+	day := sn.now.In(opts.Location)
+	// No account: only the terminal's totals are wanted, not a card's day.
+	if e, err := j.OfflineExposure(ctx, "", day.Format(dayLayout)); err != nil {
+		sn.errs = append(sn.errs, fmt.Sprintf("offline exposure: %v", err))
+	} else {
+		sn.exposure, sn.exposureOK = e, true
+	}
+	if s.tokens != nil {
+		// The stored token, never the manager's Info, which fetches a
+		// token when there is none: a scrape must not call the platform.
+		switch tok, ok, err := s.tokens.LoadToken(ctx); {
+		case err != nil:
+			sn.errs = append(sn.errs, fmt.Sprintf("access token: %v", err))
+		case ok && tok.Value != "":
+			sn.tokenExpires = tok.Expires
+		}
+	}
+	if fi, err := os.Stat(s.journalPath); err != nil {
+		sn.errs = append(sn.errs, fmt.Sprintf("journal file: %v", err))
+	} else {
+		sn.journalSize, sn.sizeOK = fi.Size(), true
+	}
+	sn.review = s.reviews.get(ctx)
+	if sn.review.err != nil {
+		sn.errs = append(sn.errs, fmt.Sprintf("needs_review orders: %v", sn.review.err))
+	}
+	if withBills {
+		for _, d := range []time.Time{day, day.AddDate(0, 0, -1)} {
+			b := billDay{date: d.Format(dayLayout)}
+			b.rep, b.ok, b.err = j.BillReport(ctx, b.date)
+			if b.err != nil {
+				sn.errs = append(sn.errs, fmt.Sprintf("bill report %s: %v", b.date, b.err))
+			}
+			sn.bills = append(sn.bills, b)
+		}
+	}
+	return sn
+}
+
+// reviewKnown reports whether needs_review orders have been counted
+// without error.
+func (sn *snapshot) reviewKnown() bool { return !sn.review.at.IsZero() && sn.review.err == nil }
