@@ -5,6 +5,11 @@ import (
 	"fmt"
 )
 
+// OfflineRefusedCode is the Code of a voided order that was refused
+// offline: the platform was unreachable and the payment fell outside the
+// offline limits.
+const OfflineRefusedCode = "offline_refused"
+
 // OfflineRefusal says why a payment could not be accepted while the
 // platform is unreachable. Code names the limit (one of the Offline*
 // constants) so that a screen can say it in the customer's language; Reason

@@ -165,9 +165,13 @@ func TestOfflineAcceptanceAndForwarding(t *testing.T) {
 		{"card never seen online", agent.PayInput{Account: onecardtest.DemoRich, Amount: 1_00}},
 	}
 	for _, c := range refusals {
-		_, err := r.svc.Pay(ctx, c.in)
+		o, err := r.svc.Pay(ctx, c.in)
 		var refusal *agent.OfflineRefusal
 		assert.ErrorAs(t, err, &refusal, c.name)
+		// What the customer was told is journalled, like every outcome.
+		assert.Equal(t, agent.StateVoided, o.State, c.name)
+		assert.Equal(t, agent.OfflineRefusedCode, o.Code, c.name)
+		assert.Equal(t, agent.StateVoided, r.state(t, o.OrderNo).State, c.name)
 	}
 	second, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 20_00})
 	require.NoError(t, err)

@@ -310,7 +310,16 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 		s.offlineMu.Lock()
 		defer s.offlineMu.Unlock()
 		if refusal := s.offlineCheck(ctx, o); refusal != nil {
-			return Order{}, refusal
+			// Journalled like the refusal of a payment that found the
+			// platform gone (settlePay): every refusal a customer saw is
+			// in the journal, its logs and its metrics.
+			o.State, o.Code, o.Message = StateVoided, OfflineRefusedCode, refusal.Reason
+			o.History = []Transition{{At: now, To: StateVoided, Note: "platform unreachable: " + refusal.Reason}}
+			if err := s.create(ctx, o); err != nil {
+				// Refused all the same: nothing was charged.
+				return Order{}, errors.Join(refusal, fmt.Errorf("recording the refusal: %w", err))
+			}
+			return o, refusal
 		}
 		o.State, o.NextAttempt = StateOfflineAccepted, now
 		o.History = []Transition{{At: now, To: StateOfflineAccepted, Note: "platform unreachable: accepted offline"}}
@@ -355,7 +364,7 @@ func (s *Service) settlePay(ctx context.Context, o Order, outID string, callErr 
 			o.LastError = callErr.Error()
 			note := "never reached the platform"
 			if refusal != nil {
-				o.Code, o.Message = "offline_refused", refusal.Reason
+				o.Code, o.Message = OfflineRefusedCode, refusal.Reason
 				note += ": " + refusal.Reason
 			}
 			return o.To(StateVoided, now, note)

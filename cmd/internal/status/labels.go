@@ -29,13 +29,10 @@ func outcomes() []string {
 	return []string{outcomePaid, outcomeDeclined, outcomeUnknown, outcomeOfflineAccepted, outcomeRefusedOffline, outcomeVoided}
 }
 
-// offlineRefusedCode is the Order.Code agent.Service gives a payment it
-// voided because the offline limits refused it.
-const offlineRefusedCode = "offline_refused"
-
 // paymentOutcome says what the customer was told when c is the write that
-// decided a payment: its creation as offline_accepted (the platform known
-// to be unreachable), or its move out of sending by the payment itself.
+// decided a payment: its creation as offline_accepted or refused offline
+// (the platform known to be unreachable), or its move out of sending by
+// the payment itself.
 //
 // The reconciler also moves payments out of sending: orphans, left behind
 // by a crash, whose customer was told nothing. It counts a look at the
@@ -49,7 +46,13 @@ func paymentOutcome(c agent.OrderChange) (string, bool) {
 		return "", false
 	}
 	if c.Before == nil {
-		return outcomeOfflineAccepted, o.State == agent.StateOfflineAccepted
+		switch {
+		case o.State == agent.StateOfflineAccepted:
+			return outcomeOfflineAccepted, true
+		case o.State == agent.StateVoided && o.Code == agent.OfflineRefusedCode:
+			return outcomeRefusedOffline, true
+		}
+		return "", false
 	}
 	if c.Before.State != agent.StateSending || o.Attempts != c.Before.Attempts {
 		return "", false
@@ -64,7 +67,7 @@ func paymentOutcome(c agent.OrderChange) (string, bool) {
 	case agent.StateOfflineAccepted:
 		return outcomeOfflineAccepted, true
 	case agent.StateVoided:
-		if o.Code == offlineRefusedCode {
+		if o.Code == agent.OfflineRefusedCode {
 			return outcomeRefusedOffline, true
 		}
 		return outcomeVoided, true

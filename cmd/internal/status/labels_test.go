@@ -50,11 +50,12 @@ func TestPaymentOutcome(t *testing.T) {
 	}{
 		{"created sending: nothing told yet", agent.OrderChange{After: sending}, ""},
 		{"created offline", agent.OrderChange{After: pay(agent.StateOfflineAccepted, 0, "")}, outcomeOfflineAccepted},
+		{"created refused offline", agent.OrderChange{After: pay(agent.StateVoided, 0, agent.OfflineRefusedCode)}, outcomeRefusedOffline},
 		{"paid", agent.OrderChange{Before: &sending, After: pay(agent.StatePaid, 1, "")}, outcomePaid},
 		{"declined", agent.OrderChange{Before: &sending, After: pay(agent.StateDeclined, 1, "60010")}, outcomeDeclined},
 		{"unknown", agent.OrderChange{Before: &sending, After: pay(agent.StateUnknown, 1, "")}, outcomeUnknown},
 		{"offline after trying", agent.OrderChange{Before: &sending, After: pay(agent.StateOfflineAccepted, 1, "")}, outcomeOfflineAccepted},
-		{"refused offline", agent.OrderChange{Before: &sending, After: pay(agent.StateVoided, 1, offlineRefusedCode)}, outcomeRefusedOffline},
+		{"refused offline", agent.OrderChange{Before: &sending, After: pay(agent.StateVoided, 1, agent.OfflineRefusedCode)}, outcomeRefusedOffline},
 		{"voided", agent.OrderChange{Before: &sending, After: pay(agent.StateVoided, 1, "")}, outcomeVoided},
 		{"orphan voided by the reconciler", agent.OrderChange{Before: &sending, After: pay(agent.StateVoided, 2, "")}, ""},
 		{"orphan charged", agent.OrderChange{Before: &sending, After: pay(agent.StateOrphanCharged, 2, "")}, ""},

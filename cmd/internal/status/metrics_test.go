@@ -54,15 +54,19 @@ func TestMetricsCountPaymentsAndPlatformCalls(t *testing.T) {
 	o, err = pay(onecardtest.DemoNormal, 3_00)
 	require.NoError(t, err)
 	require.Equal(t, agent.StateOfflineAccepted, o.State)
+	// Known offline now: a refusal without a call, counted all the same.
+	o, err = pay(onecardtest.DemoNormal, 99_00)
+	require.ErrorAs(t, err, &refusal)
+	require.Equal(t, agent.StateVoided, o.State)
 
 	f := r.scrape(t)
 
 	for outcome, want := range map[string]float64{
-		"paid": 1, "declined": 1, "unknown": 1, "refused_offline": 1, "offline_accepted": 1, "voided": 0,
+		"paid": 1, "declined": 1, "unknown": 1, "refused_offline": 2, "offline_accepted": 1, "voided": 0,
 	} {
 		assert.Equal(t, want, f.value(t, "kiosk_payments_total", "outcome", outcome), outcome)
 	}
-	assert.Equal(t, 5.0, f.sum("kiosk_payments_total"))
+	assert.Equal(t, 6.0, f.sum("kiosk_payments_total"))
 
 	assert.Equal(t, 4.0, f.value(t, "kiosk_order_transitions_total", "kind", "pay", "from", "new", "to", "sending"))
 	assert.Equal(t, 1.0, f.value(t, "kiosk_order_transitions_total", "kind", "pay", "from", "new", "to", "offline_accepted"))
