@@ -41,9 +41,13 @@ func TestReferenceImages(t *testing.T) {
 		t.Run("diagnostics_"+lang, func(t *testing.T) {
 			// The simulator's clock is the test's, which the Date header
 			// follows: the token's expiry and the clock offset hold still.
-			h := newHarness(t, func(o *Options, _ *Deps) { o.Lang = lang; o.Version = "v1.0.0" })
-			_, err := h.r.svc.Pay(context.Background(), agent.PayInput{Account: onecardtest.DemoNormal, Amount: 12_00})
-			require.NoError(t, err)
+			h := newHarness(t, func(o *Options, d *Deps) {
+				o.Lang, o.Version = lang, "v1.0.0"
+				// Paid before the kiosk starts, so that its first count
+				// of unfinished orders cannot catch the order in flight.
+				_, err := d.Service.Pay(context.Background(), agent.PayInput{Account: onecardtest.DemoNormal, Amount: 12_00})
+				require.NoError(t, err)
+			})
 			h.tap(h.k.tx.t(mService))
 			h.keys(testPIN)
 			h.tap(h.k.tx.t(mOK))
