@@ -24,7 +24,7 @@ FUZZTIME ?= 30s
 # may have just installed. Override with `make test TEST_WRAP=`.
 TEST_WRAP ?= $(if $(DISPLAY),,$(if $(shell command -v xvfb-run 2>/dev/null),xvfb-run -a -s '-screen 0 1280x1024x24'))
 
-.PHONY: deps build test run bench fuzz chaos clean
+.PHONY: deps build test run bench fuzz chaos package clean
 
 # deps: install the Debian packages above, only when something is missing, so
 # that it is a quick no-op on a prepared machine.
@@ -70,9 +70,19 @@ run: deps build
 chaos: deps
 	go test -race -count=1 -run '^TestChaos$$' -v -timeout 14m ./cmd/internal/app/
 
-# bench: every benchmark, six runs each for benchstat, kept in bench.txt.
+# bench: every benchmark (the UI's under TEST_WRAP), six runs each, kept in
+# bench.txt, then benchstat's table of them (median ± 95% interval), the
+# figures docs/BENCHMARKS.md quotes. benchstat comes from tools/go.mod, so
+# the main go.mod stays free of it. BENCH, BENCH_PKGS and BENCH_COUNT narrow
+# a rerun: make bench BENCH=Framer BENCH_PKGS=./device/
+BENCH ?= .
+BENCH_PKGS ?= ./...
+BENCH_COUNT ?= 6
 bench: deps
-	$(TEST_WRAP) go test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
+	$(TEST_WRAP) go test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCH_COUNT) -timeout 60m $(BENCH_PKGS) | tee bench.txt
+	@echo
+	@echo "bench: benchstat bench.txt"
+	go tool -modfile=tools/go.mod benchstat bench.txt
 
 # fuzz: each fuzz target of each package for FUZZTIME (go test -fuzz takes
 # one target at a time).
@@ -86,6 +96,14 @@ fuzz: deps
 			$(TEST_WRAP) go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
 		done; \
 	done
+
+# package: the campus-kiosk Debian package (nfpm, from tools/go.mod) with
+# the three programs built with -trimpath, the example configuration as
+# /etc/campus-kiosk/kiosk.yaml, the systemd unit, the udev rule and the
+# docs, in bin/package/; then its contents listed and checked
+# (scripts/check-deb.sh), failing on anything missing or unexpected.
+package: deps
+	PACKAGE_DIR=bin/package bash scripts/package.sh
 
 # clean: remove what the targets above create.
 clean:
