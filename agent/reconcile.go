@@ -108,6 +108,20 @@ func (s *Service) LastReconcile() (p ReconcilePass, ok bool) {
 	return *last, true
 }
 
+// workSince is when the reconciler's work on o began: its creation, or
+// when it last came back to unfinished work from a finished state (a
+// review resolved as orphan_charged, a charge found on the bill for a voided
+// order). The give-up clock counts from there, so that such an order gets
+// its full time rather than going straight back to needs_review.
+func (o Order) workSince() time.Time {
+	for i := len(o.History) - 1; i >= 0; i-- {
+		if h := o.History[i]; h.From != "" && !h.From.Unfinished() && h.To.Unfinished() {
+			return h.At
+		}
+	}
+	return o.Created
+}
+
 // reconcile handles one batch of due orders.
 func (s *Service) reconcile(ctx context.Context, due []Order, rep *ReconcileReport) error {
 	r := s.opts.Reconcile
@@ -117,7 +131,7 @@ func (s *Service) reconcile(ctx context.Context, due []Order, rep *ReconcileRepo
 		switch {
 		case s.isInflight(o.OrderNo):
 			// Sent by this process right now: its sender settles it.
-		case now.Sub(o.Created) > r.GiveUpAfter:
+		case now.Sub(o.workSince()) > r.GiveUpAfter:
 			if err := s.move(ctx, o.OrderNo, rep, StateNeedsReview, fmt.Sprintf("unsettled after %s: a person must look", r.GiveUpAfter), nil); err != nil {
 				return err
 			}

@@ -51,6 +51,7 @@ commands:
   bill   --date YYYYMMDD [--type ALL|SUCCESS] [--crypt 0|1] [--out FILE] [--reconcile]
   queue  [--state S] [--limit N]           journal entries, newest first
   reconcile                                one reconciliation pass: settle what can be settled now
+  resolve ORDER_NO --as STATE --note TEXT  end a needs_review order's review with what the platform says
   export --from YYYYMMDD [--to YYYYMMDD] [--out FILE]   the journal as CSV
   check                                    full check of the terminal database (slow on a big journal)
   status                                   ask the running kiosk (its status endpoint): health, journal, token, clock, devices
@@ -66,7 +67,10 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	cfgPath := global.String("config", "", "configuration file")
 	global.BoolVar(&c.json, "json", false, "print one JSON object on stdout")
 	verbose := global.Bool("verbose", false, "log every platform call and order change on stderr")
-	if err := global.Parse(args); err != nil {
+	if err := global.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(c.stderr, usage)
+		return exitOK
+	} else if err != nil {
 		return c.fail(usagef("%v", err))
 	}
 	rest := global.Args()
@@ -225,9 +229,10 @@ func exitCode(err error) (int, string) {
 		ce *config.Error
 		re *onecard.RequestError
 		de *diagError
+		nd *notDoneError
 	)
 	switch {
-	case errors.As(err, &de):
+	case errors.As(err, &de), errors.As(err, &nd):
 		// A device that failed or did not deliver: nothing was sent
 		// anywhere, so nothing is unknown.
 		return exitDeclined, "failed"

@@ -30,6 +30,7 @@ func commands() map[string]command {
 		"bill":      billCmd,
 		"queue":     queueCmd,
 		"reconcile": reconcileCmd,
+		"resolve":   resolveCmd,
 		"export":    exportCmd,
 		"check":     checkCmd,
 		"diag":      diagCmd,

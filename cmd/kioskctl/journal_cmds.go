@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -141,3 +143,43 @@ func checkCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 			obj: map[string]any{"ok": true, "path": a.Config.Store.Path, "seconds": took.Seconds()}}, nil
 	}
 }
+
+// resolveCmd ends the review of a needs_review order with what a person
+// found, once the platform agrees (agent.Service.Resolve).
+func resolveCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
+	as := fs.String("as", "", "the state it became: paid, orphan_charged (refund it), refunded, orphan_refunded, declined, voided, failed_after_offline")
+	note := fs.String("note", "", "who looked and what they found (kept in the order's history)")
+	return func(ctx context.Context, a *app.App, args []string) (result, error) {
+		if len(args) != 1 {
+			return result{}, usagef("resolve takes one ORDER_NO, got %d", len(args))
+		}
+		to := agent.OrderState(*as)
+		if !slices.Contains(agent.States(), to) {
+			return result{}, usagef("resolve: --as %q is not an order state", *as)
+		}
+		if strings.TrimSpace(*note) == "" {
+			return result{}, usagef("resolve: --note is required: who looked, and what they found")
+		}
+		o, err := a.Service.Resolve(ctx, args[0], to, *note)
+		switch {
+		case errors.Is(err, agent.ErrOrderNotFound):
+			return result{}, err
+		case err != nil:
+			// Refused, or the platform could not be asked: a resolution
+			// is one commit after a read-only query, so nothing changed
+			// (and no payment's outcome is at stake).
+			return result{}, &notDoneError{err}
+		}
+		text := fmt.Sprintf("order %s: needs_review → %s\n", o.OrderNo, o.State)
+		if o.State == agent.StateOrphanCharged {
+			text += fmt.Sprintf("the reconciler refunds it as %s (kioskctl reconcile does it now)\n", o.RefundOrderNo)
+		}
+		return result{text: text, obj: map[string]any{"order_no": o.OrderNo, "state": o.State, "refund_order_no": o.RefundOrderNo, "out_id": o.OutID}}, nil
+	}
+}
+
+// notDoneError is a request that was refused and changed nothing (exit 1).
+type notDoneError struct{ err error }
+
+func (e *notDoneError) Error() string { return e.err.Error() }
+func (e *notDoneError) Unwrap() error { return e.err }

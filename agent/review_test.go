@@ -1,0 +1,83 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
+	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+)
+
+// inReview makes a payment whose reply was lost and lets the reconciler
+// give up on it while the network is down: needs_review, charged on the
+// platform.
+func inReview(t *testing.T, r *rig, sw *netSwitch) agent.Order {
+	t.Helper()
+	ctx := context.Background()
+	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 7_00})
+	require.Error(t, err)
+	sw.down.Store(true)
+	r.clock.Advance(25 * time.Hour)
+	_, err = r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, agent.StateNeedsReview, r.state(t, o.OrderNo).State)
+	sw.down.Store(false)
+	return o
+}
+
+func TestResolveAReview(t *testing.T) {
+	ctx := context.Background()
+	var sw netSwitch
+	r := newRig(t, sw.wrap)
+	o := inReview(t, r, &sw)
+
+	_, err := r.svc.Resolve(ctx, o.OrderNo, agent.StatePaid, "  ")
+	require.Error(t, err, "a note is required")
+
+	_, err = r.svc.Resolve(ctx, o.OrderNo, agent.StateVoided, "customer says not charged")
+	var re *agent.ResolveError
+	require.ErrorAs(t, err, &re, "the platform charged it")
+	assert.Equal(t, onecard.StatusPaid, re.Platform)
+	assert.Equal(t, []agent.OrderState{agent.StatePaid, agent.StateOrphanCharged}, re.Fits)
+	assert.Contains(t, err.Error(), "resolve it as paid or orphan_charged")
+	assert.Equal(t, agent.StateNeedsReview, r.state(t, o.OrderNo).State, "nothing changed")
+
+	// The student never got the meal: refund it through the reconciler.
+	got, err := r.svc.Resolve(ctx, o.OrderNo, agent.StateOrphanCharged, "technician Li: no receipt printed, refund")
+	require.NoError(t, err)
+	assert.Equal(t, agent.StateOrphanCharged, got.State)
+	assert.NotEmpty(t, got.OutID, "from pay.query")
+	assert.Contains(t, got.History[len(got.History)-1].Note, "technician Li")
+	_, err = r.svc.ReconcileAll(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, o.OrderNo).State)
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00), bal, "charged once, refunded once")
+
+	_, err = r.svc.Resolve(ctx, o.OrderNo, agent.StatePaid, "again")
+	assert.ErrorIs(t, err, agent.ErrNotInReview)
+}
+
+func TestResolveNeedsThePlatform(t *testing.T) {
+	ctx := context.Background()
+	var sw netSwitch
+	r := newRig(t, sw.wrap)
+	o := inReview(t, r, &sw)
+	sw.down.Store(true)
+	_, err := r.svc.Resolve(ctx, o.OrderNo, agent.StatePaid, "looked at the platform's console")
+	require.Error(t, err)
+	assert.Equal(t, agent.StateNeedsReview, r.state(t, o.OrderNo).State, "no resolution without the platform's word")
+
+	sw.down.Store(false)
+	r.clock.Advance(3 * time.Minute) // the token method's interval
+	got, err := r.svc.Resolve(ctx, o.OrderNo, agent.StatePaid, "looked at the platform's console")
+	require.NoError(t, err)
+	assert.Equal(t, agent.StatePaid, got.State)
+}
