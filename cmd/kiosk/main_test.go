@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 	"github.com/campuspos/kiosk/cmd/internal/demo"
+	"github.com/campuspos/kiosk/cmd/internal/syncbuf"
 	"github.com/campuspos/kiosk/device"
 	"github.com/campuspos/kiosk/offline"
 	"github.com/campuspos/kiosk/ui"
@@ -34,24 +34,6 @@ func TestMain(m *testing.M) {
 		main()
 	}
 	os.Exit(m.Run())
-}
-
-// syncBuffer is an io.Writer that goroutines and the test can share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // runKiosk runs the command in-process with env as its environment; only
@@ -134,9 +116,9 @@ type fixtureUI struct {
 
 // openDemo starts the demo platform in dir and the agent on its
 // configuration, as the kiosk does, without the screens.
-func openDemo(t *testing.T, dir string) (*demoPlatform, *app.App, *syncBuffer) {
+func openDemo(t *testing.T, dir string) (*demoPlatform, *app.App, *syncbuf.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	plat, path, err := startDemo(dir, slog.New(slog.NewTextHandler(logs, nil)))
 	require.NoError(t, err, logs.String())
 	t.Cleanup(plat.Close)

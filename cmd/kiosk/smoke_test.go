@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/cmd/internal/demo"
+	"github.com/campuspos/kiosk/cmd/internal/syncbuf"
 	"github.com/campuspos/kiosk/offline"
 )
 
@@ -53,7 +54,7 @@ func TestSmoke(t *testing.T) {
 		// test must not write into the real one.
 		"XDG_CONFIG_HOME="+t.TempDir(),
 	)
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	start := time.Now()
 	require.NoError(t, cmd.Start())
@@ -141,7 +142,7 @@ func startXvfb(t *testing.T) string {
 	defer r.Close()
 	xvfb := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp")
 	xvfb.ExtraFiles = []*os.File{w} // fd 3 in the child
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	xvfb.Stdout, xvfb.Stderr = out, out
 	err = xvfb.Start()
 	w.Close()

@@ -10,42 +10,26 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/campuspos/kiosk/cmd/internal/syncbuf"
 )
 
 // diag runs kioskctl without any configuration: no --config, no
 // $KIOSK_CONFIG, and the default path does not exist on a test machine.
-func diag(t *testing.T, stderr *lockedBuffer, args ...string) (int, string) {
+func diag(t *testing.T, stderr *syncbuf.Buffer, args ...string) (int, string) {
 	t.Helper()
 	var out bytes.Buffer
 	if stderr == nil {
-		stderr = &lockedBuffer{}
+		stderr = &syncbuf.Buffer{}
 	}
 	code := run(context.Background(), args, &out, stderr, func(string) string { return "" })
 	return code, out.String()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -100,7 +84,7 @@ func TestDiagScanPTY(t *testing.T) {
 	defer master.Close()
 	path := slave.Name()
 	require.NoError(t, slave.Close())
-	stderr := &lockedBuffer{}
+	stderr := &syncbuf.Buffer{}
 	done := make(chan struct{})
 	var code int
 	var out string
@@ -163,7 +147,7 @@ func TestDiagErrors(t *testing.T) {
 		{[]string{"diag", "capture", "--device", "keyboard:", "--out", filepath.Join(t.TempDir(), "k")}, exitDeclined, "no device to capture"},
 		{[]string{"diag", "scan", "--device", "serial:/nonexistent/ttyUSB0", "--count", "1", "--timeout", "300ms"}, exitDeclined, "timeout after 300ms: 0 of 1 scans"},
 	} {
-		stderr := &lockedBuffer{}
+		stderr := &syncbuf.Buffer{}
 		code, _ := diag(t, stderr, tt.args...)
 		assert.Equal(t, tt.code, code, "%v: %s", tt.args, stderr.String())
 		assert.Contains(t, stderr.String(), tt.want, tt.args)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,31 +20,13 @@ import (
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
 	"github.com/campuspos/kiosk/cmd/internal/demo"
+	"github.com/campuspos/kiosk/cmd/internal/syncbuf"
 )
-
-// syncBuffer is an io.Writer the server's goroutines and the test can
-// share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // started is a simulator run in this process.
 type started struct {
 	url    string
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	stop   func() int
 }
 
@@ -54,10 +35,10 @@ type started struct {
 func start(t *testing.T, args ...string) *started {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	urls := make(chan string, 1)
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, args, &syncBuffer{}, stderr, func(u string) { urls <- u }) }()
+	go func() { done <- run(ctx, args, &syncbuf.Buffer{}, stderr, func(u string) { urls <- u }) }()
 	var stopped bool
 	var code int
 	stop := func() int {
@@ -220,7 +201,7 @@ func TestFlagsAndCardsFile(t *testing.T) {
 func TestHelp(t *testing.T) {
 	for _, arg := range []string{"--help", "-h"} {
 		var stdout bytes.Buffer
-		code := run(context.Background(), []string{arg}, &stdout, &syncBuffer{}, nil)
+		code := run(context.Background(), []string{arg}, &stdout, &syncbuf.Buffer{}, nil)
 		assert.Equal(t, exitOK, code)
 		for _, f := range []string{"--listen", "--config", "--demo", "--cards", "--app-key", "--app-secret-file",
 			"--client-public-key", "--platform-private-key", "--timezone", "--token-ttl", "-v"} {
@@ -257,8 +238,8 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			stderr := &syncBuffer{}
-			code := run(context.Background(), append(tt.args, "--listen", "127.0.0.1:0"), &syncBuffer{}, stderr, func(string) {
+			stderr := &syncbuf.Buffer{}
+			code := run(context.Background(), append(tt.args, "--listen", "127.0.0.1:0"), &syncbuf.Buffer{}, stderr, func(string) {
 				t.Error("served despite a configuration error")
 			})
 			assert.Equal(t, exitUsage, code, stderr.String())
@@ -270,9 +251,9 @@ func TestUsageErrors(t *testing.T) {
 func TestListenFailure(t *testing.T) {
 	dir := t.TempDir()
 	secret, clientPub, _ := writeTestKeys(t, dir)
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	code := run(context.Background(), []string{"--listen", "256.0.0.1:1", "--app-key", "k", "--app-secret-file", secret, "--client-public-key", clientPub},
-		&syncBuffer{}, stderr, nil)
+		&syncbuf.Buffer{}, stderr, nil)
 	assert.Equal(t, exitServe, code)
 	assert.Contains(t, stderr.String(), "listen")
 	assert.Contains(t, stderr.String(), "unsigned", "a simulator without a platform key warns")
