@@ -51,7 +51,9 @@ func unknownJournal(b *testing.B, r *rig, n int) string {
 	return path
 }
 
-func copyFile(b *testing.B, from, to string) {
+// copyFile copies a closed or fully committed database file, as a backup
+// would.
+func copyFile(b testing.TB, from, to string) {
 	b.Helper()
 	in, err := os.Open(from)
 	if err != nil {

@@ -27,6 +27,11 @@ func (s *Service) ReconcileBill(ctx context.Context, date string) (BillReport, e
 	if err != nil {
 		return BillReport{}, err
 	}
+	// Acting on the bill changes orders the reconciler may be acting on.
+	if err := s.lockPass(ctx); err != nil {
+		return BillReport{}, err
+	}
+	defer s.unlockPass()
 	orders, err := s.journal.Orders(ctx, OrderFilter{From: day, To: day.AddDate(0, 0, 1)})
 	if err != nil {
 		return BillReport{}, err
@@ -60,12 +65,23 @@ func (s *Service) ReconcileBill(ctx context.Context, date string) (BillReport, e
 	return rep, nil
 }
 
-// actOnBill turns the report's findings into journal work.
+// actOnBill turns the report's findings into journal work:
+//   - a refund order still unconfirmed that the bill shows done (or failed)
+//     for its amount is settled from the bill: pay.query may not know
+//     refund numbers at all;
+//   - any other unfinished order that disagrees with the bill is queried at
+//     once by the next reconciler pass (an amount that differs makes it
+//     needs_review instead: the bill's order is another purchase);
+//   - a charge for a payment the customer was told nothing or "declined"
+//     about is refunded as an orphan charge (or left for review, as
+//     configured), but only when it is this purchase's: same amount and
+//     account, and not a number the platform had before this terminal sent
+//     it (declined as a duplicate). Anything else is needs_review.
 func (s *Service) actOnBill(ctx context.Context, rep BillReport, bill *onecard.Bill) error {
-	charged := map[string]bool{}
+	rows := map[string]onecard.BillRow{}
 	for _, r := range bill.Rows {
-		if r.Type == onecard.BillTypePay && r.Status == string(onecard.StatusPaid) {
-			charged[r.OrderNo] = true
+		if prev, ok := rows[r.OrderNo]; !ok || prev.Status != billStatusSuccess {
+			rows[r.OrderNo] = r
 		}
 	}
 	var none ReconcileReport
@@ -77,22 +93,43 @@ func (s *Service) actOnBill(ctx context.Context, rep BillReport, bill *onecard.B
 		if err != nil {
 			return err
 		}
+		row, billed := rows[o.OrderNo]
+		same := billed && row.Amount == o.Amount && row.Account == o.Account
+		why := "the bill shows " + billPlatformDid(row) + " " + row.Amount.Yuan()
 		switch {
+		case o.State.Unfinished() && billed && !same:
+			err = s.move(ctx, o.OrderNo, &none, StateNeedsReview, fmt.Sprintf("%s; the journal has %s for account %s: another purchase under this number: a person must look",
+				why, o.Amount.Yuan(), MaskAccount(o.Account)), nil)
+		case o.Kind == KindRefund && o.State.Unfinished() && billed && row.Type == onecard.BillTypeRefund && row.Status == billStatusSuccess:
+			_, err = s.refundDone(ctx, o.OrderNo, row.OutID, "confirmed by the bill of "+rep.Date)
+		case o.Kind == KindRefund && o.State.Unfinished() && billed && row.Type == onecard.BillTypeRefund && row.Status == billStatusFailed:
+			_, err = s.refundFailed(ctx, o.OrderNo, "", "", "failed on the bill of "+rep.Date)
 		case o.State.Unfinished():
-			if _, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
+			_, err = s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
 				o.NextAttempt = s.now()
 				return nil
-			}); err != nil {
-				return err
-			}
+			})
 			s.nudge()
-		case o.Kind == KindPay && charged[o.OrderNo] && (o.State == StateVoided || o.State == StateDeclined):
-			if err := s.orphanCharged(ctx, o, &none, func(p *Order) { p.OutID = l.OutID }, "the bill shows a charge"); err != nil {
-				return err
+		case o.Kind == KindPay && billed && row.Type == onecard.BillTypePay && row.Status == billStatusSuccess &&
+			(o.State == StateVoided || o.State == StateDeclined):
+			if !same || isDuplicateCode(o.Code) || o.PlatformHas {
+				err = s.move(ctx, o.OrderNo, &none, StateNeedsReview, fmt.Sprintf("%s for a payment the customer was told nothing or \"declined\" about, "+
+					"but it is not this purchase (journal %s for account %s, code %q): a person must look", why, o.Amount.Yuan(), MaskAccount(o.Account), o.Code), nil)
+				break
 			}
+			err = s.orphanCharged(ctx, o, &none, func(p *Order) { p.OutID = l.OutID }, why)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// isDuplicateCode reports whether a journalled code is the platform's
+// "duplicate order number".
+func isDuplicateCode(code string) bool {
+	return code == onecard.RetcodeDuplicateOrder || code == onecard.RetcodeOrderExists
 }
 
 // ownRows keeps the bill rows that are this terminal's: in its journal, or

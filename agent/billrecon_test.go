@@ -28,9 +28,7 @@ func TestReconcileBillActsOnWhatItFinds(t *testing.T) {
 	_, err = r.svc.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, agent.StateVoided, r.state(t, late.OrderNo).State)
-	_, err = r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: late.OrderNo, Account: onecardtest.DemoNormal,
-		AccType: "###", MercAcc: "100000", Amount: 2_00, TermID: "17"})
-	require.NoError(t, err)
+	r.charge(t, late.OrderNo, onecardtest.DemoNormal, 2_00)
 
 	// Another terminal's payment on the shared bill, and one with this
 	// terminal's prefix that its journal does not have.

@@ -94,9 +94,11 @@ func legalNext(from OrderState) []OrderState {
 		// customer was told nothing or "declined" about: refund it.
 		return []OrderState{StateOrphanCharged, StateNeedsReview}
 	case StateNeedsReview:
-		// A person resolves a review with what the platform says.
-		return []OrderState{StatePaid, StateDeclined, StateVoided, StateRefunded,
-			StateOrphanCharged, StateOrphanRefunded, StateFailedAfterOffline}
+		// A person resolves a review with what the platform says; a payment
+		// the customer was told about and the platform never got goes back
+		// to offline_accepted, to be forwarded.
+		return []OrderState{StatePaid, StateDeclined, StateVoided, StateRefunded, StatePartiallyRefunded,
+			StateOrphanCharged, StateOrphanRefunded, StateFailedAfterOffline, StateOfflineAccepted}
 	}
 	return nil
 }
@@ -168,10 +170,34 @@ type Order struct {
 	// NextAttempt is when the reconciler should look at the order again;
 	// zero means at once (Due returns it immediately).
 	NextAttempt time.Time
-	// Refunded is the sum of confirmed refunds of a payment.
+	// Refunded is the sum of confirmed refunds of a payment. It changes in
+	// the transaction that confirms the refund.
 	Refunded money.Fen
+	// PendingRefunds lists a payment's refund orders that are neither
+	// confirmed nor declined (sending, unknown, needs_review): the money
+	// may have gone back already, so no further refund of the payment is
+	// started while the list is not empty. Kept in the transactions that
+	// create and settle the refunds.
+	PendingRefunds []string
+	// RefundsStarted counts a payment's refund orders; the next refund's
+	// number is derived from it (RefundNo), so that a journal that forgot
+	// a refund (restored from a backup) reuses its number and the platform
+	// refuses it as a duplicate instead of paying out twice.
+	RefundsStarted int
 	// RefundOrderNo is the refund order reversing an orphan charge.
 	RefundOrderNo string
+	// PlatformHas is set when the platform answered a resend with
+	// "duplicate order number": it holds an order of this number, whatever
+	// pay.query says, so the order is never declined or voided on a "no
+	// such order" answer.
+	PlatformHas bool
+	// OnlineAge is how long the order has been unfinished while the
+	// platform was answering: the give-up clock. Time offline, time the
+	// terminal was off and jumps of the wall clock do not count.
+	OnlineAge time.Duration
+	// LastAnswer is when the platform last answered about the order (the
+	// start of the next OnlineAge increment); zero before the first.
+	LastAnswer time.Time
 	// History lists every state change, oldest first.
 	History []Transition
 }
@@ -184,6 +210,11 @@ func (o *Order) To(to OrderState, at time.Time, note string) error {
 	}
 	if o.State != to {
 		o.History = append(o.History, Transition{At: at, From: o.State, To: to, Note: note})
+		if !o.State.Unfinished() && to.Unfinished() {
+			// Work begins again (a review resolved, a charge found on the
+			// bill): the give-up clock starts afresh.
+			o.OnlineAge, o.LastAnswer = 0, time.Time{}
+		}
 	}
 	o.State, o.Updated = to, at
 	return nil
@@ -259,8 +290,19 @@ type Journal interface {
 	// are not exposure), and what account was accepted offline for on day
 	// (yyyyMMdd, platform-local: the day of the order's Created).
 	OfflineExposure(ctx context.Context, account, day string) (OfflineExposure, error)
-	// NextSequence returns a number never returned before by this journal.
-	NextSequence(ctx context.Context) (uint64, error)
+	// NextOrderStamp returns the time and sequence of a new order number:
+	// At is now to the second unless an earlier number used a later time
+	// (the clock went back) or the journal was restored from a copy older
+	// than numbers this terminal already used: then it is past every such
+	// time. Seq is never returned twice by this journal. Together they
+	// never repeat, so an order number is never reused.
+	NextOrderStamp(ctx context.Context, now time.Time) (OrderStamp, error)
+
+	// Update runs fn in one transaction: every order it creates or
+	// updates is committed together (fsync'd) when fn returns nil, and
+	// nothing of it when fn fails. The rules of CreateOrder and UpdateOrder
+	// hold for each write.
+	Update(ctx context.Context, fn func(tx JournalTx) error) error
 
 	// SaveCard caches a card seen online under the identities it can be
 	// looked up by (the journal stores only a hash of each id), in one
@@ -274,6 +316,24 @@ type Journal interface {
 	SaveBillReport(ctx context.Context, r BillReport) error
 	// BillReport returns the saved report of a date; ok false if none.
 	BillReport(ctx context.Context, date string) (r BillReport, ok bool, err error)
+}
+
+// JournalTx is the part of the journal a transaction (Journal.Update) can
+// use. Its methods must not be used after fn returns.
+type JournalTx interface {
+	// Order returns the order as this transaction sees it, or
+	// ErrOrderNotFound.
+	Order(orderNo string) (Order, error)
+	// CreateOrder is Journal.CreateOrder inside the transaction.
+	CreateOrder(o Order) error
+	// UpdateOrder is Journal.UpdateOrder inside the transaction.
+	UpdateOrder(orderNo string, fn func(*Order) error) (Order, error)
+}
+
+// OrderStamp is what makes an order number unique (Journal.NextOrderStamp).
+type OrderStamp struct {
+	At  time.Time
+	Seq uint64
 }
 
 // BillMatch classifies one order of a bill reconciliation.

@@ -1,6 +1,9 @@
 package agent
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // OrderChange is one write of an order to the journal: a new order (Before
 // nil) or an update, with the order as it was and as it is now.
@@ -44,11 +47,57 @@ func (j *observedJournal) UpdateOrder(ctx context.Context, orderNo string, fn fu
 		// call is the committed one.
 		before = *o
 		before.History = append([]Transition(nil), o.History...)
+		before.PendingRefunds = slices.Clone(o.PendingRefunds)
 		return fn(o)
 	})
 	if err != nil {
 		return after, err
 	}
 	j.fn(ctx, OrderChange{Before: &before, After: after})
+	return after, nil
+}
+
+func (j *observedJournal) Update(ctx context.Context, fn func(JournalTx) error) error {
+	var changes []OrderChange
+	err := j.Journal.Update(ctx, func(tx JournalTx) error {
+		changes = changes[:0]
+		return fn(&observedTx{JournalTx: tx, changes: &changes})
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		j.fn(ctx, c)
+	}
+	return nil
+}
+
+// observedTx records a transaction's writes, to be reported once it has
+// committed.
+type observedTx struct {
+	JournalTx
+	changes *[]OrderChange
+}
+
+func (t *observedTx) CreateOrder(o Order) error {
+	if err := t.JournalTx.CreateOrder(o); err != nil {
+		return err
+	}
+	*t.changes = append(*t.changes, OrderChange{After: o})
+	return nil
+}
+
+func (t *observedTx) UpdateOrder(orderNo string, fn func(*Order) error) (Order, error) {
+	var before Order
+	after, err := t.JournalTx.UpdateOrder(orderNo, func(o *Order) error {
+		before = *o
+		before.History = append([]Transition(nil), o.History...)
+		before.PendingRefunds = slices.Clone(o.PendingRefunds)
+		return fn(o)
+	})
+	if err != nil {
+		return after, err
+	}
+	*t.changes = append(*t.changes, OrderChange{Before: &before, After: after})
 	return after, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/campuspos/kiosk/agent/onecard"
@@ -49,6 +50,10 @@ func (s *Service) ReconcileAll(ctx context.Context) (ReconcileReport, error) {
 }
 
 func (s *Service) reconcilePass(ctx context.Context, until time.Time) (ReconcileReport, error) {
+	if err := s.lockPass(ctx); err != nil {
+		return ReconcileReport{}, err
+	}
+	defer s.unlockPass()
 	var rep ReconcileReport
 	start := until
 	seen := map[string]bool{}
@@ -108,18 +113,40 @@ func (s *Service) LastReconcile() (p ReconcilePass, ok bool) {
 	return *last, true
 }
 
-// workSince is when the reconciler's work on o began: its creation, or
-// when it last came back to unfinished work from a finished state (a
-// review resolved as orphan_charged, a charge found on the bill for a voided
-// order). The give-up clock counts from there, so that such an order gets
-// its full time rather than going straight back to needs_review.
-func (o Order) workSince() time.Time {
-	for i := len(o.History) - 1; i >= 0; i-- {
-		if h := o.History[i]; h.From != "" && !h.From.Unfinished() && h.To.Unfinished() {
-			return h.At
+// lockPass waits until no other reconciler pass (background, "reconcile
+// now", bill reconciliation, a resolution) runs on this journal, or ctx
+// ends. Two passes at once could both decide to act on the same order.
+func (s *Service) lockPass(ctx context.Context) error {
+	select {
+	case s.pass <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Service) unlockPass() { <-s.pass }
+
+// answered adds to o's give-up clock the time since the platform last
+// answered about it (or came back online, or the order's work began),
+// capped so that a jump of the wall clock or a long wait between looks
+// counts as no more than the reconciler's longest back-off, and clamped at
+// zero when the clock went back. Called when the platform answered.
+func (s *Service) answered(o *Order, now time.Time) {
+	prev := o.LastAnswer
+	if prev.IsZero() {
+		prev = o.Created
+		if !o.LastSent.IsZero() && o.LastSent.Before(prev) {
+			prev = o.LastSent
 		}
 	}
-	return o.Created
+	if online, since := s.hub.state(); online && since.After(prev) {
+		prev = since
+	}
+	r := s.opts.Reconcile
+	step := min(max(now.Sub(prev), 0), 2*r.MaxInterval+2*r.RequestTimeout)
+	o.OnlineAge += step
+	o.LastAnswer = now
 }
 
 // reconcile handles one batch of due orders.
@@ -131,11 +158,20 @@ func (s *Service) reconcile(ctx context.Context, due []Order, rep *ReconcileRepo
 		switch {
 		case s.isInflight(o.OrderNo):
 			// Sent by this process right now: its sender settles it.
-		case now.Sub(o.workSince()) > r.GiveUpAfter:
-			if err := s.move(ctx, o.OrderNo, rep, StateNeedsReview, fmt.Sprintf("unsettled after %s: a person must look", r.GiveUpAfter), nil); err != nil {
+		case o.Kind == KindPay && o.State == StateOfflineAccepted && o.LastSent.IsZero():
+			// Accepted offline and never sent: the platform cannot have it,
+			// and no give-up clock may touch it before it is forwarded.
+			if err := s.resendPay(ctx, o, rep); err != nil {
 				return err
 			}
-		case !o.LastSent.IsZero() && now.Before(o.LastSent.Add(r.RequestTimeout)):
+		case o.OnlineAge > r.GiveUpAfter:
+			if err := s.move(ctx, o.OrderNo, rep, StateNeedsReview, fmt.Sprintf("unsettled after %s of the platform answering: a person must look", r.GiveUpAfter), nil); err != nil {
+				return err
+			}
+		case !o.LastSent.IsZero() && now.Before(o.LastSent.Add(r.RequestTimeout)) &&
+			o.LastSent.Before(now.Add(r.MaxInterval)):
+			// (A LastSent further ahead than that means the clock went
+			// back; waiting for it would stall the order.)
 			// A query must not overtake the request it asks about.
 			if _, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
 				o.NextAttempt = o.LastSent.Add(r.RequestTimeout + time.Second)
@@ -145,11 +181,6 @@ func (s *Service) reconcile(ctx context.Context, due []Order, rep *ReconcileRepo
 			}
 		case o.State == StateOrphanCharged:
 			if err := s.refundOrphan(ctx, o, rep); err != nil {
-				return err
-			}
-		case o.Kind == KindPay && o.State == StateOfflineAccepted && o.LastSent.IsZero():
-			// Accepted offline and never sent: the platform cannot have it.
-			if err := s.resendPay(ctx, o, rep); err != nil {
 				return err
 			}
 		default:
@@ -216,15 +247,40 @@ func (s *Service) move(ctx context.Context, no string, rep *ReconcileReport, to 
 	return nil
 }
 
-// later counts a look that settled nothing and schedules the next.
-func (s *Service) later(ctx context.Context, o Order, why string) error {
+// later counts a look that the platform answered but that settled
+// nothing, and schedules the next; fn adds its own changes.
+func (s *Service) later(ctx context.Context, o Order, why string, fn func(*Order)) error {
 	_, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
 		o.Attempts++
 		o.LastError = why
 		o.NextAttempt = s.after(o.LastSent, o.Attempts)
+		s.answered(o, s.now())
+		if fn != nil {
+			fn(o)
+		}
 		return nil
 	})
 	return err
+}
+
+// mismatch says how the platform's record of an order differs from the
+// journal's (amount, account, out_id), or "" when it does not: an order is
+// settled only from an answer about the same purchase.
+func mismatch(o Order, st onecard.PayStatus) string {
+	var diffs []string
+	if st.Amount != 0 && st.Amount != o.Amount {
+		diffs = append(diffs, fmt.Sprintf("amount: journal %s, platform %s", o.Amount.Yuan(), st.Amount.Yuan()))
+	}
+	if st.Account != "" && st.Account != o.Account {
+		diffs = append(diffs, fmt.Sprintf("account: journal %s, platform %s", MaskAccount(o.Account), MaskAccount(st.Account)))
+	}
+	if st.OutID != "" && o.OutID != "" && st.OutID != o.OutID {
+		diffs = append(diffs, fmt.Sprintf("out_id: journal %s, platform %s", o.OutID, st.OutID))
+	}
+	if len(diffs) == 0 {
+		return ""
+	}
+	return "the platform's order " + o.OrderNo + " is not this one (" + strings.Join(diffs, "; ") + "): a person must look"
 }
 
 // settle applies pay.query's answer to one order.
@@ -235,8 +291,18 @@ func (s *Service) settle(ctx context.Context, o Order, st onecard.PayStatus, rep
 		}
 		p.Attempts++
 		p.LastError = ""
+		s.answered(p, s.now())
 	}
 	desc := "pay.query: " + st.Status.String()
+	switch st.Status {
+	case onecard.StatusPaid, onecard.StatusRefunded, onecard.StatusFailed:
+		if why := mismatch(o, st); why != "" {
+			return s.move(ctx, o.OrderNo, rep, StateNeedsReview, why, func(p *Order) {
+				p.Attempts++
+				p.LastError = why
+			})
+		}
+	}
 	if o.Kind == KindRefund {
 		switch st.Status {
 		case onecard.StatusPaid, onecard.StatusRefunded:
@@ -247,18 +313,21 @@ func (s *Service) settle(ctx context.Context, o Order, st onecard.PayStatus, rep
 			}
 			return err
 		case onecard.StatusFailed:
-			if err := s.move(ctx, o.OrderNo, rep, StateDeclined, desc, setOut); err != nil {
-				return err
+			from := o.State
+			r, err := s.refundFailed(ctx, o.OrderNo, "", "", desc)
+			if err == nil {
+				rep.Settled = append(rep.Settled, Settlement{OrderNo: o.OrderNo, Kind: KindRefund, From: from, To: r.State, Note: desc})
 			}
-			r, err := s.journal.Order(ctx, o.OrderNo)
-			if err != nil {
-				return err
-			}
-			return s.refundFailed(ctx, r)
+			return err
 		case onecard.StatusNoOrder:
-			return s.resendRefund(ctx, o)
+			if o.PlatformHas {
+				// The platform said it has the number: pay.query does not
+				// know refunds there. The bill, or a person, settles it.
+				return s.later(ctx, o, desc+", but the platform has this refund number: waiting for the bill", nil)
+			}
+			return s.resendRefund(ctx, o, rep)
 		}
-		return s.later(ctx, o, desc)
+		return s.later(ctx, o, desc, nil)
 	}
 	told := o.State == StateUnknown || o.State == StateOfflineAccepted
 	switch st.Status {
@@ -281,40 +350,38 @@ func (s *Service) settle(ctx context.Context, o Order, st onecard.PayStatus, rep
 		}
 		return s.move(ctx, o.OrderNo, rep, to, desc, setOut)
 	case onecard.StatusNoOrder:
-		if told {
+		switch {
+		case o.PlatformHas:
+			return s.later(ctx, o, desc+", but the platform said it has this order number: asking again", nil)
+		case told:
 			return s.resendPay(ctx, o, rep)
 		}
 		return s.move(ctx, o.OrderNo, rep, StateVoided, "never reached the platform, never confirmed: voided", setOut)
 	}
-	return s.later(ctx, o, desc)
+	return s.later(ctx, o, desc, nil)
 }
 
 // orphanCharged handles a charge the customer was never told about: refund
-// it under a new order number, or leave it to a person.
+// it under a refund order created with the orphan mark (once, however many
+// passes find it), or leave it to a person.
 func (s *Service) orphanCharged(ctx context.Context, o Order, rep *ReconcileReport, fn func(*Order), why string) error {
+	why += ": charged without the customer being told"
 	if s.opts.Reconcile.ReviewOrphans {
-		return s.move(ctx, o.OrderNo, rep, StateNeedsReview, why+": charged without the customer being told", fn)
+		return s.move(ctx, o.OrderNo, rep, StateNeedsReview, why, fn)
 	}
-	// The refund's number is journalled on the payment first, so that a
-	// crash before the refund order exists cannot lead to a second refund.
-	refundNo, err := s.NewOrderNo(ctx)
+	r, started, err := s.startOrphanRefund(ctx, o.OrderNo, why, fn)
 	if err != nil {
 		return err
 	}
-	if err := s.move(ctx, o.OrderNo, rep, StateOrphanCharged, why+": charged without the customer being told; refunding as "+refundNo, func(p *Order) {
-		if fn != nil {
-			fn(p)
-		}
-		p.RefundOrderNo = refundNo
-		p.NextAttempt = s.after(s.now(), p.Attempts)
-	}); err != nil {
-		return err
+	if started {
+		rep.Settled = append(rep.Settled, Settlement{OrderNo: o.OrderNo, Kind: o.Kind, From: o.State, To: StateOrphanCharged, Note: why})
+		s.hub.publish(Event{Kind: EventSettled, At: s.now(), OrderNo: o.OrderNo, From: o.State, To: StateOrphanCharged, Detail: why})
 	}
-	o, err = s.journal.Order(ctx, o.OrderNo)
-	if err != nil {
-		return err
+	if r.State != StateSending || s.isInflight(r.OrderNo) {
+		return nil // the refund is on its way; the reconciler settles it
 	}
-	return s.refundOrphan(ctx, o, rep)
+	_, err = s.sendRefund(ctx, r)
+	return s.ignoreCallError(err)
 }
 
 // refundOrphan makes sure the refund of an orphan charge exists and has
@@ -322,23 +389,23 @@ func (s *Service) orphanCharged(ctx context.Context, o Order, rep *ReconcileRepo
 func (s *Service) refundOrphan(ctx context.Context, p Order, rep *ReconcileReport) error {
 	r, err := s.journal.Order(ctx, p.RefundOrderNo)
 	if errors.Is(err, ErrOrderNotFound) {
-		r = s.newRefund(p, p.RefundOrderNo, p.Amount, "refund of an orphan charge")
-		if err := s.create(ctx, r); err != nil {
-			return err
-		}
-		_, err = s.sendRefund(ctx, r)
-		return s.ignoreCallError(err)
+		// Named but never created (a schema-2 journal): create and send.
+		return s.orphanCharged(ctx, p, rep, nil, "refund of the orphan charge was never created")
 	}
 	if err != nil {
 		return err
 	}
-	// The refund settled but the process died before the payment heard of
-	// it (two commits): finish the payment now.
+	// A schema-2 journal confirmed the refund in one commit and credited
+	// the payment in another: finish the payment now.
 	switch r.State {
 	case StatePaid:
-		return s.move(ctx, p.OrderNo, rep, StateOrphanRefunded, "refunded by "+r.OrderNo, func(p *Order) { p.Refunded = r.Amount })
+		return s.move(ctx, p.OrderNo, rep, StateOrphanRefunded, "refunded by "+r.OrderNo, func(p *Order) {
+			p.Refunded = max(p.Refunded, r.Amount)
+			p.PendingRefunds = slices.DeleteFunc(p.PendingRefunds, func(no string) bool { return no == r.OrderNo })
+		})
 	case StateDeclined:
-		return s.refundFailed(ctx, r)
+		_, err := s.refundFailed(ctx, r.OrderNo, "", "", "refund of the orphan charge was declined")
+		return err
 	}
 	// The refund order is in the journal; it is reconciled on its own.
 	_, err = s.journal.UpdateOrder(ctx, p.OrderNo, func(p *Order) error {
@@ -359,12 +426,16 @@ func (s *Service) ignoreCallError(err error) error {
 
 // resendRefund sends a refund again with its own number: the platform
 // refunds one number once.
-func (s *Service) resendRefund(ctx context.Context, o Order) error {
+func (s *Service) resendRefund(ctx context.Context, o Order, rep *ReconcileReport) error {
+	from := o.State
 	o, err := s.stampSent(ctx, o.OrderNo)
 	if err != nil {
 		return err
 	}
-	_, err = s.sendRefund(ctx, o)
+	r, err := s.sendRefund(ctx, o)
+	if r.State != from && r.OrderNo != "" {
+		rep.Settled = append(rep.Settled, Settlement{OrderNo: o.OrderNo, Kind: KindRefund, From: from, To: r.State, Note: "sent again"})
+	}
 	return s.ignoreCallError(err)
 }
 
@@ -390,15 +461,32 @@ func (s *Service) resendPay(ctx context.Context, o Order, rep *ReconcileReport) 
 		return s.move(ctx, o.OrderNo, rep, StatePaid, "sent again and confirmed", func(p *Order) {
 			p.OutID, p.LastError = res.OutID, ""
 		})
-	case errors.As(callErr, &be) && (be.Retcode == onecard.RetcodeDuplicateOrder || be.Retcode == onecard.RetcodeOrderExists):
-		// It reached the platform after all: ask again.
-		return s.later(ctx, o, "sent again: the platform already has it; asking again")
+	case isDuplicate(callErr):
+		// It reached the platform after all: ask again, and never take a
+		// later "no such order" for the truth.
+		return s.later(ctx, o, "sent again: the platform already has it; asking again", func(p *Order) { p.PlatformHas = true })
 	case errors.As(callErr, &be):
 		return s.move(ctx, o.OrderNo, rep, StateFailedAfterOffline, "sent again and declined: "+be.Error(), func(p *Order) {
 			p.Code, p.Message, p.LastError = be.Retcode, be.Error(), be.Error()
 		})
+	case isNotSent(callErr):
+		// Still unreachable: not an answer, so the give-up clock stands.
+		_, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(p *Order) error {
+			p.LastError = callErr.Error()
+			p.NextAttempt = s.after(time.Time{}, p.Attempts)
+			if p.State == StateOfflineAccepted {
+				p.LastSent = time.Time{} // nothing left: still never sent
+			}
+			return nil
+		})
+		return err
 	}
-	return s.later(ctx, o, callErr.Error())
+	_, err = s.journal.UpdateOrder(ctx, o.OrderNo, func(p *Order) error {
+		p.LastError = callErr.Error()
+		p.NextAttempt = s.after(p.LastSent, p.Attempts)
+		return nil
+	})
+	return err
 }
 
 // RunReconciler reconciles until ctx ends: a pass whenever work falls due,

@@ -44,13 +44,35 @@ func (r *rig) orphan(t *testing.T, account string, amount money.Fen, charge bool
 		NextAttempt: now.Add(time.Minute)}
 	require.NoError(t, r.store.CreateOrder(ctx, o))
 	if charge {
-		_, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: account, AccType: "###",
-			MercAcc: "100000", Amount: amount, TermID: "17"})
-		var be *onecard.BusinessError
-		if err != nil && !errors.As(err, &be) {
-			require.NoError(t, err, "the request reached the platform")
-		}
+		r.charge(t, no, account, amount)
 	}
+	return o
+}
+
+// charge has the platform charge order number no directly, as a late or
+// foreign request would, declines included.
+func (r *rig) charge(t *testing.T, no, account string, amount money.Fen) {
+	t.Helper()
+	_, err := r.svc.Platform().Pay(context.Background(), onecard.PayRequest{OrderNo: no, Account: account, AccType: "###",
+		MercAcc: "100000", Amount: amount, TermID: "17"})
+	var be *onecard.BusinessError
+	if err != nil && !errors.As(err, &be) {
+		require.NoError(t, err, "the request reached the platform")
+	}
+}
+
+// acceptOffline takes a payment of amount while sw keeps the network down
+// (the card seen online first), and plugs it back in.
+func (r *rig) acceptOffline(t *testing.T, sw *netSwitch, amount money.Fen) agent.Order {
+	t.Helper()
+	ctx := context.Background()
+	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	require.NoError(t, err)
+	sw.down.Store(true)
+	defer sw.down.Store(false)
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: amount})
+	require.NoError(t, err)
+	require.Equal(t, agent.StateOfflineAccepted, o.State)
 	return o
 }
 
@@ -200,16 +222,10 @@ func TestOfflineAcceptedThenDeclined(t *testing.T) {
 	ctx := context.Background()
 	var sw netSwitch
 	r := newRig(t, sw.wrap)
-	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
-	require.NoError(t, err)
-	sw.down.Store(true)
-	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 30_00})
-	require.NoError(t, err)
-	require.Equal(t, agent.StateOfflineAccepted, o.State)
-	sw.down.Store(false)
+	o := r.acceptOffline(t, &sw, 30_00)
 
 	// Meanwhile the student spent nearly everything elsewhere.
-	_, err = r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: "elsewhere-1", Account: onecardtest.DemoNormal,
+	_, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: "elsewhere-1", Account: onecardtest.DemoNormal,
 		AccType: "###", MercAcc: "200000", Amount: 90_00, TermID: "18"})
 	require.NoError(t, err)
 
@@ -220,10 +236,26 @@ func TestOfflineAcceptedThenDeclined(t *testing.T) {
 	assert.Equal(t, onecard.RetcodeInsufficient, got.Code)
 }
 
+// giveUp makes the platform answer "processing" for order no until the
+// reconciler has spent its give-up time asking: needs_review.
+func (r *rig) giveUp(t *testing.T, no string) {
+	t.Helper()
+	ctx := context.Background()
+	r.sim.SetProcessingFor(10_000 * time.Hour)
+	defer r.sim.SetProcessingFor(0)
+	for i := 0; r.state(t, no).State != agent.StateNeedsReview; i++ {
+		require.Less(t, i, 2000, "the reconciler never gives up")
+		r.clock.Advance(2 * time.Minute)
+		_, err := r.svc.ReconcileOnce(ctx)
+		require.NoError(t, err)
+	}
+}
+
 func TestGiveUpBecomesNeedsReview(t *testing.T) {
 	ctx := context.Background()
 	var sw netSwitch
 	r := newRig(t, sw.wrap)
+	r.svc = r.service(r.store, func(o *agent.Options) { o.Reconcile.GiveUpAfter = 2 * time.Hour })
 	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
 	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00})
 	require.Error(t, err)
@@ -237,14 +269,14 @@ func TestGiveUpBecomesNeedsReview(t *testing.T) {
 	assert.Equal(t, agent.StateUnknown, got.State)
 	assert.True(t, got.NextAttempt.After(r.clock.Now()), "backed off")
 	assert.NotEmpty(t, got.LastError)
+	sw.down.Store(false)
 
-	r.clock.Advance(25 * time.Hour)
-	_, err = r.svc.ReconcileOnce(ctx)
-	require.NoError(t, err)
+	start := r.clock.Now()
+	r.giveUp(t, o.OrderNo)
 	got = r.state(t, o.OrderNo)
-	assert.Equal(t, agent.StateNeedsReview, got.State, "never deleted, handed to a person")
+	assert.GreaterOrEqual(t, r.clock.Now().Sub(start), 2*time.Hour, "the platform answered for the whole give-up time")
 	require.NotEmpty(t, got.History)
-	assert.Equal(t, agent.StateNeedsReview, got.History[len(got.History)-1].To)
+	assert.Equal(t, agent.StateNeedsReview, got.History[len(got.History)-1].To, "never deleted, handed to a person")
 }
 
 func TestReconcileAsksFiftyAtATime(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/campuspos/kiosk/agent/onecard"
 )
@@ -38,43 +39,79 @@ func (e *ResolveError) Error() string {
 		e.OrderNo, e.Platform, e.To, strings.Join(fits, " or "))
 }
 
-// resolutions lists the states a payment (or a refund) under review may
-// be resolved to, given what the platform says of it.
-func resolutions(kind OrderKind, st onecard.OrderStatus) []OrderState {
-	refund := kind == KindRefund
-	switch st {
-	case onecard.StatusPaid:
-		if refund {
+// resolutions lists the states an order under review may be resolved to,
+// given what the platform says of it.
+func resolutions(o Order, st onecard.OrderStatus) []OrderState {
+	if o.Kind == KindRefund {
+		switch st {
+		case onecard.StatusPaid, onecard.StatusRefunded:
 			return []OrderState{StatePaid}
-		}
-		// Charged: the customer keeps it (paid), or it is refunded
-		// automatically (orphan_charged: the reconciler sends the refund).
-		return []OrderState{StatePaid, StateOrphanCharged}
-	case onecard.StatusRefunded:
-		if refund {
-			return []OrderState{StatePaid}
-		}
-		return []OrderState{StateRefunded, StateOrphanRefunded}
-	case onecard.StatusFailed, onecard.StatusNoOrder:
-		if refund {
+		case onecard.StatusFailed:
+			return []OrderState{StateDeclined}
+		case onecard.StatusNoOrder:
+			if o.PlatformHas {
+				// The platform has the number but pay.query does not know
+				// refunds: the bill tells, and the person read it.
+				return []OrderState{StatePaid, StateDeclined}
+			}
 			return []OrderState{StateDeclined}
 		}
+		return nil
+	}
+	switch st {
+	case onecard.StatusPaid:
+		// Charged: the customer keeps it (paid), or it is refunded
+		// automatically (orphan_charged: a refund is sent).
+		return []OrderState{StatePaid, StateOrphanCharged}
+	case onecard.StatusRefunded:
+		return []OrderState{StateRefunded, StateOrphanRefunded}
+	case onecard.StatusFailed:
 		return []OrderState{StateDeclined, StateVoided, StateFailedAfterOffline}
+	case onecard.StatusNoOrder:
+		if o.PlatformHas {
+			return nil // it has the number: not settled yet
+		}
+		fits := []OrderState{StateDeclined, StateVoided, StateFailedAfterOffline}
+		if ToldCustomer(o) {
+			// The customer was told it would go through: forward it.
+			fits = append(fits, StateOfflineAccepted)
+		}
+		return fits
 	}
 	return nil // processing: not settled yet
+}
+
+// ToldCustomer reports whether the customer was ever told that payment o
+// went through, was recorded, or would be confirmed: such a payment must
+// end up charged exactly once.
+func ToldCustomer(o Order) bool {
+	for _, h := range o.History {
+		switch h.To {
+		case StatePaid, StateOfflineAccepted, StateUnknown:
+			return o.Kind == KindPay
+		}
+	}
+	return false
 }
 
 // Resolve ends the review of an order: a person, having looked, says what
 // it became. The platform is asked first and must agree (ResolveError
 // otherwise), so a review ends only with the journal matching the ledger;
 // note says who decided and why, and goes into the order's history. A
-// payment resolved as orphan_charged is refunded by the reconciler; a
-// refund resolved as paid credits its payment as any confirmed refund.
+// payment resolved as orphan_charged is refunded at once; one resolved as
+// offline_accepted (the customer was told, the platform never got it) is
+// forwarded by the reconciler; a refund resolved as paid credits its
+// payment as any confirmed refund, one resolved as declined frees the
+// payment for another refund.
 func (s *Service) Resolve(ctx context.Context, orderNo string, to OrderState, note string) (Order, error) {
 	note = strings.TrimSpace(note)
 	if note == "" {
 		return Order{}, errors.New("a resolution needs a note: who looked, and what they found")
 	}
+	if err := s.lockPass(ctx); err != nil {
+		return Order{}, err
+	}
+	defer s.unlockPass()
 	o, err := s.journal.Order(ctx, orderNo)
 	if err != nil {
 		return Order{}, err
@@ -91,22 +128,32 @@ func (s *Service) Resolve(ctx context.Context, orderNo string, to OrderState, no
 		return o, fmt.Errorf("asking the platform about order %s: %w", orderNo, err)
 	}
 	st := sts[0]
-	fits := resolutions(o.Kind, st.Status)
+	fits := resolutions(o, st.Status)
 	if !slices.Contains(fits, to) {
 		return o, &ResolveError{OrderNo: orderNo, To: to, Platform: st.Status, Fits: fits}
 	}
 	why := fmt.Sprintf("resolved by a person (pay.query: %s): %s", st.Status, note)
-	if o.Kind == KindRefund && to == StatePaid {
+	switch {
+	case o.Kind == KindRefund && to == StatePaid:
 		return s.refundDone(ctx, orderNo, st.OutID, why)
-	}
-	var refundNo string
-	if to == StateOrphanCharged && o.RefundOrderNo == "" {
-		// Journalled with the resolution, as the reconciler does for an
-		// orphan, so that the refund is made once under this number.
-		if refundNo, err = s.NewOrderNo(ctx); err != nil {
+	case o.Kind == KindRefund && to == StateDeclined:
+		return s.refundFailed(ctx, orderNo, "", "", why)
+	case to == StateOrphanCharged:
+		r, _, err := s.startOrphanRefund(ctx, orderNo, why, func(p *Order) {
+			if st.OutID != "" {
+				p.OutID = st.OutID
+			}
+			p.LastError = ""
+		})
+		if err != nil {
 			return o, err
 		}
-		why += "; refunding as " + refundNo
+		if r.State == StateSending && !s.isInflight(r.OrderNo) {
+			if _, err := s.sendRefund(ctx, r); s.ignoreCallError(err) != nil {
+				return o, err
+			}
+		}
+		return s.journal.Order(ctx, orderNo)
 	}
 	saved, err := s.journal.UpdateOrder(ctx, orderNo, func(p *Order) error {
 		now := s.now()
@@ -114,11 +161,9 @@ func (s *Service) Resolve(ctx context.Context, orderNo string, to OrderState, no
 			p.OutID = st.OutID
 		}
 		p.LastError = ""
-		if to == StateOrphanCharged {
-			p.NextAttempt = now
-			if refundNo != "" {
-				p.RefundOrderNo = refundNo
-			}
+		if to == StateOfflineAccepted {
+			// Never reached the platform: the reconciler sends it.
+			p.LastSent, p.NextAttempt = time.Time{}, now
 		}
 		return p.To(to, now, why)
 	})

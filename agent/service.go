@@ -113,6 +113,9 @@ type Service struct {
 	wake chan struct{}
 	// lastPass is the latest finished reconciler pass, for LastReconcile.
 	lastPass atomic.Pointer[ReconcilePass]
+	// pass is held by the one reconciler pass (or bill reconciliation, or
+	// resolution) that may act on the journal's orders at a time.
+	pass chan struct{}
 }
 
 // NewService builds the payment flow.
@@ -123,6 +126,7 @@ func NewService(p *Platform, j Journal, opts Options) *Service {
 		hub:      newHub(opts.Clock.Now()),
 		inflight: map[string]bool{},
 		wake:     make(chan struct{}, 1),
+		pass:     make(chan struct{}, 1),
 	}
 }
 
@@ -177,20 +181,21 @@ func (s *Service) observe(err error) {
 
 // NewOrderNo returns a fresh order number: the terminal id (4 digits), the
 // platform-local time to the second (14) and a sequence persisted in the
-// journal (6 digits), 24 bytes in all. The sequence makes numbers unique on
-// this terminal even when the clock stands still or goes back; the termid
-// makes them unique across terminals sharing a platform account; the time
-// makes them unique across a lost and recreated journal.
+// journal (6 digits), 24 bytes in all. The journal's stamp
+// (Journal.NextOrderStamp) never goes back in time, even when the clock or
+// the journal does, and the sequence separates numbers of one second; the
+// termid makes them unique across terminals sharing a platform account; the
+// time makes them unique across a lost and recreated journal.
 func (s *Service) NewOrderNo(ctx context.Context) (string, error) {
-	seq, err := s.journal.NextSequence(ctx)
-	if err != nil {
-		return "", fmt.Errorf("order number sequence: %w", err)
-	}
 	var term int
 	if _, err := fmt.Sscanf(s.opts.Terminal.TermID, "%d", &term); err != nil {
 		return "", fmt.Errorf("termid %q is not a number", s.opts.Terminal.TermID)
 	}
-	return fmt.Sprintf("%04d%s%06d", term, s.now().In(s.opts.Location).Format("20060102150405"), seq%1_000_000), nil
+	st, err := s.journal.NextOrderStamp(ctx, s.now())
+	if err != nil {
+		return "", fmt.Errorf("order number: %w", err)
+	}
+	return fmt.Sprintf("%04d%s%06d", term, st.At.In(s.opts.Location).Format("20060102150405"), st.Seq%1_000_000), nil
 }
 
 // QueryCard looks up an identity's cards online and caches them for offline
@@ -446,49 +451,6 @@ func (s *Service) create(ctx context.Context, o Order) error {
 	return nil
 }
 
-// Refund refunds amount of an earlier payment made by this terminal. The
-// account and acctype come from the journal's record of the original: a
-// refund is never sent for an order this terminal does not know.
-func (s *Service) Refund(ctx context.Context, originalNo string, amount money.Fen, refundNo string) (Order, error) {
-	orig, err := s.journal.Order(ctx, originalNo)
-	if err != nil {
-		return Order{}, fmt.Errorf("original order %s: %w", originalNo, err)
-	}
-	if orig.Kind != KindPay {
-		return Order{}, &onecard.RequestError{Method: onecard.MethodRefund, Field: "refund_order_no", Reason: fmt.Sprintf("order %s is a %s, not a payment", originalNo, orig.Kind)}
-	}
-	if orig.State != StatePaid && orig.State != StatePartiallyRefunded {
-		return Order{}, &onecard.RequestError{Method: onecard.MethodRefund, Field: "refund_order_no", Reason: fmt.Sprintf("order %s is %s here, not paid: query it first", originalNo, orig.State)}
-	}
-	if left := orig.Amount - orig.Refunded; amount > left {
-		return Order{}, &onecard.RequestError{Method: onecard.MethodRefund, Field: "tranamt", Reason: fmt.Sprintf("%s is more than the %s left of the original %s", amount.Yuan(), left.Yuan(), orig.Amount.Yuan())}
-	}
-	if refundNo == "" {
-		if refundNo, err = s.NewOrderNo(ctx); err != nil {
-			return Order{}, err
-		}
-	}
-	o := s.newRefund(orig, refundNo, amount, "refund requested")
-	if err := o.refundRequest().Validate(); err != nil {
-		return Order{}, err
-	}
-	if err := s.create(ctx, o); err != nil {
-		return Order{}, err
-	}
-	return s.sendRefund(ctx, o)
-}
-
-// newRefund is the journal record of a refund of orig, about to be sent.
-func (s *Service) newRefund(orig Order, no string, amount money.Fen, note string) Order {
-	now := s.now()
-	return Order{
-		OrderNo: no, Kind: KindRefund, RefundOf: orig.OrderNo, Account: orig.Account,
-		AccType: orig.AccType, MercAcc: s.opts.Terminal.MercAcc, TermID: s.opts.Terminal.TermID, Amount: amount,
-		Created: now, Updated: now, State: StateSending, LastSent: now, Attempts: 1, NextAttempt: s.sendWindow(now),
-		History: []Transition{{At: now, To: StateSending, Note: note}},
-	}
-}
-
 // sendWindow is when a request leaving at sent is certainly over (the
 // client's timeout, twice, and a margin): until then the reconciler leaves
 // its order alone, so that it never takes a live request for an orphan.
@@ -505,91 +467,4 @@ func (s *Service) stampSent(ctx context.Context, no string) (Order, error) {
 		o.NextAttempt = s.sendWindow(o.LastSent)
 		return nil
 	})
-}
-
-func (o Order) refundRequest() onecard.RefundRequest {
-	return onecard.RefundRequest{OrderNo: o.OrderNo, RefundOrderNo: o.RefundOf, Account: o.Account,
-		AccType: o.AccType, MercAcc: o.MercAcc, Amount: o.Amount, TermID: o.TermID}
-}
-
-// sendRefund sends a journalled refund order and journals the outcome,
-// crediting the original payment when it goes through.
-func (s *Service) sendRefund(ctx context.Context, o Order) (Order, error) {
-	s.setInflight(o.OrderNo, true)
-	defer s.setInflight(o.OrderNo, false)
-	res, callErr := s.platform.Refund(ctx, o.refundRequest())
-	s.observe(callErr)
-	var saved Order
-	var err error
-	if callErr == nil {
-		saved, err = s.refundDone(ctx, o.OrderNo, res.OutID, "confirmed by the platform")
-	} else {
-		saved, err = s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
-			now := s.now()
-			o.LastError = callErr.Error()
-			if onecard.Declined(callErr) && !isNotSent(callErr) {
-				o.Code, o.Message = onecard.ErrorCode(callErr), callErr.Error()
-				return o.To(StateDeclined, now, "refund declined by the platform")
-			}
-			// A refund may be resent with its own number at any time: the
-			// platform refunds it once. Unknown or unsent, it is retried.
-			o.NextAttempt = s.after(o.LastSent, o.Attempts)
-			return o.To(StateUnknown, now, "no answer: the refund will be retried")
-		})
-		if err == nil && saved.State == StateDeclined {
-			err = s.refundFailed(ctx, saved)
-		}
-		s.nudge()
-	}
-	if err != nil {
-		return o, errors.Join(fmt.Errorf("recording the outcome of refund %s: %w", o.OrderNo, err), callErr, errOutcomeNotRecorded)
-	}
-	return saved, callErr
-}
-
-// refundDone journals a confirmed refund and credits the original: a
-// refund of an orphan charge makes it orphan_refunded, any other moves the
-// payment to partially_refunded or refunded.
-func (s *Service) refundDone(ctx context.Context, refundNo, outID, note string) (Order, error) {
-	r, err := s.journal.UpdateOrder(ctx, refundNo, func(o *Order) error {
-		if outID != "" {
-			o.OutID = outID
-		}
-		o.LastError = ""
-		return o.To(StatePaid, s.now(), note)
-	})
-	if err != nil {
-		return r, err
-	}
-	_, err = s.journal.UpdateOrder(ctx, r.RefundOf, func(p *Order) error {
-		now := s.now()
-		if p.State == StateOrphanCharged && p.RefundOrderNo == r.OrderNo {
-			p.Refunded = r.Amount
-			return p.To(StateOrphanRefunded, now, "refunded by "+r.OrderNo)
-		}
-		p.Refunded += r.Amount
-		if p.State != StatePaid && p.State != StatePartiallyRefunded {
-			// Only the amount is recorded; the payment's own settlement
-			// (by the reconciler) decides its state.
-			p.LastError = fmt.Sprintf("refund %s went through while the payment was %s", r.OrderNo, p.State)
-			return nil
-		}
-		if p.Refunded >= p.Amount {
-			return p.To(StateRefunded, now, "refunded by "+r.OrderNo)
-		}
-		return p.To(StatePartiallyRefunded, now, "partly refunded by "+r.OrderNo)
-	})
-	return r, err
-}
-
-// refundFailed handles a refund the platform refused: an orphan charge that
-// cannot be refunded automatically needs a person.
-func (s *Service) refundFailed(ctx context.Context, r Order) error {
-	_, err := s.journal.UpdateOrder(ctx, r.RefundOf, func(p *Order) error {
-		if p.State != StateOrphanCharged || p.RefundOrderNo != r.OrderNo {
-			return nil
-		}
-		return p.To(StateNeedsReview, s.now(), fmt.Sprintf("refund %s of the orphan charge was declined: %s", r.OrderNo, r.Message))
-	})
-	return err
 }

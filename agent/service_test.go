@@ -31,10 +31,10 @@ type rig struct {
 
 // newRig wires a Service to a real simulator over loopback and a real bbolt
 // file, sharing one movable clock.
-func newRig(t testing.TB, wrap func(http.RoundTripper) http.RoundTripper) *rig {
+func newRig(t testing.TB, wrap func(http.RoundTripper) http.RoundTripper, simOpts ...func(*onecardtest.Options)) *rig {
 	t.Helper()
 	clock := onecardtest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
-	sim, client := onecardtest.NewTestPair(t, func(o *onecardtest.Options) { o.Now = clock.Now })
+	sim, client := onecardtest.NewTestPair(t, append([]func(*onecardtest.Options){func(o *onecardtest.Options) { o.Now = clock.Now }}, simOpts...)...)
 	if wrap != nil {
 		client = rewrapClient(t, sim, clock, wrap)
 	}
@@ -47,9 +47,10 @@ func newRig(t testing.TB, wrap func(http.RoundTripper) http.RoundTripper) *rig {
 	return r
 }
 
-// service builds the rig's Service over a journal.
-func (r *rig) service(store *offline.Store) *agent.Service {
-	return agent.NewService(agent.NewPlatform(r.client, store, r.clock), store, agent.Options{
+// service builds the rig's Service over a journal; tune adjusts the
+// options first.
+func (r *rig) service(store *offline.Store, tune ...func(*agent.Options)) *agent.Service {
+	opts := agent.Options{
 		Terminal: agent.Terminal{TermID: "17", MercAcc: "100000"},
 		Offline: agent.OfflinePolicy{Enabled: true, MaxAmount: 30_00, MaxTotal: 50_00, MaxCount: 3,
 			MaxPerCardDay: 40_00, CardMaxAge: time.Hour},
@@ -58,7 +59,11 @@ func (r *rig) service(store *offline.Store) *agent.Service {
 		Location: r.sim.Location(),
 		Clock:    r.clock,
 		Jitter:   func() float64 { return 0.5 },
-	})
+	}
+	for _, f := range tune {
+		f(&opts)
+	}
+	return agent.NewService(agent.NewPlatform(r.client, store, r.clock), store, opts)
 }
 
 // rewrapClient builds a client like NewTestPair's whose transport is

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -16,7 +17,12 @@ func (s *Store) migrate(from uint64) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		switch from {
 		case 1:
-			return migrate1to2(tx)
+			if err := migrate1to2(tx); err != nil {
+				return err
+			}
+			return migrate2to3(tx)
+		case 2:
+			return migrate2to3(tx)
 		default:
 			return fmt.Errorf("no upgrade from schema %d", from)
 		}
@@ -94,4 +100,82 @@ func migrate1to2(tx *bolt.Tx) error {
 		}
 	}
 	return putSchemaVersion(tx, 2)
+}
+
+// migrate2to3 gives every payment its refund count and the list of its
+// refunds not yet confirmed or declined, which schema 2 did not keep: a
+// payment with such a refund takes no further refund until it settles. It
+// also repairs what schema 2's two commits per confirmed refund could leave
+// behind after a crash: a refund confirmed but not credited to its payment.
+func migrate2to3(tx *bolt.Tx) error {
+	orders := tx.Bucket([]byte(bucketOrders))
+	started := map[string]int{}
+	pending := map[string][]string{}
+	confirmed := map[string]money.Fen{}
+	lastConfirmed := map[string]agent.Order{}
+	if err := orders.ForEach(func(k, v []byte) error {
+		o, err := decodeOrder(v)
+		if err != nil {
+			return fmt.Errorf("order %q: %w", k, err)
+		}
+		if o.Kind == agent.KindRefund {
+			started[o.RefundOf]++
+			switch o.State {
+			case agent.StatePaid:
+				confirmed[o.RefundOf] += o.Amount
+				lastConfirmed[o.RefundOf] = o
+			case agent.StateDeclined:
+			default:
+				pending[o.RefundOf] = append(pending[o.RefundOf], o.OrderNo)
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for no, n := range started {
+		raw := orders.Get([]byte(no))
+		if raw == nil {
+			continue // a refund of a payment this journal does not hold
+		}
+		o, err := decodeOrder(raw)
+		if err != nil {
+			return fmt.Errorf("order %q: %w", no, err)
+		}
+		o.RefundsStarted, o.PendingRefunds = n, pending[no]
+		if err := creditMissed(&o, confirmed[no], lastConfirmed[no]); err != nil {
+			return fmt.Errorf("order %q: %w", no, err)
+		}
+		if raw, err = encodeOrder(o); err != nil {
+			return err
+		}
+		if err := orders.Put([]byte(no), raw); err != nil {
+			return fmt.Errorf("order %q: %w", no, err)
+		}
+	}
+	return putSchemaVersion(tx, 3)
+}
+
+// creditMissed credits payment p with confirmed refunds its Refunded does
+// not count yet (sum is what its refund orders confirmed, last the latest of
+// them), as the second commit would have.
+func creditMissed(p *agent.Order, sum money.Fen, last agent.Order) error {
+	if sum <= p.Refunded {
+		return nil
+	}
+	at, note := last.Updated, "credited on upgrade: refund "+last.OrderNo+" was confirmed before a crash"
+	if sum > p.Amount {
+		p.LastError = fmt.Sprintf("refunds of %d fen were confirmed for a %d fen payment", sum, p.Amount)
+		sum = p.Amount
+	}
+	p.Refunded = sum
+	switch {
+	case p.State == agent.StateOrphanCharged:
+		return p.To(agent.StateOrphanRefunded, at, note)
+	case p.State != agent.StatePaid && p.State != agent.StatePartiallyRefunded:
+		return nil
+	case p.Refunded >= p.Amount:
+		return p.To(agent.StateRefunded, at, note)
+	}
+	return p.To(agent.StatePartiallyRefunded, at, note)
 }

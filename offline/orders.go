@@ -92,38 +92,50 @@ func (s *Store) CreateOrder(ctx context.Context, o agent.Order) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	raw, err := encodeOrder(o)
-	if err != nil {
-		return fmt.Errorf("offline: create order: %w", err)
-	}
-	if err := s.update(func(tx *bolt.Tx) error {
-		return s.journal(tx).create(o, raw)
-	}); err != nil {
-		return fmt.Errorf("offline: create order %q: %w", o.OrderNo, err)
-	}
-	return nil
+	return s.update(func(tx *bolt.Tx) error {
+		return orderTx{s.journal(tx)}.CreateOrder(o)
+	})
 }
 
-// fnError carries UpdateOrder's callback error through bbolt unchanged.
+// fnError carries a callback's error through bbolt unchanged.
 type fnError struct{ err error }
 
 func (e fnError) Error() string { return e.err.Error() }
 
-// fnPanic carries a panic of UpdateOrder's callback out of the transaction,
-// so that it is raised again as the caller's bug, not reported as damage.
+// fnPanic carries a panic of a callback out of the transaction, so that it
+// is raised again as the caller's bug, not reported as damage.
 type fnPanic struct{ value any }
 
 func (fnPanic) Error() string { return "update callback panicked" }
 
-// callUpdate runs fn, turning a panic into fnPanic.
-func callUpdate(fn func(*agent.Order) error, o *agent.Order) (err error) {
+// call runs fn, turning a panic into fnPanic and an error into fnError.
+func call(fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fnPanic{r}
 		}
 	}()
-	if err := fn(o); err != nil {
+	if err := fn(); err != nil {
+		if _, ok := err.(fnPanic); ok {
+			return err
+		}
 		return fnError{err}
+	}
+	return nil
+}
+
+// callerError returns what a transaction that ran a callback ends with:
+// the callback's panic raised again, its error as it is, and the store's
+// own errors wrapped with what.
+func callerError(err error, what string) error {
+	if p, ok := errors.AsType[fnPanic](err); ok {
+		panic(p.value)
+	}
+	if fe, ok := errors.AsType[fnError](err); ok {
+		return fe.err
+	}
+	if err != nil {
+		return fmt.Errorf("offline: %s: %w", what, err)
 	}
 	return nil
 }
@@ -136,6 +148,8 @@ func callUpdate(fn func(*agent.Order) error, o *agent.Order) (err error) {
 //     agent.ErrIllegalTransition);
 //   - a change of the order's identity: order_no, kind, refund_of, account,
 //     amount, created;
+//   - a change of an orphan's refund number once set, a refunded amount or
+//     refund count going down, or PlatformHas unset again;
 //   - a history that is not the stored one with entries appended;
 //   - an order that does not validate (see CreateOrder).
 //
@@ -147,49 +161,103 @@ func (s *Store) UpdateOrder(ctx context.Context, orderNo string, fn func(*agent.
 	}
 	var updated agent.Order
 	err := s.update(func(tx *bolt.Tx) error {
-		j := s.journal(tx)
-		old, err := getOrder(j.orders, orderNo)
-		if err != nil {
-			return err
-		}
-		o := old
-		// fn may change entries in place; old must keep the stored ones.
-		o.History = slices.Clone(old.History)
-		if err := callUpdate(fn, &o); err != nil {
-			return err
-		}
-		if err := checkUpdate(old, o); err != nil {
-			return err
-		}
-		raw, err := encodeOrder(o)
-		if err != nil {
-			return err
-		}
-		if err := j.orders.Put([]byte(orderNo), raw); err != nil {
-			return err
-		}
-		if err := j.moveUnfinished(old, o); err != nil {
-			return err
-		}
-		if o.State == agent.StateOfflineAccepted && old.State != agent.StateOfflineAccepted {
-			if err := j.addOfflineDay(o); err != nil {
-				return err
-			}
-		}
-		// What Order will return: times in UTC, empty history nil.
-		updated, err = decodeOrder(raw)
+		var err error
+		updated, err = orderTx{s.journal(tx)}.update(orderNo, fn)
 		return err
 	})
-	if p, ok := errors.AsType[fnPanic](err); ok {
-		panic(p.value)
-	}
-	if fe, ok := errors.AsType[fnError](err); ok {
-		return agent.Order{}, fe.err
-	}
-	if err != nil {
-		return agent.Order{}, fmt.Errorf("offline: update order %q: %w", orderNo, err)
+	if err := callerError(err, fmt.Sprintf("update order %q", orderNo)); err != nil {
+		return agent.Order{}, err
 	}
 	return updated, nil
+}
+
+// Update runs fn in one write transaction (agent.Journal.Update): what it
+// creates and updates is committed together, or nothing is when fn returns
+// an error (returned as it is) or panics (raised again).
+func (s *Store) Update(ctx context.Context, fn func(agent.JournalTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.update(func(tx *bolt.Tx) error {
+		return call(func() error { return fn(orderTx{s.journal(tx)}) })
+	})
+	return callerError(err, "update orders in "+s.path)
+}
+
+// orderTx is agent.JournalTx over one bbolt write transaction.
+type orderTx struct{ j journal }
+
+// Order returns the order as the transaction sees it.
+func (t orderTx) Order(orderNo string) (agent.Order, error) {
+	o, err := getOrder(t.j.orders, orderNo)
+	if err != nil {
+		return agent.Order{}, fmt.Errorf("offline: order %q: %w", orderNo, err)
+	}
+	return o, nil
+}
+
+// CreateOrder writes a new order and its index entries.
+func (t orderTx) CreateOrder(o agent.Order) error {
+	raw, err := encodeOrder(o)
+	if err != nil {
+		return fmt.Errorf("offline: create order: %w", err)
+	}
+	if err := t.j.create(o, raw); err != nil {
+		return fmt.Errorf("offline: create order %q: %w", o.OrderNo, err)
+	}
+	return nil
+}
+
+// UpdateOrder is Store.UpdateOrder inside the transaction.
+func (t orderTx) UpdateOrder(orderNo string, fn func(*agent.Order) error) (agent.Order, error) {
+	o, err := t.update(orderNo, fn)
+	if p, ok := errors.AsType[fnPanic](err); ok {
+		panic(p.value) // Store.Update rolls back and raises it to its caller
+	}
+	if fe, ok := errors.AsType[fnError](err); ok {
+		return o, fe.err
+	}
+	if err != nil {
+		return o, fmt.Errorf("offline: update order %q: %w", orderNo, err)
+	}
+	return o, nil
+}
+
+// update reads, changes, checks and writes one order; fn's error comes back
+// as fnError, its panic as fnPanic.
+func (t orderTx) update(orderNo string, fn func(*agent.Order) error) (agent.Order, error) {
+	j := t.j
+	old, err := getOrder(j.orders, orderNo)
+	if err != nil {
+		return agent.Order{}, err
+	}
+	o := old
+	// fn may change entries in place; old must keep the stored ones.
+	o.History = slices.Clone(old.History)
+	o.PendingRefunds = slices.Clone(old.PendingRefunds)
+	if err := call(func() error { return fn(&o) }); err != nil {
+		return agent.Order{}, err
+	}
+	if err := checkUpdate(old, o); err != nil {
+		return agent.Order{}, err
+	}
+	raw, err := encodeOrder(o)
+	if err != nil {
+		return agent.Order{}, err
+	}
+	if err := j.orders.Put([]byte(orderNo), raw); err != nil {
+		return agent.Order{}, err
+	}
+	if err := j.moveUnfinished(old, o); err != nil {
+		return agent.Order{}, err
+	}
+	if o.State == agent.StateOfflineAccepted && old.State != agent.StateOfflineAccepted {
+		if err := j.addOfflineDay(o); err != nil {
+			return agent.Order{}, err
+		}
+	}
+	// What Order will return: times in UTC, empty lists nil.
+	return decodeOrder(raw)
 }
 
 // checkUpdate refuses what an update must not do (see UpdateOrder).
@@ -211,6 +279,18 @@ func checkUpdate(old, o agent.Order) error {
 	}
 	if changed != "" {
 		return fmt.Errorf("an update must not change the order's %s", changed)
+	}
+	// What starts or counts a refund only ever goes one way, so that a
+	// second pass or a retried step cannot start a refund twice.
+	switch {
+	case old.RefundOrderNo != "" && o.RefundOrderNo != old.RefundOrderNo:
+		return fmt.Errorf("an update must not change the refund number %s of an orphan charge", old.RefundOrderNo)
+	case o.Refunded < old.Refunded:
+		return fmt.Errorf("an update must not lower the refunded amount (%d fen to %d fen)", old.Refunded, o.Refunded)
+	case o.RefundsStarted < old.RefundsStarted:
+		return errors.New("an update must not lower the refund count")
+	case old.PlatformHas && !o.PlatformHas:
+		return errors.New("an update must not forget that the platform has the order")
 	}
 	if err := agent.CheckTransition(old.State, o.State); err != nil {
 		return err

@@ -23,8 +23,9 @@ import (
 // drop what a newer one wrote. Amounts are integer fen, times UTC.
 
 // orderRecord is the on-disk form of agent.Order. Fields after Message are
-// new in schema 2; a schema-1 record is a valid schema-2 record without them
-// (only its state name may need the migration's rename).
+// new in schema 2, the last five in schema 3; an older record is a valid
+// newer record without them (only a schema-1 state name may need the
+// migration's rename).
 type orderRecord struct {
 	OrderNo       string             `json:"order_no"`
 	Kind          string             `json:"kind"`
@@ -47,6 +48,12 @@ type orderRecord struct {
 	RefundedFen   int64              `json:"refunded_fen,omitempty"`
 	RefundOrderNo string             `json:"refund_order_no,omitempty"`
 	History       []transitionRecord `json:"history,omitempty"`
+	// New in schema 3.
+	PendingRefunds []string      `json:"pending_refunds,omitempty"`
+	RefundsStarted int           `json:"refunds_started,omitempty"`
+	PlatformHas    bool          `json:"platform_has,omitempty"`
+	OnlineAge      time.Duration `json:"online_age_ns,omitempty"`
+	LastAnswer     time.Time     `json:"last_answer,omitzero"`
 }
 
 // transitionRecord is one entry of an order's history.
@@ -97,6 +104,16 @@ func validateOrder(o agent.Order) error {
 		return fmt.Errorf("negative attempt count %d", o.Attempts)
 	case o.Refunded < 0:
 		return fmt.Errorf("negative refunded amount %d fen", o.Refunded)
+	case o.Kind == agent.KindPay && o.Refunded > o.Amount:
+		// The terminal never sends more than is left, and counts only
+		// refunds it sent: more would be a refund paid out twice.
+		return fmt.Errorf("refunded %d fen of a %d fen payment", o.Refunded, o.Amount)
+	case o.RefundsStarted < 0:
+		return fmt.Errorf("negative refund count %d", o.RefundsStarted)
+	case o.OnlineAge < 0:
+		return fmt.Errorf("negative online age %s", o.OnlineAge)
+	case o.Kind == agent.KindRefund && (len(o.PendingRefunds) > 0 || o.RefundsStarted > 0):
+		return errors.New("a refund order with refunds of its own")
 	}
 	for i, h := range o.History {
 		// From may be empty: a history may start with the order's creation.
@@ -114,26 +131,31 @@ func encodeOrder(o agent.Order) ([]byte, error) {
 		return nil, fmt.Errorf("order %q: %w", o.OrderNo, err)
 	}
 	rec := orderRecord{
-		OrderNo:       o.OrderNo,
-		Kind:          string(o.Kind),
-		RefundOf:      o.RefundOf,
-		Account:       o.Account,
-		AccType:       o.AccType,
-		MercAcc:       o.MercAcc,
-		TermID:        o.TermID,
-		AmountFen:     int64(o.Amount),
-		Created:       o.Created.UTC(),
-		Updated:       o.Updated.UTC(),
-		State:         string(o.State),
-		OutID:         o.OutID,
-		Code:          o.Code,
-		Message:       o.Message,
-		Attempts:      o.Attempts,
-		LastError:     o.LastError,
-		LastSent:      o.LastSent.UTC(),
-		NextAttempt:   o.NextAttempt.UTC(),
-		RefundedFen:   int64(o.Refunded),
-		RefundOrderNo: o.RefundOrderNo,
+		OrderNo:        o.OrderNo,
+		Kind:           string(o.Kind),
+		RefundOf:       o.RefundOf,
+		Account:        o.Account,
+		AccType:        o.AccType,
+		MercAcc:        o.MercAcc,
+		TermID:         o.TermID,
+		AmountFen:      int64(o.Amount),
+		Created:        o.Created.UTC(),
+		Updated:        o.Updated.UTC(),
+		State:          string(o.State),
+		OutID:          o.OutID,
+		Code:           o.Code,
+		Message:        o.Message,
+		Attempts:       o.Attempts,
+		LastError:      o.LastError,
+		LastSent:       o.LastSent.UTC(),
+		NextAttempt:    o.NextAttempt.UTC(),
+		RefundedFen:    int64(o.Refunded),
+		RefundOrderNo:  o.RefundOrderNo,
+		PendingRefunds: slices.Clone(o.PendingRefunds),
+		RefundsStarted: o.RefundsStarted,
+		PlatformHas:    o.PlatformHas,
+		OnlineAge:      o.OnlineAge,
+		LastAnswer:     o.LastAnswer.UTC(),
 	}
 	for _, h := range o.History {
 		rec.History = append(rec.History, transitionRecord{
@@ -189,6 +211,12 @@ func parseOrder(b []byte) (agent.Order, error) {
 		NextAttempt:   rec.NextAttempt.UTC(),
 		Refunded:      money.Fen(rec.RefundedFen),
 		RefundOrderNo: rec.RefundOrderNo,
+		// An empty list stays nil, like the history below.
+		PendingRefunds: slices.Clip(rec.PendingRefunds),
+		RefundsStarted: rec.RefundsStarted,
+		PlatformHas:    rec.PlatformHas,
+		OnlineAge:      rec.OnlineAge,
+		LastAnswer:     rec.LastAnswer.UTC(),
 	}
 	// An empty history stays nil, so that a record read, written and read
 	// again compares equal.

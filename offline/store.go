@@ -17,6 +17,10 @@
 //	                   accepted offline for that account on that day
 //	bill_reports       day (yyyyMMdd) -> JSON bill reconciliation report
 //
+// Schema 3 adds order fields (a payment's pending refunds and refund count,
+// the give-up clock) and two meta keys, order_stamp and stamp_reserved, that
+// keep order numbers from ever repeating (stamp.go).
+//
 // timeKey is 8 bytes: unix nanoseconds, sign bit flipped, big-endian, so that
 // byte order is time order. Every index entry is written in the transaction
 // that writes its order, so the indexes never disagree with the orders.
@@ -44,7 +48,7 @@ import (
 )
 
 // SchemaVersion is the newest on-disk layout this package reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // DefaultLockTimeout is how long Open waits for another process to release
 // the file before giving up with ErrLocked.
@@ -109,6 +113,9 @@ type Store struct {
 	// loc is the platform's zone: it decides the day an offline payment
 	// counts against, and the zone of exported times.
 	loc *time.Location
+	// restored is set by Open when the file is older than order numbers
+	// already used (see stamp.go).
+	restored *Restore
 }
 
 // Compile-time proof that Store serves the agent.
@@ -221,6 +228,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 			_ = os.Remove(path)
 		}
 		return nil, err
+	}
+	if err := s.checkGuard(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("offline: open %s: %w", path, err)
 	}
 	if created {
 		if err := syncDir(filepath.Dir(path)); err != nil {

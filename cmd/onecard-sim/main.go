@@ -23,6 +23,28 @@
 //	-v                          log every request (no secrets, tokens or full numbers)
 //	-h, --help                  this help
 //
+// Field variations: a real platform may protect the terminal less than
+// the simulator does by default (the spec notes, "What the platform may
+// not do for you"). These flags make it behave so:
+//
+//	--refunds-uncapped          accept a refund beyond what is left of the payment
+//	                            (default: refuse it with 60058)
+//	--query-forgets-refunds     pay.query answers 78 for a refund's own order_no
+//	--hold-fraction F           hold this share (0 to 1) of pays and refunds: close
+//	                            the connection unanswered, process them later
+//	--hold-for D                how long a held request waits (required with
+//	                            --hold-fraction above 0)
+//	--hold-seed N               seed choosing the held requests (default 0): the
+//	                            same seed and requests hold the same ones
+//	--duplicate-reply MODE      answer to a reused order_no: 60045 (default), 60070,
+//	                            or replay (a resend of the same request gets its
+//	                            recorded outcome again; anything else 60045)
+//
+// Held requests can be listed and released through the admin endpoints
+// (GET /_sim/held, POST /_sim/held/release); a "late" fault holds chosen
+// requests the same way. These settings are flags only: sim.yaml has no
+// keys for them.
+//
 // Settings come from the built-in defaults, then the --config file (with
 // --demo: DIR/sim.yaml), then the flags, each overriding the one before.
 // Without --demo, --app-key, --app-secret-file and --client-public-key (or
@@ -59,7 +81,7 @@
 //
 // The simulator serves the API on http://ADDR/tsm and the bill download on
 // http://ADDR/onecard/uap/downbill.do, and admin endpoints for faults, the
-// clock, the ledger and statistics under http://ADDR/_sim/ (see the
+// clock, held requests, the ledger and statistics under http://ADDR/_sim/ (see the
 // onecardtest package). They are not authenticated: keep the simulator on
 // a loopback address. The ledger lives in memory and starts afresh with
 // every run.
@@ -137,6 +159,7 @@ type flags struct {
 	appKey, appSecretFile, clientPub, platformPriv string
 	timezone, tokenTTL                             string
 	verbose                                        bool
+	modes                                          modeFlags
 }
 
 const usageText = `usage: onecard-sim [flags]
@@ -161,9 +184,23 @@ flags:
   -v                         log every request
   -h, --help                 this help
 
+field variations (a real platform may protect the terminal less; flags only):
+  --refunds-uncapped         accept a refund beyond what is left of the payment
+                             (default: refuse it with 60058)
+  --query-forgets-refunds    pay.query answers 78 for a refund's own order_no
+  --hold-fraction F          hold this share (0 to 1) of pays and refunds: close
+                             the connection unanswered, process them later
+  --hold-for D               how long a held request waits (needed with
+                             --hold-fraction above 0)
+  --hold-seed N              seed choosing the held requests (default 0)
+  --duplicate-reply MODE     answer to a reused order_no: 60045 (default), 60070,
+                             or replay (the same request again gets its recorded
+                             outcome, anything else 60045)
+
 Flags override the --config file (with --demo, DIR/sim.yaml).
 Admin endpoints: GET/POST/DELETE /_sim/faults, GET/POST /_sim/clock,
-GET/POST /_sim/processing, GET /_sim/ledger, GET /_sim/stats.
+GET/POST /_sim/processing, GET /_sim/ledger, GET /_sim/stats,
+GET /_sim/held, POST /_sim/held/release.
 Exit status: 0 clean shutdown, 1 serving failed, 2 usage or config error.
 `
 
@@ -182,6 +219,7 @@ func parseFlags(args []string, stdout io.Writer) (flags, error) {
 	fs.StringVar(&f.timezone, "timezone", "", "")
 	fs.StringVar(&f.tokenTTL, "token-ttl", "", "")
 	fs.BoolVar(&f.verbose, "v", false, "")
+	f.modes.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usageText)
@@ -194,6 +232,9 @@ func parseFlags(args []string, stdout io.Writer) (flags, error) {
 	}
 	if f.demo != "" && f.config != "" {
 		return f, usagef("--demo uses DIR/sim.yaml; give --demo or --config, not both")
+	}
+	if err := f.modes.check(); err != nil {
+		return f, &usageError{err}
 	}
 	return f, nil
 }

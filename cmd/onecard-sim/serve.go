@@ -64,6 +64,10 @@ func serve(ctx context.Context, f flags, stderr io.Writer, ready func(string)) e
 	if err != nil {
 		return err
 	}
+	f.modes.apply(&opts)
+	if on := f.modes.String(); on != "" {
+		logger.Printf("field variations: %s", on)
+	}
 	if opts.PlatformKey == nil {
 		logger.Print("warning: no platform_private_key: replies are unsigned, and a client that verifies them will refuse them")
 	}
@@ -117,7 +121,8 @@ func serve(ctx context.Context, f flags, stderr io.Writer, ready func(string)) e
 	}
 	logger.Print("shutting down")
 	// Close first: it aborts requests held by a delay fault, which would
-	// otherwise keep Shutdown waiting.
+	// otherwise keep Shutdown waiting, and drops those held for late
+	// processing.
 	sim.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

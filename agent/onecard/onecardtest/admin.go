@@ -18,11 +18,13 @@ const maxAdminBody = 64 << 10
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Path[len(AdminPrefix):]
 	allowed := map[string][]string{
-		"faults":     {http.MethodGet, http.MethodPost, http.MethodDelete},
-		"clock":      {http.MethodGet, http.MethodPost},
-		"processing": {http.MethodGet, http.MethodPost},
-		"ledger":     {http.MethodGet},
-		"stats":      {http.MethodGet},
+		"faults":       {http.MethodGet, http.MethodPost, http.MethodDelete},
+		"clock":        {http.MethodGet, http.MethodPost},
+		"processing":   {http.MethodGet, http.MethodPost},
+		"ledger":       {http.MethodGet},
+		"stats":        {http.MethodGet},
+		"held":         {http.MethodGet},
+		"held/release": {http.MethodPost},
 	}[name]
 	if allowed == nil {
 		http.NotFound(w, r)
@@ -114,6 +116,19 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"now": s.Now().In(s.loc).Format(time.RFC3339), "transactions": s.Transactions(), "balances": bs})
 	case "stats GET":
 		writeJSON(w, s.Stats())
+	case "held GET":
+		writeJSON(w, map[string]int{"held": s.Held()})
+	case "held/release POST":
+		// The body, if any, must be an empty object: nothing to set.
+		if len(bytes.TrimSpace(body)) > 0 {
+			if err := strictJSON(body, &struct{}{}); err != nil {
+				adminError(w, http.StatusBadRequest, err.Error())
+				return
+			}
+		}
+		n := s.ReleaseHeld()
+		s.logf("onecard-sim: admin: %d held request(s) released", n)
+		writeJSON(w, map[string]int{"released": n, "held": s.Held()})
 	}
 }
 

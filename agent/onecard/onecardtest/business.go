@@ -27,8 +27,23 @@ var errmsgs = map[string]string{
 	onecard.RetcodeFrozen:           "账户已冻结 (account frozen)",
 	onecard.RetcodeRecordNotFound:   "记录不存在 (record not found)",
 	onecard.RetcodeDuplicateOrder:   "订单号重复 (duplicate order number)",
+	onecard.RetcodeOrderExists:      "订单已存在 (order already exists)",
 	onecard.RetcodeIntervalTooShort: "获取令牌间隔太短 (token interval too short)",
 	onecard.RetcodeRefundTooLarge:   "退款金额超过原交易可退金额 (refund exceeds the payment)",
+}
+
+// DuplicateReplay is the Options.DuplicateReply that answers a resend of
+// the same request with its recorded outcome.
+const DuplicateReplay = "replay"
+
+// ValidateDuplicateReply reports whether v is a valid
+// Options.DuplicateReply.
+func ValidateDuplicateReply(v string) error {
+	switch v {
+	case "", onecard.RetcodeDuplicateOrder, onecard.RetcodeOrderExists, DuplicateReplay:
+		return nil
+	}
+	return fmt.Errorf("%q is none of %s, %s, %s", v, onecard.RetcodeDuplicateOrder, onecard.RetcodeOrderExists, DuplicateReplay)
 }
 
 // maxErrmsg is errmsg's String(128).
@@ -246,10 +261,31 @@ func (s *Server) nextOutID(now time.Time) string {
 	return now.In(s.loc).Format("20060102") + fmt.Sprintf("%010d", s.outSeq)
 }
 
-// record adds a processed order to the ledger; s.mu is held.
-func (s *Server) record(tx *Transaction) {
+// record adds a processed order to the ledger and returns its reply;
+// s.mu is held.
+func (s *Server) record(tx *Transaction) result {
 	s.orders[tx.OrderNo] = tx
 	s.txs = append(s.txs, tx)
+	return tx.reply()
+}
+
+// duplicate answers a pay or refund whose order_no is taken (Options.
+// DuplicateReply); dup is false when the order_no is free. s.mu is held.
+func (s *Server) duplicate(req *Transaction) (res result, dup bool) {
+	rec := s.orders[req.OrderNo]
+	if rec == nil {
+		return result{}, false
+	}
+	switch s.opts.DuplicateReply {
+	case onecard.RetcodeOrderExists:
+		return declined(onecard.RetcodeOrderExists), true
+	case DuplicateReplay:
+		if rec.sameRequest(req) {
+			s.stats.Replays++
+			return rec.reply(), true
+		}
+	}
+	return declined(onecard.RetcodeDuplicateOrder), true
 }
 
 func (s *Server) pay(p *paramReader, now time.Time) result {
@@ -264,13 +300,14 @@ func (s *Server) pay(p *paramReader, now time.Time) result {
 	if why := p.finish(); why != "" {
 		return badField(why)
 	}
-	if _, dup := s.orders[orderNo]; dup {
-		return declined(onecard.RetcodeDuplicateOrder)
-	}
 	tx := &Transaction{
 		Kind: KindPay, OrderNo: orderNo, Account: account, AccType: acctype, MercAcc: mercacc,
-		Amount: amount, Time: now, OutID: s.nextOutID(now), Remark: remark, Attach: attach, TermID: termid,
+		Amount: amount, Time: now, Remark: remark, Attach: attach, TermID: termid,
 	}
+	if res, dup := s.duplicate(tx); dup {
+		return res
+	}
+	tx.OutID = s.nextOutID(now)
 	card := s.cards[account]
 	code := onecard.RetcodeOK
 	switch {
@@ -286,17 +323,12 @@ func (s *Server) pay(p *paramReader, now time.Time) result {
 	tx.Retcode = code
 	if code != onecard.RetcodeOK {
 		tx.Status = onecard.StatusFailed
-		s.record(tx)
-		return declined(code)
+		return s.record(tx)
 	}
 	card.Balance -= amount
 	tx.Status = onecard.StatusPaid
-	s.record(tx)
 	s.stats.Charges++
-	return ok(map[string]any{
-		"account": account, "tranamt": amount.Yuan(), "acctype": acctype, "mercacc": mercacc,
-		"order_no": orderNo, "out_id": tx.OutID,
-	})
+	return s.record(tx)
 }
 
 func (s *Server) refund(p *paramReader, now time.Time) result {
@@ -319,13 +351,14 @@ func (s *Server) refund(p *paramReader, now time.Time) result {
 	if why := p.finish(); why != "" {
 		return badField(why)
 	}
-	if _, dup := s.orders[orderNo]; dup {
-		return declined(onecard.RetcodeDuplicateOrder)
-	}
 	tx := &Transaction{
 		Kind: KindRefund, OrderNo: orderNo, Account: account, AccType: acctype, MercAcc: mercacc,
-		Amount: amount, Time: now, OutID: s.nextOutID(now), RefundOf: orig, TermID: termid,
+		Amount: amount, Time: now, RefundOf: orig, TermID: termid,
 	}
+	if res, dup := s.duplicate(tx); dup {
+		return res
+	}
+	tx.OutID = s.nextOutID(now)
 	o := s.orders[orig]
 	code := onecard.RetcodeOK
 	switch {
@@ -334,28 +367,26 @@ func (s *Server) refund(p *paramReader, now time.Time) result {
 	case o == nil || o.Kind != KindPay || o.Account != account || o.MercAcc != mercacc ||
 		(o.Status != onecard.StatusPaid && o.Status != onecard.StatusRefunded):
 		code = onecard.RetcodeRecordNotFound
-	case o.Refunded+amount > o.Amount:
+	case o.Refunded+amount > o.Amount && !s.opts.RefundsUncapped:
 		code = onecard.RetcodeRefundTooLarge
 	}
 	tx.Retcode = code
 	if code != onecard.RetcodeOK {
 		tx.Status = onecard.StatusFailed
-		s.record(tx)
-		return declined(code)
+		return s.record(tx)
 	}
 	// A successful original implies its card exists: cards are never removed.
 	s.cards[account].Balance += amount
+	if o.Refunded+amount > o.Amount {
+		s.stats.OverRefunds++
+	}
 	o.Refunded += amount
-	if o.Refunded == o.Amount {
+	if o.Refunded >= o.Amount {
 		o.Status = onecard.StatusRefunded
 	}
 	tx.Status = onecard.StatusPaid
-	s.record(tx)
 	s.stats.Refunds++
-	return ok(map[string]any{
-		"account": account, "tranamt": amount.Yuan(), "acctype": acctype, "mercacc": mercacc,
-		"order_no": orderNo, "out_id": tx.OutID, "refund_order_no": orig,
-	})
+	return s.record(tx)
 }
 
 func (s *Server) payQuery(p *paramReader, now time.Time) result {
@@ -394,7 +425,8 @@ func (s *Server) payQuery(p *paramReader, now time.Time) result {
 			"tranamt": "", "out_id": "", "retcode": onecard.RetcodeOK, "errmsg": errmsgs[onecard.RetcodeOK],
 		}
 		tx := s.orders[q.orderNo]
-		if tx == nil || tx.Account != q.account || tx.AccType != q.acctype {
+		if tx == nil || tx.Account != q.account || tx.AccType != q.acctype ||
+			(tx.Kind == KindRefund && s.opts.QueryForgetsRefunds) {
 			item["order_status"] = string(onecard.StatusNoOrder)
 			item["order_desc"] = "订单不存在 (no such order)"
 			out[i] = item

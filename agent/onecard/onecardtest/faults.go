@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -29,6 +28,13 @@ const (
 	// FaultDelay waits Fault.Delay before processing; if the client goes
 	// away (or the server closes) meanwhile the request is not processed.
 	FaultDelay FaultKind = "delay"
+	// FaultLate checks the request (the system layer), then closes the
+	// connection without answering and holds the request: its business
+	// part runs Fault.Delay later, or at ReleaseHeld, on the platform's
+	// clock of that moment, so that a pay.query can overtake it. Close
+	// drops it unprocessed. A request the system layer refuses is
+	// answered at once.
+	FaultLate FaultKind = "late"
 	// FaultHTTP500 answers HTTP 500 with a short text body.
 	FaultHTTP500 FaultKind = "http500"
 	// FaultGarbage answers HTTP 200 with random bytes that are no
@@ -56,7 +62,8 @@ type Fault struct {
 	Method string `json:"method,omitempty"`
 	// Times is how many requests the fault hits; 0 means until cleared.
 	Times int `json:"times,omitempty"`
-	// Delay is FaultDelay's wait. In JSON it is a Go duration string.
+	// Delay is FaultDelay's wait, or how long FaultLate holds the request.
+	// In JSON it is a Go duration string.
 	Delay time.Duration `json:"-"`
 	// AfterCommit makes FaultHTTP500, FaultGarbage and FaultText process
 	// the request first, so the platform acted although the client sees a
@@ -104,11 +111,11 @@ func (f Fault) Validate() error {
 	switch f.Kind {
 	case FaultDropRequest, FaultDropReply, FaultHTTP500, FaultGarbage, FaultBadSignature, FaultText:
 		if f.Delay != 0 {
-			return fmt.Errorf("fault %s: delay only applies to %s", f.Kind, FaultDelay)
+			return fmt.Errorf("fault %s: delay only applies to %s and %s", f.Kind, FaultDelay, FaultLate)
 		}
-	case FaultDelay:
+	case FaultDelay, FaultLate:
 		if f.Delay <= 0 {
-			return errors.New("fault delay: delay must be positive")
+			return fmt.Errorf("fault %s: delay must be positive", f.Kind)
 		}
 	default:
 		return fmt.Errorf("unknown fault kind %q", f.Kind)

@@ -51,12 +51,38 @@ func (t *Transaction) describe() string {
 		return "交易失败 (declined): " + errmsgs[t.Retcode]
 	case t.Kind == KindRefund:
 		return "退款成功 (refund of " + t.RefundOf + ")"
+	case t.Refunded > t.Amount:
+		return "超额退款 (refunded beyond the payment: " + t.Refunded.Yuan() + ")"
 	case t.Status == onecard.StatusRefunded:
 		return "已全额退款 (refunded in full)"
 	case t.Refunded > 0:
 		return "支付成功，部分退款 (paid, partly refunded " + t.Refunded.Yuan() + ")"
 	}
 	return "支付成功 (paid)"
+}
+
+// reply is the answer to the request that recorded t, and to a replay of
+// it: the decline, or the success fields with t's out_id.
+func (t *Transaction) reply() result {
+	if t.Status == onecard.StatusFailed {
+		return declined(t.Retcode)
+	}
+	fields := map[string]any{
+		"account": t.Account, "tranamt": t.Amount.Yuan(), "acctype": t.AccType, "mercacc": t.MercAcc,
+		"order_no": t.OrderNo, "out_id": t.OutID,
+	}
+	if t.Kind == KindRefund {
+		fields["refund_order_no"] = t.RefundOf
+	}
+	return ok(fields)
+}
+
+// sameRequest reports whether req, a pay or refund that reuses t's
+// order_no, asks for what t recorded: same kind, account, acctype,
+// mercacc, amount and original order.
+func (t *Transaction) sameRequest(req *Transaction) bool {
+	return t.Kind == req.Kind && t.Account == req.Account && t.AccType == req.AccType &&
+		t.MercAcc == req.MercAcc && t.Amount == req.Amount && t.RefundOf == req.RefundOf
 }
 
 // Stats counts what the simulator saw.
@@ -75,6 +101,18 @@ type Stats struct {
 	// Charges and Refunds count successful payments and refunds.
 	Charges int `json:"charges"`
 	Refunds int `json:"refunds"`
+	// OverRefunds counts refunds accepted beyond what was left of their
+	// payment (Options.RefundsUncapped).
+	OverRefunds int `json:"over_refunds"`
+	// Replays counts reused order_nos answered with their recorded outcome
+	// (DuplicateReplay).
+	Replays int `json:"replays"`
+	// Held counts requests held for late processing (FaultLate,
+	// Options.Hold); ProcessedLate those processed since, HeldDropped
+	// those Close dropped unprocessed.
+	Held          int `json:"held"`
+	ProcessedLate int `json:"processed_late"`
+	HeldDropped   int `json:"held_dropped"`
 	// FaultsFired counts injected faults that took effect, by kind.
 	FaultsFired map[FaultKind]int `json:"faults_fired"`
 }

@@ -60,6 +60,29 @@
 // younger than ProcessingFor report 20. The bill lists a payment's row with
 // status 60 even after it was refunded; each refund has its own 02 row.
 //
+// Field variations. The spec notes list things a real platform may or may
+// not do for the terminal. By default the simulator takes the side that
+// protects it (refunds capped with 60058, pay.query answering refunds,
+// every request processed at once, a reused order_no answered 60045);
+// these Options turn each off, so that a terminal can be tested against a
+// platform that protects nothing. RefundsUncapped accepts a refund beyond
+// what is left of the payment (the balance is credited, the payment's
+// Refunded may exceed its Amount, it reads 80 once Refunded ≥ Amount;
+// Stats.OverRefunds counts them). QueryForgetsRefunds makes pay.query know
+// payments only: a refund's own order_no answers 78, so its outcome shows
+// only as a duplicate on a resend or in the bill. Late processing holds a
+// request after the system layer passed it, closes the connection without
+// an answer and runs the business part later, on the platform's clock of
+// that moment, so that a pay.query can overtake it: the FaultLate fault,
+// or Options.Hold for a seeded share of pays and refunds; ReleaseHeld runs
+// every held request at once and Close drops those still held.
+// DuplicateReply chooses the answer to a reused order_no: 60045 (the
+// default), 60070 (onecard.RetcodeOrderExists), or DuplicateReplay, which
+// answers a resend of the same request (same kind, account, acctype,
+// mercacc, amount and, for a refund, refund_order_no) with the recorded
+// outcome again, out_id included, as an idempotent platform would, and
+// anything else with 60045.
+//
 // Faults (InjectFault) make the transport misbehave on purpose, and the
 // admin endpoints under /_sim/ (see ServeHTTP) drive a running simulator.
 package onecardtest
@@ -69,6 +92,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -124,6 +148,19 @@ type Options struct {
 	// ProcessingFor makes pay.query report orders younger than this as 20
 	// (processing); SetProcessingFor changes it at run time.
 	ProcessingFor time.Duration
+	// RefundsUncapped accepts a refund beyond what is left of the
+	// original payment instead of answering 60058.
+	RefundsUncapped bool
+	// QueryForgetsRefunds makes pay.query answer 78 (no such order) for a
+	// refund's own order_no, as if it knew payments only.
+	QueryForgetsRefunds bool
+	// Hold processes a seeded share of pay and refund requests late; the
+	// zero value holds none.
+	Hold HoldPolicy
+	// DuplicateReply is the answer to a reused order_no: "" or "60045"
+	// (onecard.RetcodeDuplicateOrder), "60070" (onecard.RetcodeOrderExists)
+	// or DuplicateReplay.
+	DuplicateReply string
 	// Logf, when set, receives one line per request. It never carries a
 	// secret, a token or a full account or card number.
 	Logf func(format string, args ...any)
@@ -153,6 +190,12 @@ type Server struct {
 	token  tokenState
 	faults []*activeFault
 	stats  Stats
+
+	// Late processing (late.go).
+	holdRand *mrand.Rand // nil when Options.Hold is off
+	held     []*heldRequest
+	closed   bool
+	lateWG   sync.WaitGroup // timer callbacks that may still run
 }
 
 type tokenState struct {
@@ -187,6 +230,12 @@ func NewHandler(opts Options) (*Server, error) {
 		return nil, errors.New("TokenTTL is negative")
 	case opts.ProcessingFor < 0:
 		return nil, errors.New("ProcessingFor is negative")
+	}
+	if err := opts.Hold.Validate(); err != nil {
+		return nil, fmt.Errorf("Hold: %w", err)
+	}
+	if err := ValidateDuplicateReply(opts.DuplicateReply); err != nil {
+		return nil, fmt.Errorf("DuplicateReply: %w", err)
 	}
 	c, err := onecard.NewCipher(opts.AppSecret)
 	if err != nil {
@@ -245,6 +294,7 @@ func NewHandler(opts Options) (*Server, error) {
 		s.order = append(s.order, cd.Account)
 	}
 	s.processingFor.Store(int64(opts.ProcessingFor))
+	s.holdRand = opts.Hold.rand()
 	return s, nil
 }
 
@@ -281,10 +331,12 @@ func (s *Server) SetProcessingFor(d time.Duration) {
 	s.processingFor.Store(int64(d))
 }
 
-// Close stops the server (when NewServer or NewTestPair started it) and
-// aborts delayed requests. It is safe to call more than once.
+// Close stops the server (when NewServer or NewTestPair started it),
+// aborts delayed requests and drops held ones unprocessed; it returns once
+// no timer callback of the server runs. It is safe to call more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
+		s.dropHeld()
 		close(s.done)
 		if s.ts != nil {
 			s.ts.Close()
@@ -311,6 +363,8 @@ func (s *Server) logf(format string, args ...any) {
 //	POST   /_sim/processing  {"for":"30s"}: SetProcessingFor
 //	GET    /_sim/ledger      transactions and card balances
 //	GET    /_sim/stats       Stats
+//	GET    /_sim/held        {"held":2}: requests held for late processing
+//	POST   /_sim/held/release  ReleaseHeld: {"released":2,"held":0}
 //
 // POSTs to them must be Content-Type application/json, which a web page of
 // another origin cannot send without the browser asking first. They are
@@ -376,7 +430,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	rep := s.handle(form, bill)
+	rep, held := s.handle(form, bill, f)
+	if held {
+		// The request waits in the platform's queue; the client hears
+		// nothing and gives up.
+		s.count(method, "", "")
+		s.logf("onecard-sim: %s held for late processing, connection closed without an answer", shortMethod(method))
+		hijackClose(w)
+		return
+	}
 	s.count(method, rep.errcode, rep.retcode)
 	fault := ""
 	if f != nil {
@@ -471,6 +533,11 @@ func (s *Server) count(method, errcode, retcode string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.Requests[method]++
+	s.countCodes(errcode, retcode)
+}
+
+// countCodes records a refusal's errcode or retcode; s.mu is held.
+func (s *Server) countCodes(errcode, retcode string) {
 	if errcode != "" && errcode != onecard.ErrcodeOK {
 		s.stats.SystemErrors[errcode]++
 	}

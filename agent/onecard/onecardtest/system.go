@@ -70,80 +70,87 @@ func parseForm(r *http.Request, body []byte, readErr error) form {
 }
 
 // handle runs one API request through the system layer and, when it
-// passes, the business layer.
-func (s *Server) handle(f form, bill bool) reply {
+// passes, the business layer. fault is the fault that hit the request, if
+// any: a request that passes the system layer is held for late processing
+// instead (held true, rep empty) when fault is FaultLate or, without a
+// fault, when Options.Hold picks it.
+func (s *Server) handle(f form, bill bool, fault *Fault) (rep reply, held bool) {
 	sys := func(code, why string) reply { return reply{errcode: code, note: " (" + why + ")"} }
 	if f.err != "" {
-		return sys("40001", f.err)
+		return sys("40001", f.err), false
 	}
 	for _, name := range systemFields {
 		v, ok := f.fields[name]
 		if !ok {
-			return sys("40001", "field "+name+" missing")
+			return sys("40001", "field "+name+" missing"), false
 		}
 		if v == "" {
-			return sys("40001", "field "+name+" empty")
+			return sys("40001", "field "+name+" empty"), false
 		}
 	}
 	if len(f.fields) != len(systemFields) {
 		for name := range f.fields {
 			if !isSystemField(name) {
-				return sys("40001", fmt.Sprintf("unexpected field %q", truncate(name, 20)))
+				return sys("40001", fmt.Sprintf("unexpected field %q", truncate(name, 20))), false
 			}
 		}
 	}
 	for name, max := range onecard.SystemFieldLimits {
 		if n := len(f.fields[name]); n > max {
-			return sys("40001", fmt.Sprintf("%s is %d bytes, at most %d", name, n, max))
+			return sys("40001", fmt.Sprintf("%s is %d bytes, at most %d", name, n, max)), false
 		}
 	}
 	switch {
 	case f.fields["format"] != onecard.Format:
-		return sys("40015", "format is not json")
+		return sys("40015", "format is not json"), false
 	case f.fields["v"] != onecard.Version:
-		return sys("40016", "v is not 2.0")
+		return sys("40016", "v is not 2.0"), false
 	case f.fields["sign_method"] != onecard.SignMethod:
-		return sys("40003", "sign_method is not rsa")
+		return sys("40003", "sign_method is not rsa"), false
 	case subtle.ConstantTimeCompare([]byte(f.fields["app_key"]), []byte(s.opts.AppKey)) != 1:
-		return sys("40002", "unknown app_key")
+		return sys("40002", "unknown app_key"), false
 	}
 	now := s.Now()
 	ts := f.fields["timestamp"]
 	t, err := time.ParseInLocation(onecard.TimeLayout, ts, s.loc)
 	if err != nil || len(ts) != len(onecard.TimeLayout) {
-		return sys("40018", "timestamp is not yyyy-MM-dd HH:mm:ss")
+		return sys("40018", "timestamp is not yyyy-MM-dd HH:mm:ss"), false
 	}
 	if skew := now.Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
-		return sys("40018", fmt.Sprintf("timestamp %s off the platform clock", skew.Round(time.Second)))
+		return sys("40018", fmt.Sprintf("timestamp %s off the platform clock", skew.Round(time.Second))), false
 	}
 	if err := onecard.Verify(s.opts.ClientKey, f.fields, f.fields["sign"]); err != nil {
-		return sys("40004", "signature does not verify")
+		return sys("40004", "signature does not verify"), false
 	}
 	method := f.fields["method"]
 	key, known := onecard.RequestKey(method)
 	switch {
 	case !known:
-		return sys("40012", "unknown method")
+		return sys("40012", "unknown method"), false
 	case bill && method != onecard.MethodDownBill:
-		return sys("40012", "only down.bill is served on the bill path")
+		return sys("40012", "only down.bill is served on the bill path"), false
 	case !bill && method == onecard.MethodDownBill:
-		return sys("40012", "down.bill is served on the bill path only")
+		return sys("40012", "down.bill is served on the bill path only"), false
 	}
 	plain, err := s.cipher.Decrypt(f.fields["request"])
 	if err != nil {
-		return sys("40015", "request does not decrypt")
+		return sys("40015", "request does not decrypt"), false
 	}
 	params, why := openRequest(plain, key)
 	if why != "" {
-		return sys("40015", why)
+		return sys("40015", why), false
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if why := s.checkToken(method, f.fields["access_token"], now); why != "" {
-		return sys(onecard.ErrcodeTokenInvalid, why)
+		return sys(onecard.ErrcodeTokenInvalid, why), false
 	}
-	return s.business(method, key, params, now)
+	if d := s.holdFor(method, fault); d > 0 {
+		s.hold(&heldRequest{method: method, key: key, params: params}, d)
+		return reply{}, true
+	}
+	return s.business(method, key, params, now), false
 }
 
 func isSystemField(name string) bool {

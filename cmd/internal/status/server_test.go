@@ -111,8 +111,14 @@ func TestHealthzDegraded(t *testing.T) {
 	ctx := t.Context()
 	svc := r.app.Service
 
-	// An order unsettled past reconcile.give_up_after (72h) needs a person.
-	r.orphan(t, time.Now().Add(-100*time.Hour))
+	// An order unsettled past reconcile.give_up_after (72h of the platform
+	// answering) needs a person.
+	no := r.orphan(t, time.Now().Add(-100*time.Hour))
+	_, err := r.app.Store.UpdateOrder(ctx, no, func(o *agent.Order) error {
+		o.OnlineAge = 100 * time.Hour
+		return nil
+	})
+	require.NoError(t, err)
 	rep, err := svc.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Len(t, rep.Settled, 1)

@@ -1,0 +1,380 @@
+package agent_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
+	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/offline"
+)
+
+// The tests in this file are the money lifecycle's rules, one each, as an
+// auditor broke them: refunds, reconciler passes, long outages and clock
+// trouble against a platform that protects nothing.
+
+// refundedBy sums what the platform refunded of payment no.
+func refundedBy(sim *onecardtest.Server, no string) money.Fen {
+	var sum money.Fen
+	for _, tx := range sim.Transactions() {
+		if tx.Kind == onecardtest.KindRefund && tx.RefundOf == no && tx.Status == onecard.StatusPaid {
+			sum += tx.Amount
+		}
+	}
+	return sum
+}
+
+// Rule: a payment's refundable amount counts refunds that are sending or
+// unknown as spent, and no refund of a payment starts while one of it is
+// unconfirmed.
+func TestRuleNoSecondRefundWhileOneIsUnconfirmed(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 10_00})
+	require.NoError(t, err)
+
+	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
+	first, err := r.svc.Refund(ctx, pay.OrderNo, 5_00, "")
+	require.Error(t, err)
+	require.Equal(t, agent.StateUnknown, first.State, "the reply was lost")
+
+	_, err = r.svc.Refund(ctx, pay.OrderNo, 5_00, "")
+	var blocked *agent.RefundBlockedError
+	require.ErrorAs(t, err, &blocked, "a second refund while the first is unconfirmed")
+	require.Len(t, blocked.Pending, 1)
+	assert.Equal(t, first.OrderNo, blocked.Pending[0].OrderNo)
+	assert.Contains(t, err.Error(), first.OrderNo)
+	assert.Equal(t, 1, r.sim.Stats().Refunds, "nothing more was sent")
+
+	r.clock.Advance(time.Minute)
+	_, err = r.svc.ReconcileAll(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, money.Fen(5_00), refundedBy(r.sim, pay.OrderNo), "the student got 5.00 back, once")
+	p := r.state(t, pay.OrderNo)
+	assert.Equal(t, agent.StatePartiallyRefunded, p.State)
+	assert.Equal(t, money.Fen(5_00), p.Refunded)
+	assert.Empty(t, p.PendingRefunds)
+
+	// Settled: the rest may be refunded now, and no more than the rest.
+	_, err = r.svc.Refund(ctx, pay.OrderNo, 5_01, "")
+	var re *onecard.RequestError
+	require.ErrorAs(t, err, &re)
+	second, err := r.svc.Refund(ctx, pay.OrderNo, 5_00, "")
+	require.NoError(t, err)
+	assert.Equal(t, pay.OrderNo+"R2", second.OrderNo, "refund numbers derive from the payment's")
+	assert.Equal(t, agent.StateRefunded, r.state(t, pay.OrderNo).State)
+}
+
+// Rule: "duplicate order number" on a refund's resend means the platform
+// has it: never declined on that answer.
+func TestRuleDuplicateOnARefundResendIsNotADecline(t *testing.T) {
+	ctx := context.Background()
+	// A platform whose pay.query knows payments only.
+	r := newRig(t, nil, func(o *onecardtest.Options) { o.QueryForgetsRefunds = true })
+	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 10_00})
+	require.NoError(t, err)
+	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
+	ref, err := r.svc.Refund(ctx, pay.OrderNo, 4_00, "")
+	require.Error(t, err)
+	require.Equal(t, agent.StateUnknown, ref.State)
+
+	// pay.query answers 78; the resend is answered 60045.
+	r.clock.Advance(time.Minute)
+	_, err = r.svc.ReconcileAll(ctx)
+	require.NoError(t, err)
+	got := r.state(t, ref.OrderNo)
+	assert.Equal(t, agent.StateUnknown, got.State, "the platform has it: unconfirmed, never declined")
+	assert.True(t, got.PlatformHas)
+	assert.Equal(t, []string{ref.OrderNo}, r.state(t, pay.OrderNo).PendingRefunds, "the payment stays blocked")
+
+	// Passes after that wait for the bill instead of resending for ever.
+	sent := r.sim.Stats().Requests[onecard.MethodRefund]
+	r.clock.Advance(time.Hour)
+	_, err = r.svc.ReconcileAll(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, sent, r.sim.Stats().Requests[onecard.MethodRefund])
+
+	// The day's bill shows the refund done: credited, exactly once.
+	day := r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout)
+	_, err = r.svc.ReconcileBill(ctx, day)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StatePaid, r.state(t, ref.OrderNo).State)
+	p := r.state(t, pay.OrderNo)
+	assert.Equal(t, money.Fen(4_00), p.Refunded)
+	assert.Equal(t, agent.StatePartiallyRefunded, p.State)
+	assert.Equal(t, money.Fen(4_00), refundedBy(r.sim, pay.OrderNo))
+}
+
+// crashAfter is a journal that dies after a number of commits: every write
+// after that fails and reaches nothing, as if the process had been killed
+// right after its last commit.
+type crashAfter struct {
+	agent.Journal
+	mu   sync.Mutex
+	left int
+}
+
+var errKilled = errors.New("killed")
+
+func (c *crashAfter) commit() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.left <= 0 {
+		return errKilled
+	}
+	c.left--
+	return nil
+}
+
+func (c *crashAfter) CreateOrder(ctx context.Context, o agent.Order) error {
+	if err := c.commit(); err != nil {
+		return err
+	}
+	return c.Journal.CreateOrder(ctx, o)
+}
+
+func (c *crashAfter) UpdateOrder(ctx context.Context, no string, fn func(*agent.Order) error) (agent.Order, error) {
+	if err := c.commit(); err != nil {
+		return agent.Order{}, err
+	}
+	return c.Journal.UpdateOrder(ctx, no, fn)
+}
+
+func (c *crashAfter) Update(ctx context.Context, fn func(agent.JournalTx) error) error {
+	if err := c.commit(); err != nil {
+		return err
+	}
+	return c.Journal.Update(ctx, fn)
+}
+
+func (c *crashAfter) NextOrderStamp(ctx context.Context, now time.Time) (agent.OrderStamp, error) {
+	if err := c.commit(); err != nil {
+		return agent.OrderStamp{}, err
+	}
+	return c.Journal.NextOrderStamp(ctx, now)
+}
+
+// Rule: a refund and its payment's refunded amount change in one
+// transaction. The process is killed after every commit of a refund's life
+// in turn; after a restart and reconciliation the journal always agrees
+// with the platform, and a further refund can never pay out twice.
+func TestRuleRefundAndItsPaymentCommitTogether(t *testing.T) {
+	ctx := context.Background()
+	for commits := 0; ; commits++ {
+		r := newRig(t, nil)
+		pay, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 10_00})
+		require.NoError(t, err)
+		crash := &crashAfter{Journal: r.store, left: commits}
+		dying := agent.NewService(r.svc.Platform(), crash, r.svc.Options())
+		_, refundErr := dying.Refund(ctx, pay.OrderNo, 10_00, "")
+
+		// Restart on the same journal and settle.
+		r.clock.Advance(time.Minute)
+		_, err = r.svc.ReconcileAll(ctx)
+		require.NoError(t, err)
+		p := r.state(t, pay.OrderNo)
+		platform := refundedBy(r.sim, pay.OrderNo)
+		assert.Equal(t, platform, p.Refunded, "after %d commits: the journal's refunded amount is the platform's", commits)
+		assert.Empty(t, p.PendingRefunds, "after %d commits", commits)
+		if platform == 10_00 {
+			assert.Equal(t, agent.StateRefunded, p.State, "after %d commits", commits)
+		}
+		// A second full refund must not pass the local check if the first
+		// went through.
+		_, err = r.svc.Refund(ctx, pay.OrderNo, 10_00, "")
+		if platform > 0 {
+			require.Error(t, err, "after %d commits", commits)
+		}
+		assert.LessOrEqual(t, refundedBy(r.sim, pay.OrderNo), money.Fen(10_00), "after %d commits", commits)
+		if refundErr == nil {
+			break // the refund's whole life fitted in the commits allowed
+		}
+		require.Less(t, commits, 10)
+	}
+}
+
+// Rule: reconciler passes are mutually exclusive, and starting an orphan's
+// refund is idempotent: however many passes find the orphan at once, it is
+// refunded once.
+func TestRuleConcurrentPassesRefundAnOrphanOnce(t *testing.T) {
+	ctx := context.Background()
+	for range 4 {
+		r := newRig(t, nil)
+		orphan := r.orphan(t, onecardtest.DemoNormal, 7_00, true)
+		r.clock.Advance(2 * time.Minute)
+		day := r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() { _, _ = r.svc.ReconcileAll(ctx) })
+			wg.Go(func() { _, _ = r.svc.ReconcileOnce(ctx) })
+		}
+		wg.Go(func() { _, _ = r.svc.ReconcileBill(ctx, day) })
+		wg.Wait()
+		_, err := r.svc.ReconcileAll(ctx)
+		require.NoError(t, err)
+		got := r.state(t, orphan.OrderNo)
+		assert.Equal(t, agent.StateOrphanRefunded, got.State)
+		assert.Equal(t, 1, got.RefundsStarted, "one refund order")
+		assert.Equal(t, money.Fen(7_00), refundedBy(r.sim, orphan.OrderNo), "refunded once")
+		bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+		assert.Equal(t, money.Fen(100_00), bal)
+	}
+}
+
+// Rule: an order that was never sent is forwarded before any give-up clock
+// can touch it, and give_up_after counts time the platform was reachable,
+// not wall-clock time.
+func TestRuleLongOutagesAndClockJumpsDoNotGiveUp(t *testing.T) {
+	ctx := context.Background()
+	var sw netSwitch
+	r := newRig(t, sw.wrap)
+	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	require.NoError(t, err)
+
+	// A lost reply, and an offline acceptance during a long weekend's outage.
+	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	unknown, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 3_00})
+	require.Error(t, err)
+	require.Equal(t, agent.StateUnknown, unknown.State)
+	sw.down.Store(true)
+	accepted, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 5_00})
+	require.NoError(t, err)
+	require.Equal(t, agent.StateOfflineAccepted, accepted.State)
+	for range 10 {
+		r.clock.Advance(10 * time.Hour) // 100 hours: past the 24-hour give-up
+		_, _ = r.svc.ReconcileOnce(ctx)
+	}
+	sw.down.Store(false)
+
+	// And the clock jumps a year ahead (NTP fixing a stale clock).
+	r.clock.Advance(365 * 24 * time.Hour)
+	_, err = r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StatePaid, r.state(t, accepted.OrderNo).State, "forwarded and charged")
+	assert.Equal(t, agent.StatePaid, r.state(t, unknown.OrderNo).State, "settled")
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00-8_00), bal)
+}
+
+// Rule: a payment the customer was told about that ended in review
+// without reaching the platform can be resolved as offline_accepted, and
+// is then forwarded.
+func TestRuleAReviewedPaymentCanBeForwarded(t *testing.T) {
+	ctx := context.Background()
+	var sw netSwitch
+	r := newRig(t, sw.wrap)
+	o := r.acceptOffline(t, &sw, 2_00)
+	_, err := r.store.UpdateOrder(ctx, o.OrderNo, func(p *agent.Order) error {
+		return p.To(agent.StateNeedsReview, r.clock.Now(), "test: a schema-2 reconciler gave up on it")
+	})
+	require.NoError(t, err)
+
+	_, err = r.svc.Resolve(ctx, o.OrderNo, agent.StatePaid, "the platform has it")
+	var re *agent.ResolveError
+	require.ErrorAs(t, err, &re)
+	assert.Contains(t, re.Fits, agent.StateOfflineAccepted, "the customer was told: forwarding is offered")
+
+	_, err = r.svc.Resolve(ctx, o.OrderNo, agent.StateOfflineAccepted, "technician Wang: the student took the meal; forward it")
+	require.NoError(t, err)
+	_, err = r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StatePaid, r.state(t, o.OrderNo).State)
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00-2_00), bal)
+}
+
+// Rule: an order's amount, account and out_id from the platform must match
+// the journal's before it is settled; a mismatch is needs_review with both
+// amounts, and the bill never refunds another purchase's charge.
+func TestRuleSettleOnlyTheSamePurchase(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	// The platform already has this number, for another amount (a journal
+	// restored from a backup once reused it).
+	orphan := r.orphan(t, onecardtest.DemoNormal, 5_00, false)
+	r.charge(t, orphan.OrderNo, onecardtest.DemoNormal, 7_00)
+	_, err := r.store.UpdateOrder(ctx, orphan.OrderNo, func(o *agent.Order) error {
+		return o.To(agent.StateUnknown, r.clock.Now(), "test: the customer was told it would be confirmed")
+	})
+	require.NoError(t, err)
+
+	r.clock.Advance(2 * time.Minute)
+	_, err = r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	got := r.state(t, orphan.OrderNo)
+	assert.Equal(t, agent.StateNeedsReview, got.State, "never paid on another purchase's charge")
+	note := got.History[len(got.History)-1].Note
+	assert.Contains(t, note, "5.00")
+	assert.Contains(t, note, "7.00")
+
+	// A voided order whose number the bill shows charged for another
+	// amount: a person looks, nothing is refunded.
+	voided := r.orphan(t, onecardtest.DemoNormal, 2_00, false)
+	r.clock.Advance(2 * time.Minute)
+	_, err = r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, agent.StateVoided, r.state(t, voided.OrderNo).State)
+	r.charge(t, voided.OrderNo, onecardtest.DemoNormal, 9_00)
+	_, err = r.svc.ReconcileBill(ctx, r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout))
+	require.NoError(t, err)
+	assert.Equal(t, agent.StateNeedsReview, r.state(t, voided.OrderNo).State)
+	assert.Zero(t, r.sim.Stats().Refunds, "no other purchase's charge was refunded")
+}
+
+// Rule: an order number is never reused, even after the journal was
+// restored from a backup and the clock set back.
+func TestRuleOrderNumbersNeverRepeat(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	seen := map[string]bool{}
+	take := func(svc *agent.Service, n int) {
+		for range n {
+			no, err := svc.NewOrderNo(ctx)
+			require.NoError(t, err)
+			require.False(t, seen[no], "order number %s used twice", no)
+			seen[no] = true
+		}
+	}
+	take(r.svc, 3)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	copyFile(t, r.path, backup)
+	r.clock.Advance(30 * time.Second)
+	take(r.svc, 5)
+	r.clock.Advance(-time.Hour) // the clock is set back
+	take(r.svc, 5)
+
+	// The journal is restored from the backup, and the clock is still back.
+	reopen := func() *agent.Service {
+		require.NoError(t, r.store.Close())
+		store, err := offline.Open(r.path)
+		require.NoError(t, err)
+		t.Cleanup(func() { store.Close() })
+		r.store = store
+		return r.service(store)
+	}
+	require.NoError(t, r.store.Close())
+	copyFile(t, backup, r.path)
+	r.store, _ = offline.Open(r.path)
+	take(reopen(), 5)
+
+	// A restart, more numbers, then a restore of the old backup: the
+	// guard is ahead of the journal, which tells a restored file.
+	take(reopen(), 5)
+	require.NoError(t, r.store.Close())
+	copyFile(t, backup, r.path)
+	store, err := offline.Open(r.path)
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
+	_, restored := store.Restored()
+	assert.True(t, restored, "the guard tells a restored journal")
+	take(r.service(store), 5)
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+)
+
+// modeFlags are the field-variation flags: ways a real platform protects
+// the terminal less than the simulator does by default.
+type modeFlags struct {
+	refundsUncapped     bool
+	queryForgetsRefunds bool
+	hold                onecardtest.HoldPolicy
+	duplicateReply      string
+	// set records which hold flags were given, for check.
+	set map[string]bool
+}
+
+// register adds the flags to fs; each value is checked as it is parsed,
+// so that an error names its flag.
+func (m *modeFlags) register(fs *flag.FlagSet) {
+	m.set = map[string]bool{}
+	fs.BoolVar(&m.refundsUncapped, "refunds-uncapped", false, "")
+	fs.BoolVar(&m.queryForgetsRefunds, "query-forgets-refunds", false, "")
+	value := func(name string, parse func(string) error) {
+		fs.Func(name, "", func(v string) error {
+			m.set[name] = true
+			return parse(v)
+		})
+	}
+	value("hold-fraction", func(v string) error {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(x) || x < 0 || x > 1 {
+			return errors.New("want a number from 0 to 1, such as 0.25")
+		}
+		m.hold.Fraction = x
+		return nil
+	})
+	value("hold-for", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("want a positive duration such as 30s or 2m")
+		}
+		m.hold.For = d
+		return nil
+	})
+	value("hold-seed", func(v string) error {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return errors.New("want a whole number from 0 to 18446744073709551615")
+		}
+		m.hold.Seed = n
+		return nil
+	})
+	fs.Func("duplicate-reply", "", func(v string) error {
+		if v == "" {
+			return errors.New("want 60045, 60070 or replay")
+		}
+		if err := onecardtest.ValidateDuplicateReply(v); err != nil {
+			return err
+		}
+		m.duplicateReply = v
+		return nil
+	})
+}
+
+// check refuses hold flags that do not make a policy.
+func (m *modeFlags) check() error {
+	switch {
+	case m.set["hold-fraction"] && m.hold.Fraction > 0 && !m.set["hold-for"]:
+		return errors.New("--hold-fraction above 0 needs --hold-for, how long a held request waits")
+	case !m.set["hold-fraction"] && m.set["hold-for"]:
+		return errors.New("--hold-for needs --hold-fraction, the share of requests to hold")
+	case !m.set["hold-fraction"] && m.set["hold-seed"]:
+		return errors.New("--hold-seed needs --hold-fraction, the share of requests to hold")
+	}
+	return nil
+}
+
+// apply sets the modes on o.
+func (m *modeFlags) apply(o *onecardtest.Options) {
+	o.RefundsUncapped = m.refundsUncapped
+	o.QueryForgetsRefunds = m.queryForgetsRefunds
+	o.Hold = m.hold
+	o.DuplicateReply = m.duplicateReply
+}
+
+// String describes the modes in force for the log, "" when none is.
+func (m *modeFlags) String() string {
+	var on []string
+	if m.refundsUncapped {
+		on = append(on, "refunds uncapped")
+	}
+	if m.queryForgetsRefunds {
+		on = append(on, "pay.query forgets refunds")
+	}
+	if m.hold.Fraction > 0 {
+		on = append(on, fmt.Sprintf("holding %g of pays and refunds for %s (seed %d)", m.hold.Fraction, m.hold.For, m.hold.Seed))
+	}
+	if m.duplicateReply != "" {
+		on = append(on, "reused order_no answered with "+m.duplicateReply)
+	}
+	return strings.Join(on, "; ")
+}
