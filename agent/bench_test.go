@@ -133,3 +133,35 @@ func benchReconcile(b *testing.B, n int, reconcile func(context.Context, *agent.
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/order")
 }
+
+// BenchmarkRefund is one confirmed partial refund through Service.Refund
+// against the in-process simulator: the transaction that creates the
+// refund and books it pending on its payment, the refund call, and the
+// transaction that confirms it and credits the payment. Its floor,
+// measured in the same run, is BenchmarkRefundFloorPay: a payment, which
+// also makes two journal commits around one call.
+func BenchmarkRefund(b *testing.B) {
+	r := newRig(b, nil)
+	ctx := context.Background()
+	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoRich, Amount: 100_000_00})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := r.svc.Refund(ctx, pay.OrderNo, 1, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRefundFloorPay is BenchmarkRefund's floor: Service.Pay of the
+// smallest amount.
+func BenchmarkRefundFloorPay(b *testing.B) {
+	r := newRig(b, nil)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoRich, Amount: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -66,12 +66,17 @@ func (s *Service) ReconcileBill(ctx context.Context, date string) (BillReport, e
 }
 
 // actOnBill turns the report's findings into journal work:
-//   - a refund order still unconfirmed that the bill shows done (or failed)
-//     for its amount is settled from the bill: pay.query may not know
-//     refund numbers at all;
+//   - a refund order still unconfirmed (or given up on: needs_review) that
+//     the bill shows done (or failed) for its amount is settled from the
+//     bill: pay.query may not know refund numbers at all;
 //   - any other unfinished order that disagrees with the bill is queried at
 //     once by the next reconciler pass (an amount that differs makes it
 //     needs_review instead: the bill's order is another purchase);
+//   - a refund the journal does not have under a refund number derived
+//     from one of its payments (a journal restored from a backup) is
+//     booked on that payment (adoptBillRefund);
+//   - a charge for a payment that failed after the customer was told it
+//     was recorded (a copy processed late) makes it paid, as they were told;
 //   - a charge for a payment the customer was told nothing or "declined"
 //     about is refunded as an orphan charge (or left for review, as
 //     configured), but only when it is this purchase's: same amount and
@@ -86,7 +91,13 @@ func (s *Service) actOnBill(ctx context.Context, rep BillReport, bill *onecard.B
 	}
 	var none ReconcileReport
 	for _, l := range rep.Lines {
-		if l.Match == BillPlatformOnly || l.Match == BillMatched {
+		if l.Match == BillPlatformOnly {
+			if err := s.adoptBillRefund(ctx, rows[l.OrderNo], rep.Date); err != nil {
+				return err
+			}
+			continue
+		}
+		if l.Match == BillMatched {
 			continue
 		}
 		o, err := s.journal.Order(ctx, l.OrderNo)
@@ -97,12 +108,12 @@ func (s *Service) actOnBill(ctx context.Context, rep BillReport, bill *onecard.B
 		same := billed && row.Amount == o.Amount && row.Account == o.Account
 		why := "the bill shows " + billPlatformDid(row) + " " + row.Amount.Yuan()
 		switch {
-		case o.State.Unfinished() && billed && !same:
+		case billed && !same && (o.State.Unfinished() || o.State == StateFailedAfterOffline):
 			err = s.move(ctx, o.OrderNo, &none, StateNeedsReview, fmt.Sprintf("%s; the journal has %s for account %s: another purchase under this number: a person must look",
 				why, o.Amount.Yuan(), MaskAccount(o.Account)), nil)
-		case o.Kind == KindRefund && o.State.Unfinished() && billed && row.Type == onecard.BillTypeRefund && row.Status == billStatusSuccess:
+		case o.Kind == KindRefund && unsettledRefund(o) && same && row.Type == onecard.BillTypeRefund && row.Status == billStatusSuccess:
 			_, err = s.refundDone(ctx, o.OrderNo, row.OutID, "confirmed by the bill of "+rep.Date)
-		case o.Kind == KindRefund && o.State.Unfinished() && billed && row.Type == onecard.BillTypeRefund && row.Status == billStatusFailed:
+		case o.Kind == KindRefund && unsettledRefund(o) && same && row.Type == onecard.BillTypeRefund && row.Status == billStatusFailed:
 			_, err = s.refundFailed(ctx, o.OrderNo, "", "", "failed on the bill of "+rep.Date)
 		case o.State.Unfinished():
 			_, err = s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
@@ -110,6 +121,12 @@ func (s *Service) actOnBill(ctx context.Context, rep BillReport, bill *onecard.B
 				return nil
 			})
 			s.nudge()
+		case o.Kind == KindPay && billed && row.Type == onecard.BillTypePay && row.Status == billStatusSuccess &&
+			o.State == StateFailedAfterOffline:
+			// Told "recorded" or "will be confirmed", declined, then charged
+			// by a copy the platform processed late: what the customer was
+			// told came true.
+			err = s.move(ctx, o.OrderNo, &none, StatePaid, why+": a copy of the request was processed late", func(p *Order) { p.OutID = l.OutID })
 		case o.Kind == KindPay && billed && row.Type == onecard.BillTypePay && row.Status == billStatusSuccess &&
 			(o.State == StateVoided || o.State == StateDeclined):
 			if !same || isDuplicateCode(o.Code) || o.PlatformHas {
@@ -124,6 +141,13 @@ func (s *Service) actOnBill(ctx context.Context, rep BillReport, bill *onecard.B
 		}
 	}
 	return nil
+}
+
+// unsettledRefund reports whether refund order o still waits for its
+// outcome: unfinished, or handed to a person for want of one (the bill is
+// the evidence the person would look for).
+func unsettledRefund(o Order) bool {
+	return o.State.Unfinished() || o.State == StateNeedsReview
 }
 
 // isDuplicateCode reports whether a journalled code is the platform's

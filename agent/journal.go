@@ -93,6 +93,10 @@ func legalNext(from OrderState) []OrderState {
 		// A charge found later (bill reconciliation) for an order the
 		// customer was told nothing or "declined" about: refund it.
 		return []OrderState{StateOrphanCharged, StateNeedsReview}
+	case StateFailedAfterOffline:
+		// The platform processed a copy of the request after all (late):
+		// the customer was told it would be charged, and it was.
+		return []OrderState{StatePaid, StateNeedsReview}
 	case StateNeedsReview:
 		// A person resolves a review with what the platform says; a payment
 		// the customer was told about and the platform never got goes back

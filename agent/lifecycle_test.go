@@ -378,3 +378,46 @@ func TestRuleOrderNumbersNeverRepeat(t *testing.T) {
 	assert.True(t, restored, "the guard tells a restored journal")
 	take(r.service(store), 5)
 }
+
+// Rule: the reconciler's own decisions stay safe when a request is
+// processed after the terminal gave up on it. An orphan whose query
+// overtook its request is voided, and refunded once the late charge shows
+// on the bill; a payment the customer was told would be confirmed, then
+// failed, and then charged by a late copy, is paid, as they were told.
+func TestRuleLateRequestsAreSettledByTheBill(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	day := r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout)
+
+	// The process died while its request was held by the platform.
+	held := r.orphan(t, onecardtest.DemoNormal, 3_00, false)
+	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultLate, Method: onecard.MethodPay, Times: 1, Delay: time.Hour})
+	_, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: held.OrderNo, Account: onecardtest.DemoNormal,
+		AccType: "###", MercAcc: "100000", Amount: 3_00, TermID: "17"})
+	require.True(t, onecard.OutcomeUnknown(err), "the client gave up waiting")
+	require.Equal(t, 1, r.sim.Held())
+	r.clock.Advance(2 * time.Minute)
+	_, err = r.svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, agent.StateVoided, r.state(t, held.OrderNo).State, "the query overtook the request")
+	require.Equal(t, 1, r.sim.ReleaseHeld())
+
+	// Told "will be confirmed", declined on the resend, then a copy that a
+	// platform processed late charged it after all (this simulator burns a
+	// declined number; some platforms may not).
+	failed := r.orphan(t, onecardtest.DemoNormal, 4_00, false)
+	for _, to := range []agent.OrderState{agent.StateUnknown, agent.StateFailedAfterOffline} {
+		_, err = r.store.UpdateOrder(ctx, failed.OrderNo, func(o *agent.Order) error {
+			return o.To(to, r.clock.Now(), "test: told it would be confirmed, then declined on a resend")
+		})
+		require.NoError(t, err)
+	}
+	r.charge(t, failed.OrderNo, onecardtest.DemoNormal, 4_00)
+
+	_, err = r.svc.ReconcileBill(ctx, day)
+	require.NoError(t, err)
+	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, held.OrderNo).State, "the late charge went back")
+	assert.Equal(t, agent.StatePaid, r.state(t, failed.OrderNo).State, "charged as the customer was told")
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00-4_00), bal)
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
@@ -259,25 +261,88 @@ func (s *Service) refundDone(ctx context.Context, refundNo, outID, note string) 
 		if err != nil {
 			return err
 		}
-		_, err = tx.UpdateOrder(cur.RefundOf, func(p *Order) error {
-			p.PendingRefunds = slices.DeleteFunc(p.PendingRefunds, func(no string) bool { return no == refundNo })
-			p.Refunded += r.Amount
-			switch {
-			case p.State == StateOrphanCharged && p.RefundOrderNo == r.OrderNo:
-				return p.To(StateOrphanRefunded, now, "refunded by "+r.OrderNo)
-			case p.State != StatePaid && p.State != StatePartiallyRefunded:
-				// Only the amount is recorded; the payment's own settlement
-				// (by the reconciler) decides its state.
-				p.LastError = fmt.Sprintf("refund %s went through while the payment was %s", r.OrderNo, p.State)
-				return nil
-			case p.Refunded >= p.Amount:
-				return p.To(StateRefunded, now, "refunded by "+r.OrderNo)
-			}
-			return p.To(StatePartiallyRefunded, now, "partly refunded by "+r.OrderNo)
-		})
+		_, err = tx.UpdateOrder(cur.RefundOf, func(p *Order) error { return p.credit(r, now) })
 		return err
 	})
 	return r, err
+}
+
+// credit books confirmed refund r on payment p: off the pending list, onto
+// the refunded amount, and the payment's state to match.
+func (p *Order) credit(r Order, now time.Time) error {
+	p.PendingRefunds = slices.DeleteFunc(p.PendingRefunds, func(no string) bool { return no == r.OrderNo })
+	p.Refunded += r.Amount
+	switch {
+	case p.State == StateOrphanCharged && p.RefundOrderNo == r.OrderNo:
+		return p.To(StateOrphanRefunded, now, "refunded by "+r.OrderNo)
+	case p.State != StatePaid && p.State != StatePartiallyRefunded:
+		// Only the amount is recorded; the payment's own settlement (by
+		// the reconciler) decides its state.
+		p.LastError = fmt.Sprintf("refund %s went through while the payment was %s", r.OrderNo, p.State)
+		return nil
+	case p.Refunded >= p.Amount:
+		return p.To(StateRefunded, now, "refunded by "+r.OrderNo)
+	}
+	return p.To(StatePartiallyRefunded, now, "partly refunded by "+r.OrderNo)
+}
+
+// adoptBillRefund records a refund the bill shows done under one of this
+// terminal's derived refund numbers (RefundNo) that the journal does not
+// have: a journal restored from a backup forgot it. It is booked on its
+// payment like any confirmed refund, so that what is left to refund is
+// right again; one that would take the refunds past the payment goes to
+// needs_review. A number of another shape, or of a payment the journal
+// does not hold, is left to the report.
+func (s *Service) adoptBillRefund(ctx context.Context, row onecard.BillRow, date string) error {
+	payNo, n, ok := parseRefundNo(row.OrderNo)
+	if !ok || row.Type != onecard.BillTypeRefund || row.Status != billStatusSuccess {
+		return nil
+	}
+	return s.journal.Update(ctx, func(tx JournalTx) error {
+		p, err := tx.Order(payNo)
+		if errors.Is(err, ErrOrderNotFound) || err == nil && (p.Kind != KindPay || p.Account != row.Account) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		r := s.newRefund(p, row.OrderNo, row.Amount, "")
+		r.OutID, r.Attempts, r.LastSent, r.NextAttempt = row.OutID, 0, time.Time{}, time.Time{}
+		why := "adopted from the bill of " + date + ": the platform refunded it, the journal did not have it (restored from a backup?)"
+		r.State, r.History = StatePaid, []Transition{{At: now, To: StatePaid, Note: why}}
+		over := p.Refunded+r.Amount > p.Amount
+		if over {
+			r.State, r.LastError = StateNeedsReview, fmt.Sprintf("%s; it takes the refunds of %s past the payment", why, p.OrderNo)
+			r.History[0] = Transition{At: now, To: StateNeedsReview, Note: r.LastError}
+		}
+		if err := tx.CreateOrder(r); err != nil {
+			return err
+		}
+		_, err = tx.UpdateOrder(payNo, func(p *Order) error {
+			p.RefundsStarted = max(p.RefundsStarted, n)
+			if over {
+				p.PendingRefunds = append(p.PendingRefunds, r.OrderNo)
+				return nil
+			}
+			return p.credit(r, now)
+		})
+		return err
+	})
+}
+
+// parseRefundNo splits a derived refund number (RefundNo) into its
+// payment's number and its ordinal.
+func parseRefundNo(no string) (payNo string, n int, ok bool) {
+	i := strings.LastIndexByte(no, 'R')
+	if i <= 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(no[i+1:])
+	if err != nil || n < 1 || strconv.Itoa(n) != no[i+1:] {
+		return "", 0, false
+	}
+	return no[:i], n, true
 }
 
 // refundFailed journals a refund the platform refused and takes it off its

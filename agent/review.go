@@ -84,14 +84,22 @@ func resolutions(o Order, st onecard.OrderStatus) []OrderState {
 // ToldCustomer reports whether the customer was ever told that payment o
 // went through, was recorded, or would be confirmed: such a payment must
 // end up charged exactly once.
-func ToldCustomer(o Order) bool {
+func ToldCustomer(o Order) bool { return FirstTold(o) != "" }
+
+// FirstTold is what the customer was first told of payment o, from its
+// history: paid, offline_accepted ("recorded") or unknown ("will be
+// confirmed"); "" when the customer was told none of these.
+func FirstTold(o Order) OrderState {
+	if o.Kind != KindPay {
+		return ""
+	}
 	for _, h := range o.History {
 		switch h.To {
 		case StatePaid, StateOfflineAccepted, StateUnknown:
-			return o.Kind == KindPay
+			return h.To
 		}
 	}
-	return false
+	return ""
 }
 
 // Resolve ends the review of an order: a person, having looked, says what

@@ -95,6 +95,11 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 			log.Error("closing the journal", "err", err)
 		}
 	}()
+	if r, ok := a.Store.Restored(); ok {
+		log.Warn("the journal is older than order numbers this terminal used: restored from a backup? "+
+			"New order numbers continue past them; reconcile the bill of every day since the copy (kioskctl bill --reconcile)",
+			"journal_reserved", r.Reserved, "guard_reserved", r.Guard)
+	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

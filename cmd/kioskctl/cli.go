@@ -58,7 +58,8 @@ commands:
   diag   devices | scan --device SPEC [--count N] [--timeout D] [--raw] | capture --device SPEC --out FILE [--timeout D]
                                            scanners and card readers (needs no config)
 
-exit status: 0 ok, 1 declined / had no effect / device failed, 2 usage or config error, 3 outcome unknown
+exit status: 0 ok, 1 declined / had no effect / device failed, 2 usage or config error (or a refund
+             refused while an earlier one is unconfirmed: settle that first), 3 outcome unknown
 `
 
 func (c *cli) run(ctx context.Context, args []string) int {
@@ -140,6 +141,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		// that was declined or whose outcome is unknown).
 		code, kind := exitCode(err)
 		fmt.Fprintln(c.stderr, "kioskctl:", err)
+		fmt.Fprint(c.stderr, out.advice)
 		if code == exitUnknown {
 			fmt.Fprintln(c.stderr, "kioskctl: the outcome is unknown: confirm it with `kioskctl query ORDER_NO` before doing anything else.")
 		}
@@ -187,6 +189,9 @@ type result struct {
 	// code lets a command that partly failed say so (query with orders
 	// it could not send).
 	code int
+	// advice, for a command that failed with a record to show, is what to
+	// do about it: printed on stderr after the error, in either mode.
+	advice string
 	// raw, when set, is printed as it is in either mode (a CSV export).
 	raw []byte
 	// stream, when set, is a command whose output comes as it happens
@@ -230,8 +235,13 @@ func exitCode(err error) (int, string) {
 		re *onecard.RequestError
 		de *diagError
 		nd *notDoneError
+		rb *agent.RefundBlockedError
 	)
 	switch {
+	case errors.As(err, &rb):
+		// Refused before anything was sent: an earlier refund of the
+		// payment must be settled first.
+		return exitUsage, "blocked"
 	case errors.As(err, &de), errors.As(err, &nd):
 		// A device that failed or did not deliver: nothing was sent
 		// anywhere, so nothing is unknown.

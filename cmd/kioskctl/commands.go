@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -163,6 +164,15 @@ func orderResult(o agent.Order) result {
 	if o.OutID != "" {
 		fmt.Fprintf(&b, "  out_id   %s\n", o.OutID)
 	}
+	if o.Kind == agent.KindPay && (o.Refunded > 0 || len(o.PendingRefunds) > 0) {
+		fmt.Fprintf(&b, "  refunded %s\n", o.Refunded.Yuan())
+	}
+	if len(o.PendingRefunds) > 0 {
+		fmt.Fprintf(&b, "  pending  %s (refunds not yet confirmed)\n", strings.Join(o.PendingRefunds, ", "))
+	}
+	if o.PlatformHas {
+		fmt.Fprintf(&b, "  the platform said it already has this order number: unconfirmed until pay.query, the bill or a person settles it\n")
+	}
 	obj := map[string]any{
 		"order_no": o.OrderNo, "kind": o.Kind, "state": o.State, "out_id": o.OutID,
 		"amount": o.Amount.Yuan(), "amount_fen": o.Amount, "account": o.Account, "acctype": o.AccType,
@@ -171,6 +181,7 @@ func orderResult(o agent.Order) result {
 	if o.RefundOf != "" {
 		obj["refund_order_no"] = o.RefundOf
 	}
+	addRefundFields(obj, o)
 	return result{text: b.String(), obj: obj}
 }
 
@@ -222,7 +233,11 @@ func refundCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resu
 		if err != nil {
 			return result{}, err
 		}
-		return orderOutcome(a.Service.Refund(ctx, *orig, amt, *refundNo))
+		o, err := a.Service.Refund(ctx, *orig, amt, *refundNo)
+		if blocked, ok := errors.AsType[*agent.RefundBlockedError](err); ok {
+			return blockedRefund(blocked, a.Config.Platform.Location), err
+		}
+		return orderOutcome(o, err)
 	}
 }
 
@@ -239,15 +254,16 @@ func queryCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 		}
 		var b strings.Builder
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ORDER_NO\tLOCAL\tPLATFORM\tAMOUNT\tOUT_ID")
+		fmt.Fprintln(tw, "ORDER_NO\tLOCAL\tPLATFORM\tAMOUNT\tOUT_ID\tNOTE")
 		objs := make([]map[string]any, 0, len(res))
 		code := exitOK
 		for _, r := range res {
-			local, platform, amount, outID := "unknown locally", "not asked (give --account)", "", ""
+			local, platform, amount, outID, note := "unknown locally", "not asked (give --account)", "", "", ""
 			obj := map[string]any{"order_no": r.OrderNo}
 			if r.Local != nil {
-				local, amount, outID = string(r.Local.State), r.Local.Amount.Yuan(), r.Local.OutID
+				local, amount, outID, note = string(r.Local.State), r.Local.Amount.Yuan(), r.Local.OutID, orderNote(*r.Local)
 				obj["local_state"] = r.Local.State
+				addRefundFields(obj, *r.Local)
 			}
 			if r.Status != nil {
 				platform = fmt.Sprintf("%s %s", string(r.Status.Status), r.Status.Status)
@@ -262,7 +278,7 @@ func queryCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 				code = exitUsage
 			}
 			obj["amount"], obj["out_id"] = amount, outID
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.OrderNo, local, platform, amount, outID)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.OrderNo, local, platform, amount, outID, note)
 			objs = append(objs, obj)
 		}
 		tw.Flush()

@@ -33,16 +33,18 @@ func queueCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 		loc := a.Config.Platform.Location
 		var b strings.Builder
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CREATED\tORDER_NO\tKIND\tSTATE\tAMOUNT\tACCOUNT\tOUT_ID\tATTEMPTS\tLAST ERROR")
+		fmt.Fprintln(tw, "CREATED\tORDER_NO\tKIND\tSTATE\tAMOUNT\tACCOUNT\tOUT_ID\tATTEMPTS\tLAST ERROR\tNOTE")
 		objs := make([]map[string]any, 0, len(orders))
 		for _, o := range orders {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", o.Created.In(loc).Format("01-02 15:04:05"), o.OrderNo, o.Kind,
-				o.State, o.Amount.Yuan(), mask(o.Account), o.OutID, o.Attempts, shorten(o.LastError, 60))
-			objs = append(objs, map[string]any{
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", o.Created.In(loc).Format("01-02 15:04:05"), o.OrderNo, o.Kind,
+				o.State, o.Amount.Yuan(), mask(o.Account), o.OutID, o.Attempts, shorten(o.LastError, 60), orderNote(o))
+			obj := map[string]any{
 				"order_no": o.OrderNo, "kind": o.Kind, "state": o.State, "amount": o.Amount.Yuan(), "amount_fen": o.Amount,
 				"account": mask(o.Account), "out_id": o.OutID, "created": o.Created.In(loc).Format(time.RFC3339),
 				"attempts": o.Attempts, "last_error": o.LastError, "refund_of": o.RefundOf,
-			})
+			}
+			addRefundFields(obj, o)
+			objs = append(objs, obj)
 		}
 		tw.Flush()
 		if len(orders) == 0 {

@@ -34,14 +34,19 @@ type env struct {
 }
 
 // newEnv starts a simulator with the TEST-ONLY keys and writes a kiosk
-// config for it, keys and store in a temp dir.
-func newEnv(t *testing.T) *env {
+// config for it, keys and store in a temp dir. modes change the
+// simulator's options (its field variations).
+func newEnv(t *testing.T, modes ...func(*onecardtest.Options)) *env {
 	t.Helper()
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
-	sim := onecardtest.NewServer(onecardtest.Options{
+	opts := onecardtest.Options{
 		AppKey: onecardtest.TestAppKey, AppSecret: secret,
 		ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv,
-	})
+	}
+	for _, m := range modes {
+		m(&opts)
+	}
+	sim := onecardtest.NewServer(opts)
 	t.Cleanup(sim.Close)
 	return &env{sim: sim, config: onecardtest.WriteKioskConfig(t, t.TempDir(), sim, "1s", "")}
 }

@@ -42,8 +42,9 @@
 //
 // Held requests can be listed and released through the admin endpoints
 // (GET /_sim/held, POST /_sim/held/release); a "late" fault holds chosen
-// requests the same way. These settings are flags only: sim.yaml has no
-// keys for them.
+// requests the same way. sim.yaml sets them too (refunds_uncapped: true,
+// query_forgets_refunds: true, hold: {fraction: F, for: D, seed: N},
+// duplicate_reply: MODE), a flag given overriding its key.
 //
 // Settings come from the built-in defaults, then the --config file (with
 // --demo: DIR/sim.yaml), then the flags, each overriding the one before.
@@ -184,7 +185,7 @@ flags:
   -v                         log every request
   -h, --help                 this help
 
-field variations (a real platform may protect the terminal less; flags only):
+field variations (a real platform may protect the terminal less; sim.yaml keys too):
   --refunds-uncapped         accept a refund beyond what is left of the payment
                              (default: refuse it with 60058)
   --query-forgets-refunds    pay.query answers 78 for a refund's own order_no

@@ -27,8 +27,18 @@ type modeFlags struct {
 // so that an error names its flag.
 func (m *modeFlags) register(fs *flag.FlagSet) {
 	m.set = map[string]bool{}
-	fs.BoolVar(&m.refundsUncapped, "refunds-uncapped", false, "")
-	fs.BoolVar(&m.queryForgetsRefunds, "query-forgets-refunds", false, "")
+	boolean := func(name string, dst *bool) {
+		fs.BoolFunc(name, "", func(v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			m.set[name], *dst = true, b
+			return nil
+		})
+	}
+	boolean("refunds-uncapped", &m.refundsUncapped)
+	boolean("query-forgets-refunds", &m.queryForgetsRefunds)
 	value := func(name string, parse func(string) error) {
 		fs.Func(name, "", func(v string) error {
 			m.set[name] = true
@@ -66,7 +76,7 @@ func (m *modeFlags) register(fs *flag.FlagSet) {
 		if err := onecardtest.ValidateDuplicateReply(v); err != nil {
 			return err
 		}
-		m.duplicateReply = v
+		m.set["duplicate-reply"], m.duplicateReply = true, v
 		return nil
 	})
 }
@@ -84,12 +94,23 @@ func (m *modeFlags) check() error {
 	return nil
 }
 
-// apply sets the modes on o.
+// apply sets on o the modes whose flags were given: a flag overrides its
+// sim.yaml key and leaves the others as the file set them. The hold flags
+// replace sim.yaml's hold as a whole (check makes --hold-fraction come
+// with the others).
 func (m *modeFlags) apply(o *onecardtest.Options) {
-	o.RefundsUncapped = m.refundsUncapped
-	o.QueryForgetsRefunds = m.queryForgetsRefunds
-	o.Hold = m.hold
-	o.DuplicateReply = m.duplicateReply
+	if m.set["refunds-uncapped"] {
+		o.RefundsUncapped = m.refundsUncapped
+	}
+	if m.set["query-forgets-refunds"] {
+		o.QueryForgetsRefunds = m.queryForgetsRefunds
+	}
+	if m.set["hold-fraction"] {
+		o.Hold = m.hold
+	}
+	if m.set["duplicate-reply"] {
+		o.DuplicateReply = m.duplicateReply
+	}
 }
 
 // String describes the modes in force for the log, "" when none is.

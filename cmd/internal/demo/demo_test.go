@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,4 +92,80 @@ func TestSimOptionsNameTheSetting(t *testing.T) {
 	}
 	var de *Error
 	assert.True(t, errors.As(err, &de))
+}
+
+// sim.yaml sets the simulator's field variations, as onecard-sim's flags do.
+func TestSimFieldVariations(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	d, err := Prepare(dir, func(string, ...any) {})
+	require.NoError(t, err)
+	base, err := os.ReadFile(d.SimYAML)
+	require.NoError(t, err)
+	write := func(t *testing.T, extra string) string {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "sim.yaml")
+		// Absolute paths: the keys stay in the demo directory.
+		body := strings.NewReplacer(": "+Secret, ": "+d.Path(Secret), ": "+ClientPub, ": "+d.Path(ClientPub),
+			": "+PlatformKey, ": "+d.Path(PlatformKey)).Replace(string(base))
+		require.NoError(t, os.WriteFile(path, []byte(body+extra), 0o600))
+		return path
+	}
+
+	st, err := LoadSimSettings(write(t, "refunds_uncapped: true\nquery_forgets_refunds: true\n"+
+		"hold:\n  fraction: 0.25\n  for: 30s\n  seed: 7\nduplicate_reply: 60070\n"))
+	require.NoError(t, err)
+	opts, err := st.Options()
+	require.NoError(t, err)
+	assert.True(t, opts.RefundsUncapped)
+	assert.True(t, opts.QueryForgetsRefunds)
+	assert.Equal(t, onecardtest.HoldPolicy{Fraction: 0.25, For: 30 * time.Second, Seed: 7}, opts.Hold)
+	assert.Equal(t, onecard.RetcodeOrderExists, opts.DuplicateReply, "an unquoted 60070 is the string")
+
+	st, err = LoadSimSettings(write(t, "duplicate_reply: replay\nhold: {fraction: 0}\n"))
+	require.NoError(t, err)
+	opts, err = st.Options()
+	require.NoError(t, err)
+	assert.Equal(t, onecardtest.DuplicateReplay, opts.DuplicateReply)
+	assert.Equal(t, onecardtest.HoldPolicy{}, opts.Hold, "a zero fraction holds nothing and needs no for")
+	assert.False(t, opts.RefundsUncapped)
+	sim, err := onecardtest.NewHandler(opts)
+	require.NoError(t, err, "the simulator takes the options")
+	sim.Close()
+
+	_, err = LoadSimSettings(write(t, "refunds_uncapped: maybe\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "refunds_uncapped: line")
+	assert.Contains(t, err.Error(), "maybe")
+	var de *Error
+	assert.True(t, errors.As(err, &de))
+}
+
+func TestSimFieldVariationErrorsNameTheKey(t *testing.T) {
+	tests := []struct {
+		name string
+		st   SimSettings
+		want []string
+	}{
+		{"fraction over 1", SimSettings{Hold: &SimHold{Fraction: "1.5", For: "1s"}}, []string{"hold.fraction", `"1.5"`}},
+		{"fraction not a number", SimSettings{Hold: &SimHold{Fraction: "half", For: "1s"}}, []string{"hold.fraction", `"half"`}},
+		{"fraction NaN", SimSettings{Hold: &SimHold{Fraction: "NaN", For: "1s"}}, []string{"hold.fraction"}},
+		{"no fraction", SimSettings{Hold: &SimHold{For: "1s", Seed: "3"}}, []string{"hold.fraction: required"}},
+		{"fraction without for", SimSettings{Hold: &SimHold{Fraction: "0.5"}}, []string{"hold.for: required"}},
+		{"for zero", SimSettings{Hold: &SimHold{Fraction: "0.5", For: "0s"}}, []string{"hold.for", `"0s"`}},
+		{"for not a duration", SimSettings{Hold: &SimHold{Fraction: "0.5", For: "soon"}}, []string{"hold.for", `"soon"`}},
+		{"seed negative", SimSettings{Hold: &SimHold{Fraction: "0.5", For: "1s", Seed: "-1"}}, []string{"hold.seed", `"-1"`}},
+		{"two at once", SimSettings{Hold: &SimHold{Fraction: "2", For: "never"}}, []string{"hold.fraction", "hold.for"}},
+		{"unknown duplicate reply", SimSettings{DuplicateReply: "60046"}, []string{"duplicate_reply", "60046"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.st.Options()
+			require.Error(t, err)
+			for _, want := range tt.want {
+				assert.Contains(t, err.Error(), want)
+			}
+			var de *Error
+			assert.True(t, errors.As(err, &de))
+		})
+	}
 }

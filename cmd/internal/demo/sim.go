@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +45,29 @@ type SimSettings struct {
 	ProcessingFor      string             `yaml:"processing_for,omitempty"`
 	CardsFile          string             `yaml:"cards_file,omitempty"`
 	Cards              []onecardtest.Card `yaml:"cards,omitempty"`
+
+	// The field variations (onecardtest.Options): ways a real platform
+	// may protect the terminal less than the simulator does by default.
+	// RefundsUncapped accepts a refund beyond what is left of its payment.
+	RefundsUncapped bool `yaml:"refunds_uncapped,omitempty"`
+	// QueryForgetsRefunds makes pay.query answer 78 for a refund's own
+	// order_no.
+	QueryForgetsRefunds bool `yaml:"query_forgets_refunds,omitempty"`
+	// Hold holds a share of pays and refunds for late processing.
+	Hold *SimHold `yaml:"hold,omitempty"`
+	// DuplicateReply is the answer to a reused order_no: 60045 (the
+	// default), 60070 or replay.
+	DuplicateReply string `yaml:"duplicate_reply,omitempty"`
+}
+
+// SimHold is sim.yaml's hold, an onecardtest.HoldPolicy: hold this
+// fraction (0 to 1) of pays and refunds — close the connection unanswered
+// — and process each for (a duration) later; seed picks which. Values are
+// kept as written and checked by Options, so that an error names its key.
+type SimHold struct {
+	Fraction string `yaml:"fraction,omitempty"`
+	For      string `yaml:"for,omitempty"`
+	Seed     string `yaml:"seed,omitempty"`
 }
 
 // LoadSimSettings reads a sim.yaml; "" gives empty settings. Relative
@@ -73,14 +98,60 @@ func LoadSimSettings(path string) (SimSettings, error) {
 }
 
 // DecodeYAML decodes strictly: a misspelt key is an error, not a silently
-// ignored setting. An empty document leaves v alone.
+// ignored setting. An empty document leaves v alone. A value of the wrong
+// type is an error naming its key.
 func DecodeYAML(data []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return err
+		return nameKeys(data, err)
 	}
 	return nil
+}
+
+// nameKeys puts in front of each "line N: ..." of a YAML type error the
+// key whose value is on line N (the outermost, when a line has several),
+// so that "cannot unmarshal !!str `maybe` into bool" says which setting.
+func nameKeys(data []byte, err error) error {
+	var te *yaml.TypeError
+	var root yaml.Node
+	if !errors.As(err, &te) || yaml.Unmarshal(data, &root) != nil {
+		return err
+	}
+	keys := map[int]string{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		if n.Kind != yaml.MappingNode {
+			for i, c := range n.Content {
+				p := path
+				if n.Kind == yaml.SequenceNode {
+					p = fmt.Sprintf("%s[%d]", path, i)
+				}
+				walk(c, p)
+			}
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			if val := n.Content[i+1]; keys[val.Line] == "" {
+				keys[val.Line] = p
+			}
+			walk(n.Content[i+1], p)
+		}
+	}
+	walk(&root, "")
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		var line int
+		if _, serr := fmt.Sscanf(m, "line %d:", &line); serr == nil && keys[line] != "" {
+			m = keys[line] + ": " + m
+		}
+		msgs[i] = m
+	}
+	return fmt.Errorf("yaml: %s", strings.Join(msgs, "; "))
 }
 
 // Options reads the files the settings name and returns the simulator's
@@ -152,6 +223,15 @@ func (st *SimSettings) Options() (onecardtest.Options, error) {
 		*d.dst = v
 	}
 	o.MainPath = st.MainPath
+	o.RefundsUncapped, o.QueryForgetsRefunds = st.RefundsUncapped, st.QueryForgetsRefunds
+	if st.Hold != nil {
+		o.Hold = st.Hold.policy(add)
+	}
+	if err := onecardtest.ValidateDuplicateReply(st.DuplicateReply); err != nil {
+		add("duplicate_reply", err)
+	} else {
+		o.DuplicateReply = st.DuplicateReply
+	}
 	switch {
 	case st.CardsFile != "":
 		cards, err := LoadCards(st.CardsFile)
@@ -163,6 +243,45 @@ func (st *SimSettings) Options() (onecardtest.Options, error) {
 		o.Cards = st.Cards
 	}
 	return o, errors.Join(errs...)
+}
+
+// policy parses the hold settings, passing each problem to add with the
+// key's name.
+func (h *SimHold) policy(add func(name string, err error)) onecardtest.HoldPolicy {
+	var p onecardtest.HoldPolicy
+	bad := false
+	problem := func(name, format string, args ...any) {
+		add("hold."+name, fmt.Errorf(format, args...))
+		bad = true
+	}
+	switch x, err := strconv.ParseFloat(h.Fraction, 64); {
+	case h.Fraction == "":
+		problem("fraction", "required: the share of pays and refunds to hold, from 0 to 1")
+	case err != nil || math.IsNaN(x) || x < 0 || x > 1:
+		problem("fraction", "%q is not a number from 0 to 1, such as 0.25", h.Fraction)
+	default:
+		p.Fraction = x
+	}
+	switch d, err := time.ParseDuration(h.For); {
+	case h.For == "" && p.Fraction > 0:
+		problem("for", "required with a fraction above 0: how long a held request waits")
+	case h.For == "":
+	case err != nil || d <= 0:
+		problem("for", "%q is not a positive duration such as 30s or 2m", h.For)
+	default:
+		p.For = d
+	}
+	if h.Seed != "" {
+		n, err := strconv.ParseUint(h.Seed, 10, 64)
+		if err != nil {
+			problem("seed", "%q is not a whole number from 0 to 18446744073709551615", h.Seed)
+		}
+		p.Seed = n
+	}
+	if err := p.Validate(); err != nil && !bad {
+		add("hold", err)
+	}
+	return p
 }
 
 // LoadCards reads a YAML or JSON list of cards.
