@@ -295,11 +295,10 @@ type Journal interface {
 	// (yyyyMMdd, platform-local: the day of the order's Created).
 	OfflineExposure(ctx context.Context, account, day string) (OfflineExposure, error)
 	// NextOrderStamp returns the time and sequence of a new order number:
-	// At is now to the second unless an earlier number used a later time
-	// (the clock went back) or the journal was restored from a copy older
-	// than numbers this terminal already used: then it is past every such
-	// time. Seq is never returned twice by this journal. Together they
-	// never repeat, so an order number is never reused.
+	// At is now to the second, or the latest second an earlier number used
+	// when the clock went back. Seq is never returned twice, not even by a
+	// journal restored from a copy older than numbers this terminal already
+	// used. Together they never repeat, so an order number is never reused.
 	NextOrderStamp(ctx context.Context, now time.Time) (OrderStamp, error)
 
 	// Update runs fn in one transaction: every order it creates or

@@ -1,10 +1,14 @@
 package agent_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,32 +206,62 @@ func TestRuleRefundAndItsPaymentCommitTogether(t *testing.T) {
 	}
 }
 
+// meetingPoint holds the first pay.query at the transport until a second
+// one arrives, so that two passes that could both act on the same order do
+// so at once. When passes exclude each other the second cannot come while
+// the first waits, and the first goes on after a short while: the only
+// timed wait in these tests, for an event that must not happen.
+type meetingPoint struct {
+	queries atomic.Int32
+	second  chan struct{}
+}
+
+func (m *meetingPoint) wrap(next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte("method="+onecard.MethodPayQuery)) {
+			switch m.queries.Add(1) {
+			case 1:
+				select {
+				case <-m.second:
+				case <-time.After(300 * time.Millisecond):
+				}
+			case 2:
+				close(m.second)
+			}
+		}
+		return next.RoundTrip(req)
+	})
+}
+
 // Rule: reconciler passes are mutually exclusive, and starting an orphan's
 // refund is idempotent: however many passes find the orphan at once, it is
 // refunded once.
 func TestRuleConcurrentPassesRefundAnOrphanOnce(t *testing.T) {
 	ctx := context.Background()
-	for range 4 {
-		r := newRig(t, nil)
-		orphan := r.orphan(t, onecardtest.DemoNormal, 7_00, true)
-		r.clock.Advance(2 * time.Minute)
-		day := r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout)
-		var wg sync.WaitGroup
-		for range 3 {
-			wg.Go(func() { _, _ = r.svc.ReconcileAll(ctx) })
-			wg.Go(func() { _, _ = r.svc.ReconcileOnce(ctx) })
-		}
-		wg.Go(func() { _, _ = r.svc.ReconcileBill(ctx, day) })
-		wg.Wait()
-		_, err := r.svc.ReconcileAll(ctx)
-		require.NoError(t, err)
-		got := r.state(t, orphan.OrderNo)
-		assert.Equal(t, agent.StateOrphanRefunded, got.State)
-		assert.Equal(t, 1, got.RefundsStarted, "one refund order")
-		assert.Equal(t, money.Fen(7_00), refundedBy(r.sim, orphan.OrderNo), "refunded once")
-		bal, _ := r.sim.Balance(onecardtest.DemoNormal)
-		assert.Equal(t, money.Fen(100_00), bal)
-	}
+	meet := &meetingPoint{second: make(chan struct{})}
+	// A platform that would take a second refund of the same charge.
+	r := newRig(t, meet.wrap, func(o *onecardtest.Options) { o.RefundsUncapped = true })
+	orphan := r.orphan(t, onecardtest.DemoNormal, 7_00, true)
+	r.clock.Advance(2 * time.Minute)
+	day := r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout)
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = r.svc.ReconcileOnce(ctx) }) // the background pass
+	wg.Go(func() { _, _ = r.svc.ReconcileAll(ctx) })  // "reconcile now"
+	wg.Go(func() { _, _ = r.svc.ReconcileBill(ctx, day) })
+	wg.Wait()
+	_, err := r.svc.ReconcileAll(ctx)
+	require.NoError(t, err)
+	got := r.state(t, orphan.OrderNo)
+	assert.Equal(t, agent.StateOrphanRefunded, got.State)
+	assert.Equal(t, 1, got.RefundsStarted, "one refund order")
+	assert.Equal(t, money.Fen(7_00), refundedBy(r.sim, orphan.OrderNo), "refunded once")
+	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(100_00), bal)
 }
 
 // Rule: an order that was never sent is forwarded before any give-up clock

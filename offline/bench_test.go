@@ -113,6 +113,26 @@ func BenchmarkBoltCommitFloor(b *testing.B) {
 	}
 }
 
+// BenchmarkNextOrderStamp is one durable NextOrderStamp per op (a bbolt
+// commit, and every seqBlock numbers the guard file written and synced
+// first), beside the floor of one fsync'd commit in the same run.
+func BenchmarkNextOrderStamp(b *testing.B) {
+	b.Run("floor", BenchmarkBoltCommitFloor)
+	b.Run("stamp", func(b *testing.B) {
+		s, err := Open(filepath.Join(b.TempDir(), "kiosk.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		ctx := b.Context()
+		for b.Loop() {
+			if _, err := s.NextOrderStamp(ctx, benchCreated); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // benchOpen is Open and Close of the file at path per op, with the
 // start-up check.
 func benchOpen(b *testing.B, path string) {

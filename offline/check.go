@@ -5,7 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -77,10 +82,11 @@ func (s *Store) checkCritical(tx *bolt.Tx) error {
 }
 
 // CheckAll checks the whole file, for `kioskctl db check`: bbolt's
-// consistency check of every page, then that every order record decodes and
+// consistency check of every page, then that every order record decodes,
 // that orders_by_created and unfinished hold exactly one entry per order
-// they should. Damage is reported wrapping ErrCorrupt; the file is never
-// changed.
+// they should, and that each payment's pending refunds and refunded amount
+// agree with its refund orders (checkRefunds). Damage is reported wrapping
+// ErrCorrupt; the file is never changed.
 //
 // It reads the whole file and decodes every order: about ten seconds per
 // million orders on a small machine (measured on 2 vCPUs: 0.4-0.8 s of it
@@ -139,6 +145,8 @@ func (s *Store) checkIndexes(ctx context.Context) error {
 		byCreated := tx.Bucket([]byte(bucketOrdersByCreated))
 		unfinished := tx.Bucket([]byte(bucketUnfinished))
 		var nOrders, nUnfinished, nBad int
+		refunds := map[string]refundFacts{}
+		payments := map[string]paymentFacts{}
 		err := orders.ForEach(func(k, v []byte) error {
 			if nOrders%1024 == 1023 {
 				if err := ctx.Err(); err != nil {
@@ -157,6 +165,14 @@ func (s *Store) checkIndexes(ctx context.Context) error {
 			}
 			if !has(byCreated, createdKey(o.Created, o.OrderNo)) {
 				report(fmt.Errorf("order %q is missing from %s", o.OrderNo, bucketOrdersByCreated))
+			}
+			switch {
+			case o.Kind == agent.KindRefund:
+				refunds[o.OrderNo] = refundFacts{of: o.RefundOf, state: o.State, amount: o.Amount}
+			case o.Refunded > 0 || len(o.PendingRefunds) > 0:
+				payments[o.OrderNo] = paymentFacts{amount: o.Amount, refunded: o.Refunded,
+					pending: o.PendingRefunds, creditedOnUpgrade: slices.ContainsFunc(o.History,
+						func(h agent.Transition) bool { return strings.HasPrefix(h.Note, noteCreditedOnUpgrade) })}
 			}
 			if o.State.Unfinished() {
 				nUnfinished++
@@ -181,6 +197,7 @@ func (s *Store) checkIndexes(ctx context.Context) error {
 		if n := unfinished.Stats().KeyN; n != nUnfinished {
 			report(fmt.Errorf("%s index has %d entries for %d unfinished orders", bucketUnfinished, n, nUnfinished))
 		}
+		checkRefunds(orders, refunds, payments, report)
 		return nil
 	})
 	if err != nil {
@@ -195,4 +212,78 @@ func (s *Store) checkIndexes(ctx context.Context) error {
 func has(b *bolt.Bucket, key []byte) bool {
 	k, _ := b.Cursor().Seek(key)
 	return k != nil && bytes.Equal(k, key)
+}
+
+// refundFacts is what checkRefunds needs of a refund order.
+type refundFacts struct {
+	of     string
+	state  agent.OrderState
+	amount money.Fen
+}
+
+// paymentFacts is what checkRefunds needs of a payment with pending refunds
+// or a refunded amount (those without are not kept: a journal holds
+// millions of them).
+type paymentFacts struct {
+	amount, refunded  money.Fen
+	pending           []string
+	creditedOnUpgrade bool
+}
+
+// checkRefunds checks schema 3's bookkeeping of refunds, which the agent
+// keeps in the transactions that create and settle them: a payment's
+// PendingRefunds are exactly its refund orders not yet confirmed or
+// declined, and its Refunded is what its confirmed (paid) refund orders
+// sum to. A refund of a payment the journal does not hold (schema 1 or 2
+// could record one) is not checked.
+func checkRefunds(orders *bolt.Bucket, refunds map[string]refundFacts, payments map[string]paymentFacts, report func(error)) {
+	paid := map[string]money.Fen{}
+	for _, no := range slices.Sorted(maps.Keys(refunds)) {
+		r := refunds[no]
+		switch r.state {
+		case agent.StatePaid:
+			paid[r.of] += r.amount
+		case agent.StateSending, agent.StateUnknown, agent.StateNeedsReview:
+			if !slices.Contains(payments[r.of].pending, no) && has(orders, []byte(r.of)) {
+				report(fmt.Errorf("refund %q (%s) is missing from the pending refunds of payment %q: "+
+					"another refund of the payment could start while it may have gone through", no, r.state, r.of))
+			}
+		}
+	}
+	for _, no := range slices.Sorted(maps.Keys(payments)) {
+		for _, rno := range payments[no].pending {
+			r, ok := refunds[rno]
+			switch {
+			case !ok && has(orders, []byte(rno)):
+				report(fmt.Errorf("payment %q lists %q as a pending refund, but that order is not a refund", no, rno))
+			case !ok:
+				report(fmt.Errorf("payment %q lists %q as a pending refund, but there is no such order", no, rno))
+			case r.of != no:
+				report(fmt.Errorf("payment %q lists %q as a pending refund, but that is a refund of %q", no, rno, r.of))
+			case r.state == agent.StatePaid || r.state == agent.StateDeclined:
+				report(fmt.Errorf("payment %q lists %q as a pending refund, but that refund is %s", no, rno, r.state))
+			}
+		}
+	}
+	nos := slices.Collect(maps.Keys(payments))
+	for no := range paid {
+		if _, ok := payments[no]; !ok {
+			nos = append(nos, no)
+		}
+	}
+	slices.Sort(nos)
+	for _, no := range nos {
+		p, kept := payments[no]
+		if !kept && !has(orders, []byte(no)) {
+			continue
+		}
+		// The upgrade to schema 3 credits at most the payment's amount
+		// when more was confirmed (and says so in LastError): Refunded
+		// cannot exceed Amount.
+		if p.refunded == paid[no] || (p.creditedOnUpgrade && paid[no] > p.amount && p.refunded == p.amount) {
+			continue
+		}
+		report(fmt.Errorf("payment %q has %d fen refunded, but its confirmed (paid) refund orders sum to %d fen",
+			no, p.refunded, paid[no]))
+	}
 }

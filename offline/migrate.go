@@ -123,7 +123,10 @@ func migrate2to3(tx *bolt.Tx) error {
 			switch o.State {
 			case agent.StatePaid:
 				confirmed[o.RefundOf] += o.Amount
-				lastConfirmed[o.RefundOf] = o
+				// The latest by time: key order puts R10 before R2.
+				if l, ok := lastConfirmed[o.RefundOf]; !ok || !o.Updated.Before(l.Updated) {
+					lastConfirmed[o.RefundOf] = o
+				}
 			case agent.StateDeclined:
 			default:
 				pending[o.RefundOf] = append(pending[o.RefundOf], o.OrderNo)
@@ -133,28 +136,40 @@ func migrate2to3(tx *bolt.Tx) error {
 	}); err != nil {
 		return err
 	}
+	// A payment the credit finishes (orphan_charged → orphan_refunded)
+	// leaves the unfinished index in the same transaction.
+	j := journal{orders: orders, unfinished: tx.Bucket([]byte(bucketUnfinished))}
 	for no, n := range started {
 		raw := orders.Get([]byte(no))
 		if raw == nil {
 			continue // a refund of a payment this journal does not hold
 		}
-		o, err := decodeOrder(raw)
+		old, err := decodeOrder(raw)
 		if err != nil {
 			return fmt.Errorf("order %q: %w", no, err)
 		}
+		o := old
 		o.RefundsStarted, o.PendingRefunds = n, pending[no]
 		if err := creditMissed(&o, confirmed[no], lastConfirmed[no]); err != nil {
 			return fmt.Errorf("order %q: %w", no, err)
 		}
 		if raw, err = encodeOrder(o); err != nil {
-			return err
+			// A record schema 3 cannot hold (refunds of a refund order).
+			return fmt.Errorf("%w: %w", ErrBadRecord, err)
 		}
 		if err := orders.Put([]byte(no), raw); err != nil {
+			return fmt.Errorf("order %q: %w", no, err)
+		}
+		if err := j.moveUnfinished(old, o); err != nil {
 			return fmt.Errorf("order %q: %w", no, err)
 		}
 	}
 	return putSchemaVersion(tx, 3)
 }
+
+// noteCreditedOnUpgrade starts the history note of a credit creditMissed
+// made (CheckAll knows it by this).
+const noteCreditedOnUpgrade = "credited on upgrade"
 
 // creditMissed credits payment p with confirmed refunds its Refunded does
 // not count yet (sum is what its refund orders confirmed, last the latest of
@@ -163,7 +178,7 @@ func creditMissed(p *agent.Order, sum money.Fen, last agent.Order) error {
 	if sum <= p.Refunded {
 		return nil
 	}
-	at, note := last.Updated, "credited on upgrade: refund "+last.OrderNo+" was confirmed before a crash"
+	at, note := last.Updated, noteCreditedOnUpgrade+": refund "+last.OrderNo+" was confirmed before a crash"
 	if sum > p.Amount {
 		p.LastError = fmt.Sprintf("refunds of %d fen were confirmed for a %d fen payment", sum, p.Amount)
 		sum = p.Amount

@@ -191,35 +191,36 @@ func parseOrder(b []byte) (agent.Order, error) {
 		return agent.Order{}, fmt.Errorf("%w: order: %w", ErrBadRecord, err)
 	}
 	o := agent.Order{
-		OrderNo:       rec.OrderNo,
-		Kind:          agent.OrderKind(rec.Kind),
-		RefundOf:      rec.RefundOf,
-		Account:       rec.Account,
-		AccType:       rec.AccType,
-		MercAcc:       rec.MercAcc,
-		TermID:        rec.TermID,
-		Amount:        money.Fen(rec.AmountFen),
-		Created:       rec.Created.UTC(),
-		Updated:       rec.Updated.UTC(),
-		State:         agent.OrderState(rec.State),
-		OutID:         rec.OutID,
-		Code:          rec.Code,
-		Message:       rec.Message,
-		Attempts:      rec.Attempts,
-		LastError:     rec.LastError,
-		LastSent:      rec.LastSent.UTC(),
-		NextAttempt:   rec.NextAttempt.UTC(),
-		Refunded:      money.Fen(rec.RefundedFen),
-		RefundOrderNo: rec.RefundOrderNo,
-		// An empty list stays nil, like the history below.
-		PendingRefunds: slices.Clip(rec.PendingRefunds),
+		OrderNo:        rec.OrderNo,
+		Kind:           agent.OrderKind(rec.Kind),
+		RefundOf:       rec.RefundOf,
+		Account:        rec.Account,
+		AccType:        rec.AccType,
+		MercAcc:        rec.MercAcc,
+		TermID:         rec.TermID,
+		Amount:         money.Fen(rec.AmountFen),
+		Created:        rec.Created.UTC(),
+		Updated:        rec.Updated.UTC(),
+		State:          agent.OrderState(rec.State),
+		OutID:          rec.OutID,
+		Code:           rec.Code,
+		Message:        rec.Message,
+		Attempts:       rec.Attempts,
+		LastError:      rec.LastError,
+		LastSent:       rec.LastSent.UTC(),
+		NextAttempt:    rec.NextAttempt.UTC(),
+		Refunded:       money.Fen(rec.RefundedFen),
+		RefundOrderNo:  rec.RefundOrderNo,
 		RefundsStarted: rec.RefundsStarted,
 		PlatformHas:    rec.PlatformHas,
 		OnlineAge:      rec.OnlineAge,
 		LastAnswer:     rec.LastAnswer.UTC(),
 	}
-	// An empty history stays nil, so that a record read, written and read
-	// again compares equal.
+	// An empty list stays nil (the encoder omits it), so that a record
+	// read, written and read again compares equal.
+	if len(rec.PendingRefunds) > 0 {
+		o.PendingRefunds = slices.Clip(rec.PendingRefunds)
+	}
 	for _, h := range rec.History {
 		o.History = append(o.History, agent.Transition{
 			At: h.At.UTC(), From: agent.OrderState(h.From), To: agent.OrderState(h.To), Note: h.Note,
