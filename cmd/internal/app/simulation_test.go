@@ -242,7 +242,10 @@ type simulation struct {
 	lastRef   map[string]money.Fen
 	unplugged bool
 	restored  bool
-	fig       map[string]int
+	// outageLeft and offsetLeft count the operations until the network
+	// comes back and the terminal's clock is put right.
+	outageLeft, offsetLeft int
+	fig                    map[string]int
 }
 
 func newSimulation(t *testing.T, seed uint64, mode simMode) *simulation {
@@ -380,6 +383,17 @@ func (s *simulation) day(t time.Time) string {
 func (s *simulation) step() {
 	r := s.rng
 	s.clock.Advance(time.Duration(5+r.IntN(85)) * time.Second)
+	if s.unplugged {
+		if s.outageLeft--; s.outageLeft <= 0 {
+			require.NoError(s.t, s.net.plugIn())
+			s.unplugged = false
+		}
+	}
+	if s.offset != 0 {
+		if s.offsetLeft--; s.offsetLeft <= 0 {
+			s.offset = 0 // NTP puts the clock right: a jump
+		}
+	}
 	c := simCmd{}
 	if r.IntN(100) < 6 {
 		c.DieAfter = 1 + r.IntN(5)
@@ -408,13 +422,13 @@ func (s *simulation) step() {
 		s.send(c)
 		s.fig["bills"]++
 	case n < 76:
-		if s.unplugged {
-			require.NoError(s.t, s.net.plugIn())
-		} else {
+		if !s.unplugged {
+			// An outage of a few operations to a few dozen; with the
+			// clock's jumps it can outlast give_up_after many times.
 			s.net.unplug()
+			s.unplugged, s.outageLeft = true, 1+r.IntN(r.IntN(40)+1)
 			s.fig["outages"]++
 		}
-		s.unplugged = !s.unplugged
 	case n < 86:
 		s.fault()
 	case n < 89:
@@ -426,7 +440,8 @@ func (s *simulation) step() {
 		// The terminal's clock is set wrong, then right: small steps both
 		// ways, now and then a stale clock hours behind (every request
 		// refused until NTP fixes it, a jump forward).
-		s.offset = []time.Duration{0, 0, -2 * time.Minute, 2 * time.Minute, -3 * time.Hour}[r.IntN(5)]
+		s.offset = []time.Duration{-2 * time.Minute, 2 * time.Minute, -3 * time.Hour}[r.IntN(3)]
+		s.offsetLeft = 1 + r.IntN(15)
 		s.fig["clock_steps"]++
 	case n < 97:
 		s.quit() // a technician restarts the kiosk
