@@ -44,7 +44,7 @@ func BillMatches() []BillMatch {
 // The bill may hold other terminals' orders when several share an app_key;
 // the caller drops those rows first if it wants them out of the report.
 func CompareBill(date string, bill *onecard.Bill, orders []Order, now time.Time) BillReport {
-	r := BillReport{Date: date, Created: now, Counts: make(map[BillMatch]int)}
+	r := BillReport{Date: date, Created: now, State: SettlementDone, Counts: make(map[BillMatch]int)}
 	for _, m := range BillMatches() {
 		r.Counts[m] = 0
 	}
@@ -100,7 +100,7 @@ func CompareBill(date string, bill *onecard.Bill, orders []Order, now time.Time)
 func billPlatformOnlyLine(no string, rows []onecard.BillRow) BillLine {
 	row := billMainRow(rows)
 	line := BillLine{OrderNo: no, Match: BillPlatformOnly, BillType: row.Type, BillStatus: row.Status,
-		BillAmount: row.Amount, OutID: row.OutID}
+		BillAmount: row.Amount, OutID: row.OutID, Account: row.Account, BillTime: row.Time}
 	switch row.Status {
 	case billStatusSuccess:
 		// Money moved with no sale behind it on this terminal, or the
@@ -143,7 +143,8 @@ func billJournalOnlyLine(o Order) BillLine {
 func billBothLine(o Order, rows []onecard.BillRow) BillLine {
 	row := billMainRow(rows)
 	line := BillLine{OrderNo: o.OrderNo, JournalState: o.State, JournalAmount: o.Amount,
-		BillType: row.Type, BillStatus: row.Status, BillAmount: row.Amount, OutID: row.OutID}
+		BillType: row.Type, BillStatus: row.Status, BillAmount: row.Amount, OutID: row.OutID,
+		Account: row.Account, BillTime: row.Time}
 	if line.OutID == "" {
 		line.OutID = o.OutID
 	}

@@ -393,14 +393,15 @@ func TestCompareBillLineViews(t *testing.T) {
 	r := agent.CompareBill(billDate, bill, []agent.Order{mismatched, paid}, reportNow)
 
 	require.Len(t, r.Lines, 3)
-	assert.Equal(t, agent.BillLine{OrderNo: "P1", Match: agent.BillAmountMismatch,
+	row := bill.Rows[0] // the bill's own view of an order: its account and time
+	assert.Equal(t, agent.BillLine{OrderNo: "P1", Match: agent.BillAmountMismatch, Account: row.Account, BillTime: row.Time,
 		JournalState: agent.StatePaid, JournalAmount: 1250,
 		BillType: onecard.BillTypePay, BillStatus: "60", BillAmount: 1300, OutID: "JOURNAL-P1",
 		Note: "amounts differ: journal ¥12.50, bill ¥13.00"}, r.Lines[0])
 	assert.Equal(t, agent.BillLine{OrderNo: "P2", Match: agent.BillJournalOnly,
 		JournalState: agent.StatePaid, JournalAmount: 700, OutID: "JOURNAL-OUT",
 		Note: r.Lines[1].Note}, r.Lines[1], "a journal-only line has no bill view")
-	assert.Equal(t, agent.BillLine{OrderNo: "P3", Match: agent.BillPlatformOnly,
+	assert.Equal(t, agent.BillLine{OrderNo: "P3", Match: agent.BillPlatformOnly, Account: row.Account, BillTime: row.Time,
 		BillType: onecard.BillTypePay, BillStatus: "60", BillAmount: 900, OutID: "OUTP3",
 		Note: r.Lines[2].Note}, r.Lines[2], "a platform-only line has no journal view")
 }

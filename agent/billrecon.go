@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 )
 
@@ -22,20 +23,26 @@ func (s *Service) ReconcileBill(ctx context.Context, date string) (BillReport, e
 	if err != nil {
 		return BillReport{}, &onecard.RequestError{Method: onecard.MethodDownBill, Field: "bill_date", Reason: fmt.Sprintf("%q is not a date yyyyMMdd", date)}
 	}
-	bill, _, err := s.platform.DownloadBill(ctx, onecard.BillRequest{Date: date, Type: onecard.BillAll})
-	s.observe(err)
-	if err != nil {
-		return BillReport{}, err
-	}
-	// Acting on the bill changes orders the reconciler may be acting on.
+	// Acting on the bill changes orders the reconciler may be acting on,
+	// and one day is never settled twice at once.
 	if err := s.lockPass(ctx); err != nil {
 		return BillReport{}, err
 	}
 	defer s.unlockPass()
+	prev, _, err := s.journal.BillReport(ctx, date)
+	if err != nil {
+		return BillReport{}, err
+	}
+	bill, _, err := s.platform.DownloadBill(ctx, onecard.BillRequest{Date: date, Type: onecard.BillAll, Encrypted: s.opts.Settlement.Encrypted})
+	s.observe(err)
+	if err != nil {
+		return BillReport{}, err
+	}
 	orders, err := s.journal.Orders(ctx, OrderFilter{From: day, To: day.AddDate(0, 0, 1)})
 	if err != nil {
 		return BillReport{}, err
 	}
+	journalNet := dayNet(orders)
 	// Orders journalled on another day (just before midnight) can be on
 	// this day's bill: fetch those by number.
 	have := make(map[string]bool, len(orders))
@@ -55,7 +62,9 @@ func (s *Service) ReconcileBill(ctx context.Context, date string) (BillReport, e
 			return BillReport{}, err
 		}
 	}
-	rep := CompareBill(date, s.ownRows(bill, have), orders, s.now())
+	own := s.ownRows(bill, have)
+	rep := CompareBill(date, own, orders, s.now())
+	rep.Attempts, rep.JournalNet, rep.BillNet = prev.Attempts+1, journalNet, billNet(own)
 	if err := s.actOnBill(ctx, rep, bill); err != nil {
 		return rep, err
 	}
@@ -63,6 +72,37 @@ func (s *Service) ReconcileBill(ctx context.Context, date string) (BillReport, e
 		return rep, fmt.Errorf("saving the bill report: %w", err)
 	}
 	return rep, nil
+}
+
+// dayNet is what the journal says a day's orders took: payments charged
+// less refunds paid out (orphan charges and their refunds cancel out).
+func dayNet(orders []Order) money.Fen {
+	var net money.Fen
+	for _, o := range orders {
+		switch {
+		case o.Kind == KindRefund && o.State == StatePaid:
+			net -= o.Amount
+		case o.Kind == KindPay && billChargedState(KindPay, o.State):
+			net += o.Amount
+		}
+	}
+	return net
+}
+
+// billNet is what a bill says: successful payment rows less successful
+// refund rows.
+func billNet(bill *onecard.Bill) money.Fen {
+	var net money.Fen
+	for _, r := range bill.Rows {
+		switch {
+		case r.Status != billStatusSuccess:
+		case r.Type == onecard.BillTypePay:
+			net += r.Amount
+		case r.Type == onecard.BillTypeRefund:
+			net -= r.Amount
+		}
+	}
+	return net
 }
 
 // actOnBill turns the report's findings into journal work:
@@ -90,6 +130,9 @@ func (s *Service) actOnBill(ctx context.Context, rep BillReport, bill *onecard.B
 		}
 	}
 	var none ReconcileReport
+	if err := s.reviewJournalOnly(ctx, rep); err != nil {
+		return err
+	}
 	for _, l := range rep.Lines {
 		if l.Match == BillPlatformOnly {
 			if err := s.adoptBillRefund(ctx, rows[l.OrderNo], rep.Date); err != nil {
@@ -138,6 +181,50 @@ func (s *Service) actOnBill(ctx context.Context, rep BillReport, bill *onecard.B
 		}
 		if err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// reviewJournalOnly asks the platform about the orders the journal has as
+// done (charged, refunded) that the day's bill does not show: one on a
+// neighbouring day's bill is answered as such and left alone; one the
+// platform has no record of is needs_review, since the journal says money
+// moved and the platform says it did not.
+func (s *Service) reviewJournalOnly(ctx context.Context, rep BillReport) error {
+	var ask []Order
+	for _, l := range rep.Lines {
+		if l.Match != BillJournalOnly || billUnsettled(l.JournalState) || !billExpected(l.JournalState) ||
+			l.JournalState == StateOrphanCharged {
+			continue
+		}
+		o, err := s.journal.Order(ctx, l.OrderNo)
+		if err != nil {
+			return err
+		}
+		ask = append(ask, o)
+	}
+	var none ReconcileReport
+	for start := 0; start < len(ask); start += onecard.MaxPayQueries {
+		batch := ask[start:min(start+onecard.MaxPayQueries, len(ask))]
+		qs := make([]onecard.PayQuery, len(batch))
+		for i, o := range batch {
+			qs[i] = onecard.PayQuery{Account: o.Account, AccType: o.AccType, OrderNo: o.OrderNo}
+		}
+		sts, err := s.platform.QueryPayments(ctx, qs)
+		s.observe(err)
+		if err != nil {
+			return err
+		}
+		for i, st := range sts {
+			o := batch[i]
+			if st.Status != onecard.StatusNoOrder || o.PlatformHas || !CanReview(o.State) {
+				continue
+			}
+			if err := s.move(ctx, o.OrderNo, &none, StateNeedsReview, fmt.Sprintf("the journal has it %s but neither the bill of %s nor pay.query knows it: a person must look",
+				o.State, rep.Date), nil); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

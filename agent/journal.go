@@ -88,7 +88,11 @@ func legalNext(from OrderState) []OrderState {
 	case StateOrphanCharged:
 		return []OrderState{StateOrphanRefunded, StateNeedsReview}
 	case StatePaid, StatePartiallyRefunded:
-		return []OrderState{StatePartiallyRefunded, StateRefunded}
+		// needs_review: the platform has no record of a payment the
+		// journal has as charged (settlement).
+		return []OrderState{StatePartiallyRefunded, StateRefunded, StateNeedsReview}
+	case StateRefunded:
+		return []OrderState{StateNeedsReview}
 	case StateVoided, StateDeclined:
 		// A charge found later (bill reconciliation) for an order the
 		// customer was told nothing or "declined" about: refund it.
@@ -106,6 +110,10 @@ func legalNext(from OrderState) []OrderState {
 	}
 	return nil
 }
+
+// CanReview reports whether an order in state s may be handed to a person
+// (needs_review).
+func CanReview(s OrderState) bool { return CheckTransition(s, StateNeedsReview) == nil }
 
 // ErrIllegalTransition is wrapped by CheckTransition's refusals.
 var ErrIllegalTransition = errors.New("illegal order state change")
@@ -355,6 +363,10 @@ const (
 type BillLine struct {
 	OrderNo string
 	Match   BillMatch
+	// Account and BillTime are the bill row's (a platform-only charge is
+	// known by them alone); empty for journal-only lines.
+	Account  string
+	BillTime time.Time
 	// Journal is the journal's view (state, amount); empty for
 	// platform-only lines.
 	JournalState  OrderState
@@ -368,10 +380,37 @@ type BillLine struct {
 	Note       string
 }
 
-// BillReport is the result of comparing one day's bill with the journal.
+// SettlementState is where the settlement of one platform day stands.
+type SettlementState string
+
+// Settlement states.
+const (
+	// SettlementDone: the day's bill was reconciled and acted on.
+	SettlementDone SettlementState = "done"
+	// SettlementPending: the day is due (or will be) and not settled yet.
+	SettlementPending SettlementState = "pending"
+	// SettlementFailed: the last attempt failed (Reason); it is retried.
+	SettlementFailed SettlementState = "failed"
+)
+
+// BillReport is the result of comparing one day's bill with the journal:
+// the day's settlement.
 type BillReport struct {
 	Date    string // yyyyMMdd
 	Created time.Time
+	// State is done for a reconciled bill, failed (with Reason) when the
+	// last attempt could not get or act on it. Reports saved before
+	// settlement existed read as done.
+	State  SettlementState
+	Reason string
+	// Attempts counts the attempts at this day so far.
+	Attempts int
+	// JournalNet is what the journal says the terminal took that day:
+	// payments created that day and charged, less refunds created that day
+	// and paid out. BillNet is the bill's: successful payment rows less
+	// successful refund rows of this terminal.
+	JournalNet money.Fen
+	BillNet    money.Fen
 	// Counts per class.
 	Counts map[BillMatch]int
 	// Lines holds every order that is not BillMatched (matched ones are

@@ -60,8 +60,12 @@ func resolutions(o Order, st onecard.OrderStatus) []OrderState {
 	}
 	switch st {
 	case onecard.StatusPaid:
-		// Charged: the customer keeps it (paid), or it is refunded
-		// automatically (orphan_charged: a refund is sent).
+		// Charged: the customer keeps it (paid, or partly refunded as the
+		// journal has it), or it is refunded automatically (orphan_charged:
+		// a refund is sent).
+		if o.Refunded > 0 {
+			return []OrderState{StatePartiallyRefunded, StateOrphanCharged}
+		}
 		return []OrderState{StatePaid, StateOrphanCharged}
 	case onecard.StatusRefunded:
 		return []OrderState{StateRefunded, StateOrphanRefunded}

@@ -53,9 +53,10 @@ type ReconcilePolicy struct {
 
 // Options configure a Service.
 type Options struct {
-	Terminal  Terminal
-	Offline   OfflinePolicy
-	Reconcile ReconcilePolicy
+	Terminal   Terminal
+	Offline    OfflinePolicy
+	Reconcile  ReconcilePolicy
+	Settlement SettlementPolicy
 	// Location is the platform's zone (order numbers, bill days).
 	Location *time.Location
 	Clock    Clock
@@ -90,6 +91,7 @@ func (o *Options) defaults() {
 	if r.RequestTimeout <= 0 {
 		r.RequestTimeout = 10 * time.Second
 	}
+	o.Settlement.defaults()
 }
 
 // Service is the terminal's payment flow. Every order is journalled before

@@ -383,6 +383,12 @@ type billReportRecord struct {
 	Lines        []billLineRecord `json:"lines,omitempty"`
 	BillCount    int              `json:"bill_count"`
 	BillTotalFen int64            `json:"bill_total_fen"`
+	// New in schema 3: the day's settlement.
+	State         string `json:"state,omitempty"`
+	Reason        string `json:"reason,omitempty"`
+	Attempts      int    `json:"attempts,omitempty"`
+	JournalNetFen int64  `json:"journal_net_fen,omitempty"`
+	BillNetFen    int64  `json:"bill_net_fen,omitempty"`
 }
 
 // billLineRecord is the on-disk form of agent.BillLine.
@@ -396,11 +402,22 @@ type billLineRecord struct {
 	BillAmountFen    int64  `json:"bill_amount_fen,omitempty"`
 	OutID            string `json:"out_id,omitempty"`
 	Note             string `json:"note,omitempty"`
+	// New in schema 3.
+	Account  string    `json:"account,omitempty"`
+	BillTime time.Time `json:"bill_time,omitzero"`
 }
 
 func validateBillReport(r agent.BillReport) error {
 	if err := validDay(r.Date); err != nil {
 		return fmt.Errorf("bill report: %w", err)
+	}
+	switch r.State {
+	case agent.SettlementDone, agent.SettlementFailed:
+	default:
+		return fmt.Errorf("bill report of %s: settlement state %q", r.Date, r.State)
+	}
+	if r.Attempts < 0 {
+		return fmt.Errorf("bill report of %s: negative attempt count", r.Date)
 	}
 	return nil
 }
@@ -412,6 +429,8 @@ func encodeBillReport(r agent.BillReport) ([]byte, error) {
 	rec := billReportRecord{
 		Date: r.Date, Created: r.Created.UTC(),
 		BillCount: r.BillCount, BillTotalFen: int64(r.BillTotal),
+		State: string(r.State), Reason: r.Reason, Attempts: r.Attempts,
+		JournalNetFen: int64(r.JournalNet), BillNetFen: int64(r.BillNet),
 	}
 	if len(r.Counts) > 0 {
 		rec.Counts = make(map[string]int, len(r.Counts))
@@ -424,7 +443,7 @@ func encodeBillReport(r agent.BillReport) ([]byte, error) {
 			OrderNo: l.OrderNo, Match: string(l.Match),
 			JournalState: string(l.JournalState), JournalAmountFen: int64(l.JournalAmount),
 			BillType: l.BillType, BillStatus: l.BillStatus, BillAmountFen: int64(l.BillAmount),
-			OutID: l.OutID, Note: l.Note,
+			OutID: l.OutID, Note: l.Note, Account: l.Account, BillTime: l.BillTime.UTC(),
 		})
 	}
 	b, err := json.Marshal(rec)
@@ -444,6 +463,11 @@ func decodeBillReport(b []byte) (agent.BillReport, error) {
 	r := agent.BillReport{
 		Date: rec.Date, Created: rec.Created.UTC(),
 		BillCount: rec.BillCount, BillTotal: money.Fen(rec.BillTotalFen),
+		State: agent.SettlementState(rec.State), Reason: rec.Reason, Attempts: rec.Attempts,
+		JournalNet: money.Fen(rec.JournalNetFen), BillNet: money.Fen(rec.BillNetFen),
+	}
+	if r.State == "" {
+		r.State = agent.SettlementDone // saved before settlement existed
 	}
 	// Empty collections stay nil so that a round trip compares equal.
 	if len(rec.Counts) > 0 {
@@ -457,7 +481,7 @@ func decodeBillReport(b []byte) (agent.BillReport, error) {
 			OrderNo: l.OrderNo, Match: agent.BillMatch(l.Match),
 			JournalState: agent.OrderState(l.JournalState), JournalAmount: money.Fen(l.JournalAmountFen),
 			BillType: l.BillType, BillStatus: l.BillStatus, BillAmount: money.Fen(l.BillAmountFen),
-			OutID: l.OutID, Note: l.Note,
+			OutID: l.OutID, Note: l.Note, Account: l.Account, BillTime: l.BillTime.UTC(),
 		})
 	}
 	if err := validateBillReport(r); err != nil {
