@@ -186,8 +186,8 @@ func (s *Service) actOnBill(ctx context.Context, rep BillReport, bill *onecard.B
 	return nil
 }
 
-// reviewJournalOnly asks the platform about the orders the journal has as
-// done (charged, refunded) that the day's bill does not show: one on a
+// reviewJournalOnly asks the platform about the payments the journal has
+// as done (charged, refunded) that the day's bill does not show: one on a
 // neighbouring day's bill is answered as such and left alone; one the
 // platform has no record of is needs_review, since the journal says money
 // moved and the platform says it did not.
@@ -202,7 +202,11 @@ func (s *Service) reviewJournalOnly(ctx context.Context, rep BillReport) error {
 		if err != nil {
 			return err
 		}
-		ask = append(ask, o)
+		// Payments only: pay.query may not know refund numbers at all, so
+		// its "no such order" says nothing about a refund.
+		if o.Kind == KindPay {
+			ask = append(ask, o)
+		}
 	}
 	var none ReconcileReport
 	for start := 0; start < len(ask); start += onecard.MaxPayQueries {

@@ -122,7 +122,7 @@ func TestOrphanRefundSurvivesItsOwnCrash(t *testing.T) {
 	// before sending it.
 	r.clock.Advance(2 * time.Minute)
 	_, err := r.store.UpdateOrder(ctx, p.OrderNo, func(o *agent.Order) error {
-		o.RefundOrderNo = "0017REFUND0001"
+		o.RefundOrderNo, o.PendingRefunds, o.RefundsStarted = "0017REFUND0001", []string{"0017REFUND0001"}, 1
 		return o.To(agent.StateOrphanCharged, r.clock.Now(), "test")
 	})
 	require.NoError(t, err)

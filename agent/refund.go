@@ -240,6 +240,15 @@ func (s *Service) refundDone(ctx context.Context, refundNo, outID, note string) 
 			return fmt.Errorf("payment %s of refund %s: %w", cur.RefundOf, refundNo, err)
 		}
 		now := s.now()
+		if !slices.Contains(p.PendingRefunds, refundNo) {
+			// Booked pending when it was created, taken off when it was
+			// credited: not pending means credited already.
+			r, err = tx.UpdateOrder(refundNo, func(o *Order) error {
+				o.LastError = ""
+				return o.To(StatePaid, now, note+" (already credited to "+p.OrderNo+")")
+			})
+			return err
+		}
 		if p.Refunded+cur.Amount > p.Amount {
 			r, err = tx.UpdateOrder(refundNo, func(o *Order) error {
 				o.LastError = fmt.Sprintf("the platform confirmed a refund of %s but only %s of payment %s is left to refund",

@@ -60,6 +60,8 @@ type Config struct {
 	Offline Offline
 	// Reconcile tunes the settling of unfinished orders.
 	Reconcile Reconcile
+	// Settlement says when the terminal settles each platform day.
+	Settlement Settlement
 	// Devices are the scanners and card readers, in file order.
 	Devices []Device
 	// IDRules map scans to query idtypes ahead of the defaults.
@@ -173,6 +175,7 @@ func parse(data []byte, dir, file string) (*Config, error) {
 	checkTerminal(p, &cfg.Terminal, &raw.Terminal)
 	checkOffline(p, &cfg.Offline, &raw.Offline, cfg.Terminal.Mode)
 	checkReconcile(p, &cfg.Reconcile, &raw.Reconcile)
+	checkSettlement(p, &cfg.Settlement, &raw.Settlement)
 	checkDevices(p, cfg, raw.Devices, raw.IDRules)
 	checkUI(p, &cfg.UI, &raw.UI, cfg.Terminal.Mode, dir, &cfg.Warnings)
 	checkLog(p, &cfg.Log, &raw.Log)

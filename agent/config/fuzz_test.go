@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // FuzzParse checks that no input makes Parse panic, and that whatever it
@@ -68,6 +69,17 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted reconcile timing %+v", r)
 		case r.Orphans != OrphansRefund && r.Orphans != OrphansReview:
 			t.Fatalf("accepted orphans %q", r.Orphans)
+		}
+		st := cfg.Settlement
+		switch {
+		case st.At < 0 || st.At >= 24*time.Hour || st.At%time.Minute != 0:
+			t.Fatalf("accepted settlement.at %s", st.At)
+		case st.Jitter < 0 || st.Jitter > MaxSettlementJitter:
+			t.Fatalf("accepted settlement.jitter %s", st.Jitter)
+		case st.CatchUpDays < MinSettlementCatchUpDays || st.CatchUpDays > MaxSettlementCatchUpDays:
+			t.Fatalf("accepted settlement.catch_up_days %d", st.CatchUpDays)
+		case st.Retry <= 0 || st.Retry > st.MaxRetry:
+			t.Fatalf("accepted settlement timing %+v", st)
 		}
 		u := cfg.UI
 		switch {

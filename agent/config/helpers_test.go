@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 )
@@ -117,4 +118,61 @@ func selfSigned(t *testing.T, key *rsa.PrivateKey) []byte {
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	require.NoError(t, err)
 	return der
+}
+
+// accepted is an edit of the fixture's settings that must load, and what
+// to check of the result.
+type accepted struct {
+	name  string
+	edit  func(s map[string]map[string]any)
+	check func(t *testing.T, cfg *Config)
+}
+
+func runAccepted(t *testing.T, tests []accepted) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			tt.edit(f.settings)
+			cfg, err := Parse(f.yaml(t), f.dir)
+			require.NoError(t, err)
+			tt.check(t, cfg)
+		})
+	}
+}
+
+// rejected is an edit of the fixture's settings that must fail with one
+// problem, on field.
+type rejected struct {
+	name  string
+	edit  func(s map[string]map[string]any)
+	field string
+	is    error  // when set, the error must wrap it
+	want  string // when set, the message must contain it
+}
+
+func runRejected(t *testing.T, tests []rejected) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			tt.edit(f.settings)
+			cfg, err := Parse(f.yaml(t), f.dir)
+			require.Error(t, err)
+			assert.Nil(t, cfg)
+
+			errs := Errors(err)
+			require.Len(t, errs, 1, "want exactly one problem, got: %v", err)
+			e := errs[0]
+			assert.Equal(t, tt.field, e.Field)
+			assert.Positive(t, e.Line, "the error points at a key the file sets")
+			if tt.is != nil {
+				assert.ErrorIs(t, err, tt.is)
+			}
+			if tt.want != "" {
+				assert.Contains(t, err.Error(), tt.want)
+			}
+			assert.Contains(t, err.Error(), tt.field)
+		})
+	}
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/campuspos/kiosk/agent/money"
@@ -97,16 +96,7 @@ func checkMode(p *problems, out *Terminal, raw string) {
 // mode, or "" when it was invalid (the default then does not matter: the
 // load fails anyway).
 func checkOffline(p *problems, out *Offline, raw *rawOffline, mode string) {
-	switch strings.ToLower(raw.Enabled) {
-	case "":
-		out.Enabled = mode != ModeKiosk
-	case "true":
-		out.Enabled = true
-	case "false":
-		out.Enabled = false
-	default:
-		p.addf("offline.enabled", "%q is neither true nor false", raw.Enabled)
-	}
+	checkBool(p, "offline.enabled", raw.Enabled, mode != ModeKiosk, &out.Enabled)
 
 	// The limits are checked even when offline acceptance is off, so that a
 	// mistake does not wait to surface until someone turns it on.

@@ -55,11 +55,7 @@ func TestParseOfflineReconcileDefaults(t *testing.T) {
 }
 
 func TestParseOfflineReconcileAccepted(t *testing.T) {
-	tests := []struct {
-		name  string
-		edit  func(s map[string]map[string]any)
-		check func(t *testing.T, cfg *Config)
-	}{
+	runAccepted(t, []accepted{
 		{
 			name: "kiosk mode turns offline off by default",
 			edit: set("terminal", "mode", "kiosk"),
@@ -146,26 +142,11 @@ func TestParseOfflineReconcileAccepted(t *testing.T) {
 			edit:  func(s map[string]map[string]any) { s["offline"] = nil; s["reconcile"] = map[string]any{} },
 			check: func(t *testing.T, cfg *Config) { assert.Equal(t, DefaultOfflineMaxCount, cfg.Offline.MaxCount) },
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			tt.edit(f.settings)
-			cfg, err := Parse(f.yaml(t), f.dir)
-			require.NoError(t, err)
-			tt.check(t, cfg)
-		})
-	}
+	})
 }
 
 func TestParseOfflineReconcileRejected(t *testing.T) {
-	tests := []struct {
-		name  string
-		edit  func(s map[string]map[string]any)
-		field string
-		is    error  // when set, the error must wrap it
-		want  string // when set, the message must contain it
-	}{
+	runRejected(t, []rejected{
 		{name: "mode unknown", edit: set("terminal", "mode", "self"), field: "terminal.mode", want: `"self" is not one of canteen, kiosk`},
 		{name: "mode in capitals", edit: set("terminal", "mode", "Kiosk"), field: "terminal.mode", want: "not one of"},
 
@@ -211,29 +192,7 @@ func TestParseOfflineReconcileRejected(t *testing.T) {
 
 		{name: "unknown offline key", edit: put("offline", "max_amt", "1"), field: "offline.max_amt", is: ErrUnknownKey},
 		{name: "unknown reconcile key", edit: put("reconcile", "orphan", "refund"), field: "reconcile.orphan", is: ErrUnknownKey},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			tt.edit(f.settings)
-			cfg, err := Parse(f.yaml(t), f.dir)
-			require.Error(t, err)
-			assert.Nil(t, cfg)
-
-			errs := Errors(err)
-			require.Len(t, errs, 1, "want exactly one problem, got: %v", err)
-			e := errs[0]
-			assert.Equal(t, tt.field, e.Field)
-			assert.Positive(t, e.Line, "the error points at a key the file sets")
-			if tt.is != nil {
-				assert.ErrorIs(t, err, tt.is)
-			}
-			if tt.want != "" {
-				assert.Contains(t, err.Error(), tt.want)
-			}
-			assert.Contains(t, err.Error(), tt.field)
-		})
-	}
+	})
 }
 
 func TestParseOfflineReconcileSectionKinds(t *testing.T) {
@@ -300,6 +259,7 @@ func TestExampleConfigShowsTheDefaults(t *testing.T) {
 	assert.Equal(t, defaults.Terminal.Mode, cfg.Terminal.Mode)
 	assert.Equal(t, defaults.Offline, cfg.Offline)
 	assert.Equal(t, defaults.Reconcile, cfg.Reconcile)
+	assert.Equal(t, defaults.Settlement, cfg.Settlement)
 	// The menu is an example, not a default; the rest are.
 	assert.Equal(t, defaults.UI.Mode, cfg.UI.Mode)
 	assert.Equal(t, defaults.UI.Language, cfg.UI.Language)

@@ -16,16 +16,17 @@ import (
 // accepts `termid: 17` and `termid: "17"` alike and validation, not the YAML
 // library, decides what a value means and how to word the error.
 type rawConfig struct {
-	Platform  rawPlatform  `yaml:"platform"`
-	Terminal  rawTerminal  `yaml:"terminal"`
-	Store     rawStore     `yaml:"store"`
-	Offline   rawOffline   `yaml:"offline"`
-	Reconcile rawReconcile `yaml:"reconcile"`
-	Devices   []rawDevice  `yaml:"devices"`
-	IDRules   []rawIDRule  `yaml:"id_rules"`
-	UI        rawUI        `yaml:"ui"`
-	Log       rawLog       `yaml:"log"`
-	Status    rawStatus    `yaml:"status"`
+	Platform   rawPlatform   `yaml:"platform"`
+	Terminal   rawTerminal   `yaml:"terminal"`
+	Store      rawStore      `yaml:"store"`
+	Offline    rawOffline    `yaml:"offline"`
+	Reconcile  rawReconcile  `yaml:"reconcile"`
+	Settlement rawSettlement `yaml:"settlement"`
+	Devices    []rawDevice   `yaml:"devices"`
+	IDRules    []rawIDRule   `yaml:"id_rules"`
+	UI         rawUI         `yaml:"ui"`
+	Log        rawLog        `yaml:"log"`
+	Status     rawStatus     `yaml:"status"`
 }
 
 type rawPlatform struct {

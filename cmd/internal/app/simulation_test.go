@@ -146,6 +146,8 @@ func simChild(cfgPath string, seed uint64, in io.Reader, out io.Writer) int {
 		}
 	}
 	opts := app.ServiceOptions(cfg, clock)
+	opts.Settlement = agent.SettlementPolicy{Enabled: true, At: 2*time.Hour + 30*time.Minute, Jitter: 20 * time.Minute,
+		CatchUpDays: 7, Retry: time.Minute, MaxRetry: time.Hour}
 	var jmu sync.Mutex
 	rng := rand.New(rand.NewPCG(seed, 7))
 	opts.Jitter = func() float64 { jmu.Lock(); defer jmu.Unlock(); return rng.Float64() }
@@ -197,6 +199,13 @@ func simChild(cfgPath string, seed uint64, in io.Reader, out io.Writer) int {
 			r.Settled = int(settled.Load())
 		case "bill":
 			if _, err := svc.ReconcileBill(ctx, c.Date); err != nil {
+				r.Err = err.Error()
+			}
+		case "settle":
+			// The nightly settlement, as the kiosk runs it.
+			tried, _, err := svc.SettleDue(ctx)
+			r.Settled = len(tried)
+			if err != nil {
 				r.Err = err.Error()
 			}
 		}
@@ -417,10 +426,15 @@ func (s *simulation) step() {
 		c.Op = "passes"
 		s.send(c)
 		s.fig["concurrent_passes"]++
-	case n < 71:
+	case n < 69:
 		c.Op, c.Date = "bill", s.day(s.clock.Now().AddDate(0, 0, -r.IntN(2)))
 		s.send(c)
 		s.fig["bills"]++
+	case n < 71:
+		c.Op = "settle"
+		if rep, ok := s.send(c); ok {
+			s.fig["days_settled"] += rep.Settled
+		}
 	case n < 76:
 		if !s.unplugged {
 			// An outage of a few operations to a few dozen; with the
@@ -533,7 +547,8 @@ func (s *simulation) settle() {
 		rep, ok := s.send(simCmd{Op: "reconcile_all"})
 		require.True(s.t, ok)
 		settled := rep.Settled
-		for d := s.start; !d.After(s.clock.Now()); d = d.AddDate(0, 0, 1) {
+		first := s.start.In(s.sim.Location())
+		for d := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, first.Location()); !d.After(s.clock.Now()); d = d.AddDate(0, 0, 1) {
 			rep, ok = s.send(simCmd{Op: "bill", Date: s.day(d)})
 			require.True(s.t, ok)
 		}
@@ -554,6 +569,21 @@ func (s *simulation) check() (promises.Report, map[agent.OrderState]int) {
 	orders, err := store.Orders(context.Background(), agent.OrderFilter{})
 	require.NoError(s.t, err)
 	states := map[agent.OrderState]int{}
+	if dbg := os.Getenv("SIM_DEBUG"); dbg != "" {
+		for _, o := range orders {
+			if strings.HasPrefix(o.OrderNo, dbg) {
+				s.t.Logf("DEBUG %s %s %s refunded=%s pending=%v started=%d", o.OrderNo, o.Kind, o.State, o.Refunded.Yuan(), o.PendingRefunds, o.RefundsStarted)
+				for _, h := range o.History {
+					s.t.Logf("DEBUG   %s %s→%s %s", h.At.Format(time.RFC3339), h.From, h.To, h.Note)
+				}
+			}
+		}
+		for _, tx := range s.sim.Transactions() {
+			if strings.HasPrefix(tx.OrderNo, dbg) {
+				s.t.Logf("DEBUG platform %s %s %s %s %s", tx.OrderNo, tx.Kind, tx.Status, tx.Amount.Yuan(), tx.Time.Format(time.RFC3339))
+			}
+		}
+	}
 	for _, o := range orders {
 		states[o.State]++
 		if o.State == agent.StateNeedsReview {
