@@ -53,6 +53,8 @@ commands:
   reconcile                                one reconciliation pass: settle what can be settled now
   resolve ORDER_NO --as STATE --note TEXT  end a needs_review order's review with what the platform says
   export --from YYYYMMDD [--to YYYYMMDD] [--out FILE]   the journal as CSV
+  report [--date YYYYMMDD | --from YYYYMMDD [--to YYYYMMDD]] [--csv]
+                                           the day report: payments by outcome, refunds, and the bill once settled
   check                                    full check of the terminal database (slow on a big journal)
   status                                   ask the running kiosk (its status endpoint): health, journal, token, clock, devices
   diag   devices | scan --device SPEC [--count N] [--timeout D] [--raw] | capture --device SPEC --out FILE [--timeout D]

@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"reconcile": reconcileCmd,
 		"resolve":   resolveCmd,
 		"export":    exportCmd,
+		"report":    reportCmd,
 		"check":     checkCmd,
 		"diag":      diagCmd,
 		"status":    statusCmd,
