@@ -23,7 +23,7 @@ type SettlementPolicy struct {
 	// Enabled turns settlement on (RunSettlement does nothing without it).
 	Enabled bool
 	// At is the time of day, after platform-local midnight, from which the
-	// previous day is settled.
+	// previous day is settled (0: midnight).
 	At time.Duration
 	// Jitter spreads a fleet: each terminal settles a day at At plus a
 	// delay in [0, Jitter) fixed by its termid and the date.
@@ -39,9 +39,6 @@ type SettlementPolicy struct {
 }
 
 func (p *SettlementPolicy) defaults() {
-	if p.At <= 0 {
-		p.At = 2*time.Hour + 30*time.Minute
-	}
 	if p.CatchUpDays <= 0 {
 		p.CatchUpDays = 7
 	}

@@ -231,13 +231,7 @@ func TestParseAccepted(t *testing.T) {
 }
 
 func TestParseRejected(t *testing.T) {
-	tests := []struct {
-		name  string
-		edit  func(s map[string]map[string]any)
-		field string
-		is    error  // when set, the error must wrap it
-		want  string // when set, the message must contain it
-	}{
+	runRejected(t, []rejected{
 		{name: "missing platform.url", edit: del("platform", "url"), field: "platform.url", is: ErrRequired},
 		{name: "missing platform.app_key", edit: del("platform", "app_key"), field: "platform.app_key", is: ErrRequired},
 		{name: "missing platform.app_secret", edit: del("platform", "app_secret"), field: "platform.app_secret", is: ErrRequired},
@@ -294,33 +288,7 @@ func TestParseRejected(t *testing.T) {
 		{name: "acctype multibyte over 3 bytes", edit: set("terminal", "acctype", "卡卡"), field: "terminal.acctype", want: "6 bytes"},
 
 		{name: "section is a list", edit: func(s map[string]map[string]any) { s["store"] = nil }, field: "store.path", is: ErrRequired},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			tt.edit(f.settings)
-			cfg, err := Parse(f.yaml(t), f.dir)
-			require.Error(t, err)
-			assert.Nil(t, cfg)
-
-			errs := Errors(err)
-			require.Len(t, errs, 1, "want exactly one problem, got: %v", err)
-			e := errs[0]
-			assert.Equal(t, tt.field, e.Field)
-			assert.Equal(t, "", e.File)
-			if !errors.Is(err, ErrRequired) {
-				assert.Positive(t, e.Line, "the line of the key is known when the key is there")
-			}
-			if tt.is != nil {
-				assert.ErrorIs(t, err, tt.is)
-			}
-			if tt.want != "" {
-				assert.Contains(t, err.Error(), tt.want)
-			}
-			assert.Contains(t, err.Error(), tt.field)
-			assertNoSecret(t, err.Error())
-		})
-	}
+	})
 }
 
 // del and set build edits for the table tests.
@@ -388,11 +356,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 
 	_, err := Parse(f.yaml(t), f.dir)
 	require.Error(t, err)
-	var fields []string
-	for _, e := range Errors(err) {
-		fields = append(fields, e.Field)
-	}
-	assert.ElementsMatch(t, []string{"platform.url", "platform.app_secret", "terminal.termid", "store.path"}, fields)
+	assert.ElementsMatch(t, []string{"platform.url", "platform.app_secret", "terminal.termid", "store.path"}, problemFields(err))
 
 	var first *Error
 	require.ErrorAs(t, err, &first, "a CLI maps errors to exit status 2 with errors.As")

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -132,9 +133,7 @@ func runAccepted(t *testing.T, tests []accepted) {
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			tt.edit(f.settings)
-			cfg, err := Parse(f.yaml(t), f.dir)
+			cfg, err := parseEdited(t, tt.edit)
 			require.NoError(t, err)
 			tt.check(t, cfg)
 		})
@@ -155,9 +154,7 @@ func runRejected(t *testing.T, tests []rejected) {
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			tt.edit(f.settings)
-			cfg, err := Parse(f.yaml(t), f.dir)
+			cfg, err := parseEdited(t, tt.edit)
 			require.Error(t, err)
 			assert.Nil(t, cfg)
 
@@ -165,7 +162,10 @@ func runRejected(t *testing.T, tests []rejected) {
 			require.Len(t, errs, 1, "want exactly one problem, got: %v", err)
 			e := errs[0]
 			assert.Equal(t, tt.field, e.Field)
-			assert.Positive(t, e.Line, "the error points at a key the file sets")
+			assert.Equal(t, "", e.File)
+			if !errors.Is(err, ErrRequired) {
+				assert.Positive(t, e.Line, "the line of the key is known when the key is there")
+			}
 			if tt.is != nil {
 				assert.ErrorIs(t, err, tt.is)
 			}
@@ -173,6 +173,47 @@ func runRejected(t *testing.T, tests []rejected) {
 				assert.Contains(t, err.Error(), tt.want)
 			}
 			assert.Contains(t, err.Error(), tt.field)
+			assertNoSecret(t, err.Error())
 		})
 	}
+}
+
+// parseEdited parses the fixture's settings after edit.
+func parseEdited(t *testing.T, edit func(s map[string]map[string]any)) (*Config, error) {
+	t.Helper()
+	f := newFixture(t)
+	edit(f.settings)
+	return Parse(f.yaml(t), f.dir)
+}
+
+// wrongKind is YAML appended to the fixture's that puts the wrong kind of
+// value (a list, a mapping, a scalar) at field.
+type wrongKind struct {
+	name, yaml, field string
+}
+
+func runWrongKinds(t *testing.T, tests []wrongKind) {
+	t.Helper()
+	f := newFixture(t)
+	base := f.yaml(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(append(append([]byte{}, base...), tt.yaml...), f.dir)
+			require.Error(t, err)
+			errs := Errors(err)
+			require.Len(t, errs, 1, "got: %v", err)
+			assert.Equal(t, tt.field, errs[0].Field)
+			assert.Contains(t, err.Error(), "wrong kind of value")
+		})
+	}
+}
+
+// problemFields lists the fields of the problems in err, the error of a
+// failed Parse.
+func problemFields(err error) []string {
+	var fields []string
+	for _, e := range Errors(err) {
+		fields = append(fields, e.Field)
+	}
+	return fields
 }

@@ -196,44 +196,21 @@ func TestParseOfflineReconcileRejected(t *testing.T) {
 }
 
 func TestParseOfflineReconcileSectionKinds(t *testing.T) {
-	f := newFixture(t)
-	base := f.yaml(t)
-	for _, tt := range []struct {
-		name, yaml, field string
-	}{
+	runWrongKinds(t, []wrongKind{
 		{name: "offline is a list", yaml: "offline:\n  - enabled\n", field: "offline"},
 		{name: "reconcile is a scalar", yaml: "reconcile: fast\n", field: "reconcile"},
 		{name: "max_amount is a mapping", yaml: "offline:\n  max_amount: {yuan: 30}\n", field: "offline.max_amount"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse(append(append([]byte{}, base...), tt.yaml...), f.dir)
-			require.Error(t, err)
-			errs := Errors(err)
-			require.Len(t, errs, 1, "got: %v", err)
-			assert.Equal(t, tt.field, errs[0].Field)
-			assert.Contains(t, err.Error(), "wrong kind of value")
-		})
-	}
+	})
 }
 
 func TestParseOfflineReconcileReportsEveryProblem(t *testing.T) {
-	f := newFixture(t)
-	put("offline", "max_amount", "0.001")(f.settings)
-	put("offline", "max_count", 0)(f.settings)
-	put("reconcile", "orphans", "keep")(f.settings)
-	put("reconcile", "interval", "20m")(f.settings)
-	f.settings["terminal"]["mode"] = "self"
-
-	_, err := Parse(f.yaml(t), f.dir)
+	_, err := parseEdited(t, edits(put("offline", "max_amount", "0.001"), put("offline", "max_count", 0),
+		put("reconcile", "orphans", "keep"), put("reconcile", "interval", "20m"), set("terminal", "mode", "self")))
 	require.Error(t, err)
-	var fields []string
-	for _, e := range Errors(err) {
-		fields = append(fields, e.Field)
-	}
 	// An invalid max_amount is not compared with max_total as well: one
 	// mistake, one message.
 	assert.ElementsMatch(t, []string{"offline.max_amount", "offline.max_count", "reconcile.orphans",
-		"reconcile.interval", "terminal.mode"}, fields)
+		"reconcile.interval", "terminal.mode"}, problemFields(err))
 	var first *Error
 	assert.True(t, errors.As(err, &first))
 }

@@ -146,40 +146,21 @@ func TestParseSettlementRejected(t *testing.T) {
 }
 
 func TestParseSettlementReportsEveryProblem(t *testing.T) {
-	f := newFixture(t)
-	edits(put("settlement", "enabled", "off"), put("settlement", "at", "25:00"), put("settlement", "jitter", "-1s"),
-		put("settlement", "crypt", 3), put("settlement", "catch_up_days", 0), put("settlement", "retry", "0"),
-		put("settlement", "max_retry", "soon"))(f.settings)
-
-	_, err := Parse(f.yaml(t), f.dir)
+	_, err := parseEdited(t, edits(put("settlement", "enabled", "off"), put("settlement", "at", "25:00"),
+		put("settlement", "jitter", "-1s"), put("settlement", "crypt", 3), put("settlement", "catch_up_days", 0),
+		put("settlement", "retry", "0"), put("settlement", "max_retry", "soon")))
 	require.Error(t, err)
-	var fields []string
-	for _, e := range Errors(err) {
-		fields = append(fields, e.Field)
-	}
 	// An invalid retry is not compared with max_retry as well.
 	assert.ElementsMatch(t, []string{"settlement.enabled", "settlement.at", "settlement.jitter", "settlement.crypt",
-		"settlement.catch_up_days", "settlement.retry", "settlement.max_retry"}, fields)
+		"settlement.catch_up_days", "settlement.retry", "settlement.max_retry"}, problemFields(err))
 }
 
 func TestParseSettlementSectionKinds(t *testing.T) {
-	f := newFixture(t)
-	base := f.yaml(t)
-	for _, tt := range []struct {
-		name, yaml, field string
-	}{
+	runWrongKinds(t, []wrongKind{
 		{name: "settlement is a scalar", yaml: "settlement: nightly\n", field: "settlement"},
 		{name: "at is a list", yaml: "settlement:\n  at: [2, 30]\n", field: "settlement.at"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse(append(append([]byte{}, base...), tt.yaml...), f.dir)
-			require.Error(t, err)
-			errs := Errors(err)
-			require.Len(t, errs, 1, "got: %v", err)
-			assert.Equal(t, tt.field, errs[0].Field)
-			assert.Contains(t, err.Error(), "wrong kind of value")
-		})
-	}
+		{name: "retry is a mapping", yaml: "settlement:\n  retry: {minutes: 1}\n", field: "settlement.retry"},
+	})
 }
 
 // TestParseSettlementPlainScalars reads the keys as an operator types them,

@@ -109,8 +109,9 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 	}
 	var wg sync.WaitGroup
 	defer func() {
-		// The reconciler, the state file and the signal watcher end with
-		// runCtx; the screens' goroutines were waited for already.
+		// The reconciler, settlement, the state file and the signal
+		// watcher end with runCtx; the screens' goroutines were waited
+		// for already.
 		cancel()
 		if err := devs.Close(); err != nil {
 			log.Warn("closing the scanners", "err", err)
@@ -118,11 +119,23 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 		wg.Wait()
 	}()
 
-	wg.Go(func() {
-		if err := a.Service.RunReconciler(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("reconciler stopped", "err", err)
-		}
-	})
+	if st := cfg.Settlement; st.Enabled {
+		log.Info("daily settlement", "at", st.AtClock(), "timezone", cfg.Platform.Timezone,
+			"jitter", st.Jitter, "catch_up_days", st.CatchUpDays)
+	} else {
+		log.Warn("settlement.enabled is false: the terminal does not settle its days; " +
+			"bills are then reconciled only by kioskctl bill --reconcile")
+	}
+	// Each runs until runCtx ends; an error before that is logged.
+	runUntilDone := func(name string, run func(context.Context) error) {
+		wg.Go(func() {
+			if err := run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error(name+" stopped", "err", err)
+			}
+		})
+	}
+	runUntilDone("reconciler", a.Service.RunReconciler)
+	runUntilDone("settlement", a.Service.RunSettlement)
 	var statusAddr string // as bound, for the state file
 	if cfg.Status.Listen != "" {
 		srv := status.New(status.Options{Config: cfg, Agent: a.Service, Tokens: a.Store, Devices: devs.Status,

@@ -99,6 +99,13 @@ func ServiceOptions(cfg *config.Config, clock agent.Clock) agent.Options {
 			GiveUpAfter: cfg.Reconcile.GiveUpAfter, RequestTimeout: cfg.Platform.Timeout,
 			ReviewOrphans: cfg.Reconcile.Orphans == config.OrphansReview,
 		},
+		// The agent takes an At of 0 for "not set" and settles at its
+		// default, 02:30: settlement.at 00:00 goes as 1ns past midnight.
+		Settlement: agent.SettlementPolicy{
+			Enabled: cfg.Settlement.Enabled, At: cfg.Settlement.At, Jitter: cfg.Settlement.Jitter,
+			Encrypted: cfg.Settlement.Encrypted, CatchUpDays: cfg.Settlement.CatchUpDays,
+			Retry: cfg.Settlement.Retry, MaxRetry: cfg.Settlement.MaxRetry,
+		},
 		Location: cfg.Platform.Location,
 		Clock:    clock,
 	}
