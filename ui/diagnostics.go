@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -31,19 +30,12 @@ type diagInfo struct {
 	counts     map[agent.OrderState]int
 	countsErr  error
 
-	bills    []diagBill // today's and yesterday's, platform-local
-	exposure *agent.OfflineExposure
-	expErr   error
+	settlements []agent.BillReport // the catch-up window, newest first
+	settleErr   error
+	exposure    *agent.OfflineExposure
+	expErr      error
 
 	logs []string
-}
-
-// diagBill is one day's bill reconciliation as the journal keeps it.
-type diagBill struct {
-	date string
-	rep  agent.BillReport
-	ok   bool
-	err  error
 }
 
 // loadDiagnostics reads, off the UI goroutine, what diagnostics shows
@@ -77,14 +69,9 @@ func (k *Kiosk) loadDiagnostics() {
 		}
 		day := now.In(svc.Location())
 		exp, expErr := svc.Journal().OfflineExposure(ctx, "", day.Format("20060102"))
-		var bills []diagBill
-		for _, d := range []time.Time{day, day.AddDate(0, 0, -1)} {
-			b := diagBill{date: d.Format("20060102")}
-			b.rep, b.ok, b.err = svc.Journal().BillReport(ctx, b.date)
-			bills = append(bills, b)
-		}
+		settlements, settleErr := svc.Settlements(ctx)
 		deliver(func(d *diagInfo) {
-			d.logs, d.bills, d.exposure, d.expErr = lines, bills, &exp, expErr
+			d.logs, d.settlements, d.settleErr, d.exposure, d.expErr = lines, settlements, settleErr, &exp, expErr
 		})
 
 		tok, tokErr := svc.Platform().Tokens().Info(ctx)
@@ -135,7 +122,7 @@ func diagLeft(s string, imp widget.Importance) *widget.Label {
 }
 
 // diagSections adds to info what diagnostics shows beyond the live state:
-// token, clock offset, journal counts, bill reconciliations, offline
+// token, clock offset, journal counts, daily settlements, offline
 // limits, version and config, and the last log lines.
 func (k *Kiosk) diagSections(info *fyne.Container) {
 	tx, d, now := k.tx, k.diag, k.opts.Now()
@@ -160,24 +147,23 @@ func (k *Kiosk) diagSections(info *fyne.Container) {
 		var parts []string
 		for _, s := range agent.States() {
 			if n := d.counts[s]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%s %d", tx.named("state", string(s)), n))
+				parts = append(parts, tx.t(mListCount, tx.named("state", string(s)), n))
 			}
 		}
-		add(tx.t(mDiagCounts, strings.Join(parts, ", ")), widget.MediumImportance)
+		add(tx.t(mDiagCounts, tx.list(parts)), widget.MediumImportance)
 	}
 
-	for _, b := range d.bills {
-		switch {
-		case b.err != nil:
-			add(tx.t(mDiagBill, b.date, tx.t(mFailed, b.err.Error())), widget.DangerImportance)
-		case !b.ok:
-			add(tx.t(mDiagNoBill, b.date), widget.MediumImportance)
-		default:
-			imp := widget.SuccessImportance
-			if len(b.rep.Lines) > 0 {
-				imp = widget.WarningImportance
+	if d.settlements != nil || d.settleErr != nil {
+		add(tx.t(mDiagSettle, len(d.settlements)), widget.MediumImportance)
+		for _, r := range d.settlements {
+			line, imp := settlementLine(tx, r)
+			add(line, imp)
+			if diff := r.JournalNet - r.BillNet; r.State == agent.SettlementDone && diff != 0 {
+				add(tx.t(mSettleDiff, diff), widget.DangerImportance)
 			}
-			add(tx.t(mDiagBill, b.date, billSummary(tx, b.rep)), imp)
+		}
+		if d.settleErr != nil {
+			add(tx.t(mFailed, d.settleErr.Error()), widget.DangerImportance)
 		}
 	}
 
@@ -251,19 +237,54 @@ func (k *Kiosk) updateDiagLive(now time.Time) {
 	}
 }
 
-// billSummary words a bill reconciliation's counts: each class that
-// occurred, then the bill's own trailer.
-func billSummary(tx texts, r agent.BillReport) string {
-	var parts []string
-	for _, m := range agent.BillMatches() {
-		if n := r.Counts[m]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", tx.named("bill", string(m)), n))
+// reasonShown is how many characters of a failed settlement's reason
+// diagnostics shows: the start says what failed, the log has the rest.
+const reasonShown = 60
+
+// settlementLine words one day's settlement and how it stands out: a done
+// day with its counts and both nets (green when everything matched, amber
+// otherwise), a failed one with its attempts and reason (red), a pending
+// one plainly.
+func settlementLine(tx texts, r agent.BillReport) (string, widget.Importance) {
+	date := r.Date
+	if day, err := time.Parse("20060102", r.Date); err == nil {
+		date = day.Format("2006-01-02")
+	}
+	state := tx.named("settlement", string(r.State))
+	switch r.State {
+	case agent.SettlementDone:
+		count := func(m agent.BillMatch) string { return tx.t(mListCount, tx.named("bill", string(m)), r.Counts[m]) }
+		counts := []string{count(agent.BillMatched), count(agent.BillPlatformOnly), count(agent.BillJournalOnly),
+			tx.t(mListCount, tx.t(mMismatched), r.Counts[agent.BillAmountMismatch]+r.Counts[agent.BillStatusMismatch])}
+		imp := widget.SuccessImportance
+		if r.Counts[agent.BillMatched] != sumCounts(r.Counts) || r.JournalNet != r.BillNet {
+			imp = widget.WarningImportance
 		}
+		return tx.t(mSettleDone, date, state, tx.list(counts), r.JournalNet, r.BillNet), imp
+	case agent.SettlementFailed:
+		return tx.t(mSettleFailed, date, state, r.Attempts, shorten(r.Reason, reasonShown)), widget.DangerImportance
+	default:
+		return tx.t(mSettleDay, date, state), widget.MediumImportance
 	}
-	if len(parts) == 0 {
-		parts = append(parts, tx.t(mDiagBillNone))
+}
+
+// sumCounts adds up a report's counts over every class.
+func sumCounts(c map[agent.BillMatch]int) int {
+	n := 0
+	for _, v := range c {
+		n += v
 	}
-	return tx.t(mDiagBillTotal, strings.Join(parts, ", "), r.BillCount, r.BillTotal)
+	return n
+}
+
+// shorten keeps s to one line of at most n characters, ending in "…" when
+// it cut.
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 // signedDuration writes d with its sign, to the second: "+5m0s", "-12s".

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,17 +16,27 @@ import (
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
 )
 
-// label returns the label whose text contains s, nil if none is shown.
+// label returns the first label whose text contains s, nil if none is
+// shown.
 func (h *harness) label(s string) *widget.Label {
-	for _, o := range h.objects() {
-		if l, ok := o.(*widget.Label); ok && strings.Contains(l.Text, s) {
-			return l
-		}
+	if ls := h.labels(s); len(ls) > 0 {
+		return ls[0]
 	}
 	return nil
 }
 
-func TestDiagnosticsShowsTokenClockJournalBillsLimitsVersionAndLog(t *testing.T) {
+// labels returns the labels whose text contains s.
+func (h *harness) labels(s string) []*widget.Label {
+	var out []*widget.Label
+	for _, o := range h.objects() {
+		if l, ok := o.(*widget.Label); ok && strings.Contains(l.Text, s) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func TestDiagnosticsShowsTokenClockJournalLimitsVersionAndLog(t *testing.T) {
 	var logs []string
 	for i := range 15 {
 		logs = append(logs, fmt.Sprintf("level=INFO msg=line%02d", i+1))
@@ -39,12 +50,6 @@ func TestDiagnosticsShowsTokenClockJournalBillsLimitsVersionAndLog(t *testing.T)
 	paid, err := h.r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 12_34})
 	require.NoError(t, err)
 	require.Equal(t, agent.StatePaid, paid.State)
-	loc := h.r.svc.Location()
-	today := h.r.clock.Now().In(loc)
-	yesterday := today.AddDate(0, 0, -1).Format("20060102")
-	require.NoError(t, h.r.store.SaveBillReport(ctx, agent.BillReport{Date: yesterday, Created: today,
-		Counts: map[agent.BillMatch]int{agent.BillMatched: 4, agent.BillPlatformOnly: 1}, BillCount: 5, BillTotal: 42_00,
-		Lines: []agent.BillLine{{OrderNo: "x", Match: agent.BillPlatformOnly}}}))
 
 	h.tap("Service")
 	h.keys(testPIN)
@@ -81,8 +86,6 @@ func TestDiagnosticsShowsTokenClockJournalBillsLimitsVersionAndLog(t *testing.T)
 		assert.Equal(t, widget.SuccessImportance, clock.Importance)
 	}
 
-	assert.True(t, h.shows("Bill "+today.Format("20060102")+": not reconciled"))
-	assert.True(t, h.shows("Bill "+yesterday+": matched 4, only on the platform 1 (bill: 5 orders, ¥42.00)"))
 	assert.True(t, h.shows("Offline payments: on; ¥30.00 a payment, ¥50.00 in all, 3 orders, ¥40.00 a card a day, card seen within 1h0m0s"))
 	assert.True(t, h.shows("Accepted offline, not yet confirmed: 0 orders, ¥0.00"))
 	assert.True(t, h.shows("Version: v1.2.3"))
@@ -99,9 +102,82 @@ func TestDiagnosticsShowsTokenClockJournalBillsLimitsVersionAndLog(t *testing.T)
 	h.waitFor("the new count", func() bool { return h.shows("Orders by state: paid 2") })
 
 	h.tap("中文")
-	h.waitFor("Chinese", func() bool { return h.shows("各状态订单：已支付 2") })
+	h.waitFor("Chinese", func() bool { return h.shows("各状态订单：已支付2") })
 	assert.True(t, h.shows("版本：v1.2.3"))
-	assert.True(t, h.shows("对账单 "+yesterday+"：一致 4, 仅平台有 1（账单 5 笔，¥42.00）"))
+}
+
+// settleWeek gives r's terminal a week of settlement to show, before a
+// kiosk starts on it, and returns the days shown, newest first: a payment of
+// 12.00 on the first day, which the clock then leaves, settled against the
+// simulator's bill (yesterday); the day before failed on its third attempt
+// and the one before that settled with the nets apart (both saved: the
+// simulator's bill agrees with the journal, and a real failure's reason
+// names the simulator's port); the other four pending.
+func settleWeek(t testing.TB, r *rig) []string {
+	t.Helper()
+	ctx := context.Background()
+	paid, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 12_00})
+	require.NoError(t, err)
+	require.Equal(t, agent.StatePaid, paid.State)
+	r.clock.Advance(24 * time.Hour)
+	var days []string
+	for i := 1; i <= 7; i++ {
+		days = append(days, r.clock.Now().In(r.svc.Location()).AddDate(0, 0, -i).Format("20060102"))
+	}
+	rep, err := r.svc.Settle(ctx, days[0])
+	require.NoError(t, err)
+	require.Equal(t, agent.SettlementDone, rep.State)
+	require.NoError(t, r.store.SaveBillReport(ctx, agent.BillReport{Date: days[1], Created: r.clock.Now(),
+		State: agent.SettlementFailed, Attempts: 3,
+		Reason: "downloading the bill: the platform did not answer within 10s; it is tried again in 4 minutes"}))
+	require.NoError(t, r.store.SaveBillReport(ctx, agent.BillReport{Date: days[2], Created: r.clock.Now(),
+		State: agent.SettlementDone, Attempts: 1, JournalNet: 45_50, BillNet: 42_00, BillCount: 5, BillTotal: 42_00,
+		Counts: map[agent.BillMatch]int{agent.BillMatched: 3, agent.BillJournalOnly: 1, agent.BillAmountMismatch: 1},
+		Lines:  []agent.BillLine{{OrderNo: "x", Match: agent.BillJournalOnly}, {OrderNo: "y", Match: agent.BillAmountMismatch}}}))
+	return days
+}
+
+// dashed writes a yyyyMMdd date as diagnostics does: 2026-11-27.
+func dashed(date string) string { return date[:4] + "-" + date[4:6] + "-" + date[6:] }
+
+func TestDiagnosticsShowsTheWeeksSettlement(t *testing.T) {
+	r := newRig(t)
+	days := settleWeek(t, r)
+	h := startKiosk(t, test.NewTempApp(t), r, nil)
+	t.Cleanup(h.stop)
+	h.tap("Service")
+	h.keys(testPIN)
+	h.tap("OK")
+	h.waitFor("the settlements", func() bool { return h.shows("Daily settlement, last 7 days") })
+
+	settled := h.label(dashed(days[0]) + ": settled; matched 1, only on the platform 0, only in the journal 0, mismatched 0; net: journal ¥12.00, bill ¥12.00")
+	require.NotNil(t, settled, "screen shows %q", h.texts())
+	assert.Equal(t, widget.SuccessImportance, settled.Importance, "all matched, nets equal")
+
+	failed := h.label(dashed(days[1]) + ": failed (attempt 3): downloading the bill: the platform did not answer within 10…")
+	require.NotNil(t, failed, "the reason shortened; screen shows %q", h.texts())
+	assert.Equal(t, widget.DangerImportance, failed.Importance)
+
+	apart := h.label(dashed(days[2]) + ": settled; matched 3, only on the platform 0, only in the journal 1, mismatched 1; net: journal ¥45.50, bill ¥42.00")
+	require.NotNil(t, apart, "screen shows %q", h.texts())
+	assert.Equal(t, widget.WarningImportance, apart.Importance)
+	diff := h.label("Difference, journal less bill: ¥3.50")
+	require.NotNil(t, diff, "the difference, only where there is one")
+	assert.Equal(t, widget.DangerImportance, diff.Importance)
+	assert.Len(t, h.labels("Difference"), 1)
+
+	for _, d := range days[3:] {
+		pending := h.label(dashed(d) + ": pending")
+		require.NotNil(t, pending, "%s pending; screen shows %q", d, h.texts())
+		assert.Equal(t, widget.MediumImportance, pending.Importance)
+	}
+
+	h.tap("中文")
+	h.waitFor("Chinese", func() bool { return h.shows("日结（最近 7 天）") })
+	assert.True(t, h.shows(dashed(days[0])+"：已结算；一致1，仅平台有0，仅本机有0，不符0；净额：本机 ¥12.00，账单 ¥12.00"), "screen shows %q", h.texts())
+	assert.True(t, h.shows(dashed(days[1])+"：失败（第 3 次）：downloading the bill"))
+	assert.True(t, h.shows("差额（本机减账单）：¥3.50"))
+	assert.True(t, h.shows(dashed(days[6])+"：待结算"))
 }
 
 func TestDiagnosticsAsStartingModeReadsInRun(t *testing.T) {
@@ -112,6 +188,13 @@ func TestDiagnosticsAsStartingModeReadsInRun(t *testing.T) {
 	h.waitFor("the journal counts", func() bool { return h.shows("Orders by state: none") })
 	assert.True(t, h.shows("Version: dev"))
 	assert.False(t, h.shows("Last log lines"), "no log source, no log section")
+}
+
+func TestShorten(t *testing.T) {
+	assert.Equal(t, "a b c", shorten("a\n  b\tc", 10), "one line")
+	assert.Equal(t, "abcd", shorten("abcd", 4))
+	assert.Equal(t, "abc…", shorten("abcde", 4))
+	assert.Equal(t, "结算失…", shorten("结算失败了", 4), "characters, not bytes")
 }
 
 func TestSignedDuration(t *testing.T) {

@@ -1,6 +1,9 @@
 package ui
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // msg names one text of the catalogue.
 type msg string
@@ -12,8 +15,9 @@ const (
 )
 
 // The catalogue's keys. Retcode explanations are looked up as
-// "decline.<retcode>", order states as "state.<state>" and bill matches as
-// "bill.<match>"; they are not listed here.
+// "decline.<retcode>", order states as "state.<state>", bill matches as
+// "bill.<match>" and settlement states as "settlement.<state>"; they are
+// not listed here.
 const (
 	mIdleTitle     msg = "idle.title"
 	mIdleHint      msg = "idle.hint"
@@ -98,15 +102,19 @@ const (
 	mDiagCounting  msg = "diag.counting"
 	mDiagCounts    msg = "diag.counts"
 	mDiagNoOrders  msg = "diag.no_orders"
-	mDiagBill      msg = "diag.bill"
-	mDiagNoBill    msg = "diag.no_bill"
+	mDiagSettle    msg = "diag.settlement"
+	mSettleDay     msg = "diag.settlement_day"
+	mSettleDone    msg = "diag.settlement_done"
+	mSettleFailed  msg = "diag.settlement_failed"
+	mMismatched    msg = "diag.settlement_mismatched"
+	mSettleDiff    msg = "diag.settlement_diff"
+	mListSep       msg = "list.sep"
+	mListCount     msg = "list.count"
 	mDiagOfflineOn msg = "diag.offline_on"
 	mDiagOfflineNo msg = "diag.offline_off"
 	mDiagExposure  msg = "diag.exposure"
 	mDiagVersion   msg = "diag.version"
 	mDiagLogs      msg = "diag.logs"
-	mDiagBillNone  msg = "diag.bill_none"
-	mDiagBillTotal msg = "diag.bill_total"
 )
 
 // catalogue returns the texts of one language. It is built on each call
@@ -214,15 +222,19 @@ func catalogue(lang string) map[msg]string {
 			mDiagCounting:                "Counting orders…",
 			mDiagCounts:                  "Orders by state: %s",
 			mDiagNoOrders:                "Orders by state: none",
-			mDiagBill:                    "Bill %s: %s",
-			mDiagNoBill:                  "Bill %s: not reconciled",
+			mDiagSettle:                  "Daily settlement, last %d days",
+			mSettleDay:                   "%s: %s",
+			mSettleDone:                  "%s: %s; %s; net: journal %s, bill %s",
+			mSettleFailed:                "%s: %s (attempt %d): %s",
+			mMismatched:                  "mismatched",
+			mSettleDiff:                  "Difference, journal less bill: %s",
+			mListSep:                     ", ",
+			mListCount:                   "%s %d",
 			mDiagOfflineOn:               "Offline payments: on; %s a payment, %s in all, %d orders, %s a card a day, card seen within %s",
 			mDiagOfflineNo:               "Offline payments: off",
 			mDiagExposure:                "Accepted offline, not yet confirmed: %d orders, %s",
 			mDiagVersion:                 "Version: %s",
 			mDiagLogs:                    "Last log lines",
-			mDiagBillNone:                "no orders",
-			mDiagBillTotal:               "%s (bill: %d orders, %s)",
 			"state.sending":              "sending",
 			"state.paid":                 "paid",
 			"state.declined":             "declined",
@@ -240,6 +252,9 @@ func catalogue(lang string) map[msg]string {
 			"bill.journal_only":          "only in the journal",
 			"bill.amount_mismatch":       "amount differs",
 			"bill.status_mismatch":       "status differs",
+			"settlement.done":            "settled",
+			"settlement.failed":          "failed",
+			"settlement.pending":         "pending",
 		}
 	}
 	return map[msg]string{
@@ -343,15 +358,19 @@ func catalogue(lang string) map[msg]string {
 		mDiagCounting:                "正在统计订单…",
 		mDiagCounts:                  "各状态订单：%s",
 		mDiagNoOrders:                "各状态订单：无",
-		mDiagBill:                    "对账单 %s：%s",
-		mDiagNoBill:                  "对账单 %s：未对账",
+		mDiagSettle:                  "日结（最近 %d 天）",
+		mSettleDay:                   "%s：%s",
+		mSettleDone:                  "%s：%s；%s；净额：本机 %s，账单 %s",
+		mSettleFailed:                "%s：%s（第 %d 次）：%s",
+		mMismatched:                  "不符",
+		mSettleDiff:                  "差额（本机减账单）：%s",
+		mListSep:                     "，",
+		mListCount:                   "%s%d",
 		mDiagOfflineOn:               "离线支付：开启；单笔 %s，总额 %s，%d 笔，每卡每日 %s，卡须在 %s 内在线查询过",
 		mDiagOfflineNo:               "离线支付：关闭",
 		mDiagExposure:                "离线待确认：%d 笔，%s",
 		mDiagVersion:                 "版本：%s",
 		mDiagLogs:                    "最近日志",
-		mDiagBillNone:                "无订单",
-		mDiagBillTotal:               "%s（账单 %d 笔，%s）",
 		"state.sending":              "发送中",
 		"state.paid":                 "已支付",
 		"state.declined":             "已拒绝",
@@ -369,6 +388,9 @@ func catalogue(lang string) map[msg]string {
 		"bill.journal_only":          "仅本机有",
 		"bill.amount_mismatch":       "金额不符",
 		"bill.status_mismatch":       "状态不符",
+		"settlement.done":            "已结算",
+		"settlement.failed":          "失败",
+		"settlement.pending":         "待结算",
 	}
 }
 
@@ -402,6 +424,12 @@ func (x texts) named(prefix, id string) string {
 	}
 	return id
 }
+
+// list joins items (each a list.count, say) with the language's
+// separator. The Chinese ones have no space: Fyne wraps a label at a
+// space, else anywhere in a run too long for its row, which suits Chinese,
+// where "仅平台有 0" would wrap between the word and its count.
+func (x texts) list(items []string) string { return strings.Join(items, x.t(mListSep)) }
 
 // has reports whether the catalogue has key.
 func (x texts) has(key msg) bool {

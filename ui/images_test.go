@@ -1,15 +1,12 @@
 package ui
 
 import (
-	"context"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/agent"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
 )
 
 // TestReferenceImages keeps the main screens as images, so that a layout
@@ -41,19 +38,18 @@ func TestReferenceImages(t *testing.T) {
 		t.Run("diagnostics_"+lang, func(t *testing.T) {
 			// The simulator's clock is the test's, which the Date header
 			// follows: the token's expiry and the clock offset hold still.
-			h := newHarness(t, func(o *Options, d *Deps) {
-				o.Lang, o.Version = lang, "v1.0.0"
-				// Paid before the kiosk starts, so that its first count
-				// of unfinished orders cannot catch the order in flight.
-				_, err := d.Service.Pay(context.Background(), agent.PayInput{Account: onecardtest.DemoNormal, Amount: 12_00})
-				require.NoError(t, err)
-			})
+			// Paid and settled before the kiosk starts, so that its first
+			// count of unfinished orders cannot catch the order in flight.
+			r := newRig(t)
+			settleWeek(t, r)
+			h := startKiosk(t, test.NewTempApp(t), r, func(o *Options, _ *Deps) { o.Lang, o.Version = lang, "v1.0.0" })
+			t.Cleanup(h.stop)
 			h.tap(h.k.tx.t(mService))
 			h.keys(testPIN)
 			h.tap(h.k.tx.t(mOK))
 			h.waitFor("the journal counts", func() bool { return h.k.diag.countsRead && h.k.diag.tokenRead })
 			// Tall enough for every section, which a technician scrolls.
-			h.k.Window().Resize(fyne.NewSize(1024, 1100))
+			h.k.Window().Resize(fyne.NewSize(1024, 1700))
 			test.AssertImageMatches(t, "diagnostics_"+lang+".png", h.k.Window().Canvas().Capture())
 		})
 	}

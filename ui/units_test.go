@@ -120,9 +120,9 @@ func TestPINHash(t *testing.T) {
 	}
 }
 
-// Diagnostics words every order state and bill match in both languages,
-// never as the identifier (which only a developer reads).
-func TestEveryStateAndBillMatchIsNamed(t *testing.T) {
+// Diagnostics words every order state, bill match and settlement state in
+// both languages, never as the identifier (which only a developer reads).
+func TestEveryStateBillMatchAndSettlementIsNamed(t *testing.T) {
 	for _, lang := range []string{langZH, langEN} {
 		tx := newTexts(lang)
 		for _, s := range agent.States() {
@@ -130,6 +130,10 @@ func TestEveryStateAndBillMatchIsNamed(t *testing.T) {
 		}
 		for _, m := range agent.BillMatches() {
 			assert.True(t, tx.has(msg("bill."+string(m))), "%s: bill match %s", lang, m)
+		}
+		// The agent has no list of them, as it has of the others.
+		for _, s := range []agent.SettlementState{agent.SettlementDone, agent.SettlementFailed, agent.SettlementPending} {
+			assert.True(t, tx.has(msg("settlement."+string(s))), "%s: settlement state %s", lang, s)
 		}
 		assert.Equal(t, "mystery", tx.named("state", "mystery"), "an unknown one shows as itself")
 	}
