@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 	"github.com/campuspos/kiosk/cmd/internal/status"
 )
@@ -168,16 +169,7 @@ func statusText(d status.Document) string {
 		}
 		b.WriteString("\n")
 	}
-	for _, bc := range d.Bills {
-		switch {
-		case bc.Error != "":
-			fmt.Fprintf(&b, "bill %s: %s\n", bc.Date, bc.Error)
-		case bc.Checked == nil:
-			fmt.Fprintf(&b, "bill %s: not reconciled\n", bc.Date)
-		default:
-			fmt.Fprintf(&b, "bill %s: %d problems (bill: %d orders, %s)\n", bc.Date, bc.Problems, bc.BillCount, bc.BillTotal)
-		}
-	}
+	settlementText(&b, d.Settlement)
 	if d.Journal.SizeBytes != nil {
 		fmt.Fprintf(&b, "journal: %s, %d bytes\n", d.Journal.Path, *d.Journal.SizeBytes)
 	}
@@ -185,4 +177,43 @@ func statusText(d status.Document) string {
 		fmt.Fprintf(&b, "could not read: %s\n", e)
 	}
 	return b.String()
+}
+
+// settlementText words the last settlement and the days not settled.
+func settlementText(b *strings.Builder, st status.Settlement) {
+	on := "on"
+	if !st.Enabled {
+		on = "off"
+	}
+	fmt.Fprintf(b, "settlement: %s", on)
+	switch l := st.Last; {
+	case st.Days == nil:
+		b.WriteString(", not read\n")
+		return
+	case l == nil:
+		b.WriteString(", no day of the catch-up window settled\n")
+	case l.State == agent.SettlementFailed:
+		fmt.Fprintf(b, "; last %s FAILED after %d attempts", l.Date, l.Attempts)
+		if l.FinishedAt != nil {
+			fmt.Fprintf(b, ", the last at %s", l.FinishedAt.Format(time.RFC3339))
+		}
+		fmt.Fprintf(b, ": %s\n", l.Reason)
+	default:
+		fmt.Fprintf(b, "; last %s %s", l.Date, l.State)
+		if l.FinishedAt != nil {
+			fmt.Fprintf(b, " at %s", l.FinishedAt.Format(time.RFC3339))
+		}
+		fmt.Fprintf(b, ": %d matched, %d platform_only, %d journal_only, %d mismatched; bill %d rows (all terminals)\n",
+			l.Matched, l.PlatformOnly, l.JournalOnly, l.Mismatched, l.BillCount)
+		diff := money.Fen(l.BillNetFen - l.JournalNetFen).Yuan()
+		if l.BillNetFen > l.JournalNetFen {
+			diff = "+" + diff
+		}
+		fmt.Fprintf(b, "  net: journal %s, bill %s, difference (bill - journal) %s\n", l.JournalNet, l.BillNet, diff)
+	}
+	unsettled := "none"
+	if len(st.Unsettled) > 0 {
+		unsettled = strings.Join(st.Unsettled, ", ")
+	}
+	fmt.Fprintf(b, "unsettled days: %s\n", unsettled)
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,6 +55,7 @@ func TestStatusAsksTheRunningKiosk(t *testing.T) {
 	assert.Contains(t, out, "version v9: ready")
 	assert.Contains(t, out, "platform: online")
 	assert.Contains(t, out, "unfinished orders: none")
+	assert.Contains(t, out, "unsettled days: ", "no day settled by a new kiosk")
 
 	code, obj := e.jsonRun(t, "status")
 	require.Equal(t, exitOK, code)
@@ -94,4 +96,25 @@ func TestDialAddr(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:9108", dialAddr("0.0.0.0:9108"))
 	assert.Equal(t, "[::1]:9108", dialAddr("[::1]:9108"))
 	assert.Equal(t, "10.0.0.7:9108", dialAddr("10.0.0.7:9108"))
+}
+
+func TestStatusTextShowsSettlement(t *testing.T) {
+	at := time.Date(2026, 12, 4, 2, 41, 0, 0, time.FixedZone("CST", 8*3600))
+	done := status.SettlementDay{Date: "20261203", State: agent.SettlementDone, Attempts: 1, Matched: 2, PlatformOnly: 1,
+		JournalNetFen: 15_34, JournalNet: "15.34", BillNetFen: 15_84, BillNet: "15.84", BillCount: 3, FinishedAt: &at}
+	out := statusText(status.Document{Settlement: status.Settlement{Enabled: true, Last: &done,
+		Days: []status.SettlementDay{done, {Date: "20261202", State: agent.SettlementPending}}, Unsettled: []string{"20261202"}}})
+	assert.Contains(t, out, "settlement: on; last 20261203 done at 2026-12-04T02:41:00+08:00: 2 matched, 1 platform_only, 0 journal_only, 0 mismatched; bill 3 rows (all terminals)\n")
+	assert.Contains(t, out, "  net: journal 15.34, bill 15.84, difference (bill - journal) +0.50\n")
+	assert.Contains(t, out, "unsettled days: 20261202\n")
+
+	failed := status.SettlementDay{Date: "20261203", State: agent.SettlementFailed, Attempts: 4, Reason: "onecard down.bill: platform answered with text", FinishedAt: &at}
+	out = statusText(status.Document{Settlement: status.Settlement{Last: &failed, Days: []status.SettlementDay{failed},
+		Unsettled: []string{"20261203"}}})
+	assert.Contains(t, out, "settlement: off; last 20261203 FAILED after 4 attempts, the last at 2026-12-04T02:41:00+08:00: onecard down.bill: platform answered with text\n")
+	assert.Contains(t, out, "unsettled days: 20261203\n")
+
+	out = statusText(status.Document{Settlement: status.Settlement{Enabled: true, Days: []status.SettlementDay{}, Unsettled: []string{}}})
+	assert.Contains(t, out, "settlement: on, no day of the catch-up window settled\nunsettled days: none\n")
+	assert.Contains(t, statusText(status.Document{}), "settlement: off, not read\n")
 }

@@ -5,6 +5,8 @@ import (
 	"runtime"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/campuspos/kiosk/agent"
 )
 
 // stateCollector reads the terminal's state at scrape time: gauges of what
@@ -19,6 +21,7 @@ type stateCollector struct {
 	offlineMaxCount, offlineMaxTotal, offlineMaxPayment, offlineMaxCard *prometheus.Desc
 	devConnected, devOpens, devReconnects, devDropped, devScans         *prometheus.Desc
 	reconcileAt, reconcileOK, buildInfo                                 *prometheus.Desc
+	settleEnabled, settleLast, settleBehind, settleMismatch, settleNet  *prometheus.Desc
 }
 
 func newStateCollector(s *Server) *stateCollector {
@@ -54,6 +57,17 @@ func newStateCollector(s *Server) *stateCollector {
 		reconcileAt: d("kiosk_reconcile_last_pass_timestamp_seconds", "When the latest reconciler pass finished, Unix time; absent before the first."),
 		reconcileOK: d("kiosk_reconcile_last_pass_success", "1 when the latest reconciler pass went through, 0 when it stopped early."),
 		buildInfo:   d("kiosk_build_info", "Always 1: the kiosk's version and the Go version it was built with.", "version", "go_version"),
+
+		settleEnabled: d("kiosk_settlement_enabled", "1 when the kiosk settles each platform day by itself (settlement.enabled)."),
+		settleLast: d("kiosk_settlement_last_success_timestamp_seconds", "When the latest successful settlement of a day of the catch-up window finished, "+
+			"Unix time; 0 when no day of the window is settled."),
+		settleBehind: d("kiosk_settlement_days_behind", "Days of the catch-up window not settled whose settlement time has passed: "+
+			"every day before yesterday not done, and yesterday once settlement.at (platform time, jitter not counted) has passed."),
+		settleMismatch: d("kiosk_settlement_mismatches", "Bill rows of the last settled day that disagree with the journal, by kind: "+
+			"platform_only (on the bill, not in the journal), journal_only (in the journal, not on the bill), "+
+			"mismatched (amount or status differ); absent when no day of the window is settled.", "kind"),
+		settleNet: d("kiosk_settlement_day_total_fen", "The last settled day's net in fen (payments charged less refunds paid out) "+
+			"by source: journal, bill; absent when no day of the window is settled.", "source"),
 	}
 }
 
@@ -66,6 +80,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.offlineMaxCount, c.offlineMaxTotal, c.offlineMaxPayment, c.offlineMaxCard,
 		c.devConnected, c.devOpens, c.devReconnects, c.devDropped, c.devScans,
 		c.reconcileAt, c.reconcileOK, c.buildInfo,
+		c.settleEnabled, c.settleLast, c.settleBehind, c.settleMismatch, c.settleNet,
 	} {
 		ch <- d
 	}
@@ -74,7 +89,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect reads a snapshot and sends it (prometheus.Collector). Collect
 // takes no context; the server's read timeout bounds the reads.
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
-	sn := c.s.read(context.Background(), false)
+	sn := c.s.read(context.Background())
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
@@ -132,6 +147,23 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.reconcileOK, one(sn.reconcile.Err == nil))
 	}
 	gauge(c.buildInfo, 1, c.s.version, runtime.Version())
+
+	gauge(c.settleEnabled, one(sn.settlement.Enabled))
+	if sn.days != nil {
+		last := 0.0
+		if t := sn.lastSuccess(); !t.IsZero() {
+			last = float64(t.UnixNano()) / 1e9
+		}
+		gauge(c.settleLast, last)
+		gauge(c.settleBehind, float64(sn.daysBehind()))
+	}
+	if r, ok := sn.lastDone(); ok {
+		gauge(c.settleMismatch, float64(r.Counts[agent.BillPlatformOnly]), "platform_only")
+		gauge(c.settleMismatch, float64(r.Counts[agent.BillJournalOnly]), "journal_only")
+		gauge(c.settleMismatch, float64(mismatched(r)), "mismatched")
+		gauge(c.settleNet, float64(r.JournalNet), "journal")
+		gauge(c.settleNet, float64(r.BillNet), "bill")
+	}
 }
 
 func one(b bool) float64 {

@@ -23,6 +23,12 @@
 //     the 6 past which the platform refuses requests).
 //   - journal_unreadable: the journal's unfinished (or needs_review)
 //     orders could not be read.
+//   - settlement_failed: yesterday's settlement failed more than once and
+//     its last attempt came SettlementFailingAfter (3 hours) past its
+//     settlement time (settlement.at plus settlement.jitter).
+//   - settlement_mismatch: the bill of the last settled day has
+//     platform_only rows, or rows whose amount or status disagrees with
+//     the journal.
 //
 // Orders merely unfinished (unknown, offline_accepted) are normal work for
 // the reconciler and no reason: /status and /metrics show them.
@@ -31,9 +37,9 @@
 // health status and reasons, online and since when, the stored token's
 // expiry, the clock offset, unfinished orders by state and the oldest one's
 // creation, the needs_review count, the offline exposure against the
-// offline limits, the devices, the latest reconciler pass, today's and
-// yesterday's bill reconciliations (platform-local days), and the journal
-// file's size.
+// offline limits, the devices, the latest reconciler pass, the daily
+// settlement (the last day with a report, every day of the catch-up window
+// and the days not settled), and the journal file's size.
 //
 // GET /metrics answers the Prometheus text format from a registry of the
 // Server's own: the Go and process collectors, Metrics' counters
@@ -43,7 +49,8 @@
 // token expiry, unfinished orders by state, oldest unfinished order's age,
 // needs_review orders, journal size and readability, offline exposure and
 // limits in fen, each device's state and counts, the latest reconciler
-// pass, build info).
+// pass, build info, and the settlement: whether it is on, the latest
+// success, the days behind, the last settled day's mismatches and nets).
 //
 // Needs_review orders lie outside the journal's unfinished index, so
 // counting them walks every order: the count is kept, and made again only

@@ -22,6 +22,13 @@ const (
 	// ReasonJournalUnreadable: the journal's unfinished orders (or its
 	// needs_review orders) could not be read.
 	ReasonJournalUnreadable = "journal_unreadable"
+	// ReasonSettlementFailed: yesterday's settlement failed, attempt after
+	// attempt, for SettlementFailingAfter past its settlement time.
+	ReasonSettlementFailed = "settlement_failed"
+	// ReasonSettlementMismatch: the bill of the last settled day has
+	// platform_only rows or rows whose amount or status disagrees with the
+	// journal.
+	ReasonSettlementMismatch = "settlement_mismatch"
 )
 
 // ClockOffsetLimit is the clock offset past which the terminal is
@@ -56,7 +63,7 @@ func reasons(sn *snapshot) []string {
 	} else if sn.review.err != nil {
 		out = append(out, fmt.Sprintf("%s: needs_review orders: %v", ReasonJournalUnreadable, sn.review.err))
 	}
-	return out
+	return append(out, settlementReasons(sn)...)
 }
 
 // Health states: /healthz's status, 200 for ready, 503 for degraded.

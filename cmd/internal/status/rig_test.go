@@ -51,6 +51,9 @@ type rigOptions struct {
 	token string
 	// extra is YAML appended to the kiosk configuration.
 	extra string
+	// clock, when set, is the agent's and the simulator's clock; else both
+	// read the machine's.
+	clock *onecardtest.Clock
 }
 
 // testVersion is the Version a rig's server is given.
@@ -58,7 +61,12 @@ const testVersion = "test-1.2.3"
 
 func newRig(tb testing.TB, o rigOptions) *rig {
 	tb.Helper()
-	sim, unplug := startSimulator(tb)
+	var clock agent.Clock = agent.SystemClock{}
+	now := time.Now
+	if o.clock != nil {
+		clock, now = o.clock, o.clock.Now
+	}
+	sim, unplug := startSimulator(tb, now)
 	extra := o.extra
 	if o.token != "" {
 		extra += "status:\n  listen: 127.0.0.1:0\n  token: " + o.token + "\n"
@@ -66,7 +74,7 @@ func newRig(tb testing.TB, o rigOptions) *rig {
 	cfg, err := config.Load(onecardtest.WriteKioskConfig(tb, tb.TempDir(), sim, "5s", extra))
 	require.NoError(tb, err)
 	m := status.NewMetrics()
-	a, err := app.OpenWith(cfg, agent.SystemClock{}, app.Hooks{Call: m.ObserveCall, Order: m.ObserveOrder})
+	a, err := app.OpenWith(cfg, clock, app.Hooks{Call: m.ObserveCall, Order: m.ObserveOrder})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = a.Close() }) // a test may have closed it already
 
@@ -94,15 +102,15 @@ func newRig(tb testing.TB, o rigOptions) *rig {
 // port of its own, with keep-alives off: each exchange has a connection of
 // its own, so that a request after unplug meets a refused dial (never
 // sent), as with a pulled cable, and never a kept-alive connection closed
-// under it (sent, outcome unknown).
-func startSimulator(tb testing.TB) (sim *onecardtest.Server, unplug func()) {
+// under it (sent, outcome unknown). now is the simulator's clock.
+func startSimulator(tb testing.TB, now func() time.Time) (sim *onecardtest.Server, unplug func()) {
 	tb.Helper()
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(tb, err)
 	sim, err = onecardtest.NewHandler(onecardtest.Options{
 		AppKey: onecardtest.TestAppKey, AppSecret: secret, ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv,
-		BaseURL: "http://" + ln.Addr().String(),
+		BaseURL: "http://" + ln.Addr().String(), Now: now,
 	})
 	require.NoError(tb, err)
 	hs := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}

@@ -28,6 +28,7 @@ type Agent interface {
 	ClockOffset() (offset time.Duration, at time.Time, ok bool)
 	Options() agent.Options
 	LastReconcile() (agent.ReconcilePass, bool)
+	Settlements(ctx context.Context) ([]agent.BillReport, error)
 }
 
 var _ Agent = (*agent.Service)(nil)
@@ -201,7 +202,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // serveHealth answers 200 ready or 503 degraded, with the reasons.
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
-	why := reasons(s.read(r.Context(), false))
+	why := reasons(s.read(r.Context()))
 	code := http.StatusOK
 	if len(why) > 0 {
 		code = http.StatusServiceUnavailable
@@ -211,7 +212,7 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 
 // serveStatus answers the /status document.
 func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.statusOf(s.read(r.Context(), true)))
+	writeJSON(w, http.StatusOK, s.statusOf(s.read(r.Context())))
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -24,7 +24,7 @@ import (
 func documentKeys() []string {
 	return []string{"time", "version", "go_version", "mode", "termid", "status", "reasons", "online", "online_since",
 		"token", "clock_offset", "unfinished", "oldest_unfinished", "needs_review", "offline", "devices",
-		"last_reconcile", "bills", "journal", "errors"}
+		"last_reconcile", "settlement", "journal", "errors"}
 }
 
 // status fetches and decodes /status, checking on the way that none of its
@@ -193,9 +193,6 @@ func TestStatusDocument(t *testing.T) {
 	unknown, err := svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00})
 	require.Error(t, err)
 	require.Equal(t, agent.StateUnknown, unknown.State)
-	today := time.Now().In(svc.Location())
-	_, err = svc.ReconcileBill(ctx, today.Format("20060102"))
-	require.NoError(t, err)
 
 	st := r.status(t)
 	assert.Equal(t, testVersion, st.Version)
@@ -236,15 +233,15 @@ func TestStatusDocument(t *testing.T) {
 
 	assert.Nil(t, st.LastReconcile, "no reconciler pass yet")
 
-	require.Len(t, st.Bills, 2)
-	assert.Equal(t, today.Format("20060102"), st.Bills[0].Date)
-	require.NotNil(t, st.Bills[0].Checked)
-	assert.Equal(t, 2, st.Bills[0].BillCount, "the paid order and the unknown one the platform charged")
-	assert.Equal(t, "13.34", st.Bills[0].BillTotal)
-	assert.Equal(t, 1, st.Bills[0].Counts[agent.BillMatched])
-	assert.Equal(t, 1, st.Bills[0].Problems, "the unknown order disagrees with the bill until it is settled")
-	assert.Equal(t, today.AddDate(0, 0, -1).Format("20060102"), st.Bills[1].Date)
-	assert.Nil(t, st.Bills[1].Checked)
+	// A new terminal: no day of the window settled yet.
+	assert.Equal(t, svc.Options().Settlement.Enabled, st.Settlement.Enabled)
+	assert.Nil(t, st.Settlement.Last)
+	require.Len(t, st.Settlement.Days, svc.Options().Settlement.CatchUpDays)
+	yesterday := time.Now().In(svc.Location()).AddDate(0, 0, -1).Format("20060102")
+	assert.Equal(t, yesterday, st.Settlement.Days[0].Date)
+	assert.Equal(t, agent.SettlementPending, st.Settlement.Days[0].State)
+	assert.Nil(t, st.Settlement.Days[0].FinishedAt)
+	assert.Len(t, st.Settlement.Unsettled, svc.Options().Settlement.CatchUpDays)
 
 	assert.Equal(t, r.app.Config.Store.Path, st.Journal.Path)
 	require.NotNil(t, st.Journal.SizeBytes)

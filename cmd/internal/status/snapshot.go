@@ -12,8 +12,8 @@ import (
 
 // snapshot is what one request reads of the terminal: the agent's live
 // state, the journal's unfinished orders and offline exposure, the stored
-// token's expiry, the devices, and for /status the bill reports. Reads
-// that fail leave their part unset and say why in errs.
+// token's expiry, the devices, and the settlements of the catch-up window.
+// Reads that fail leave their part unset and say why in errs.
 type snapshot struct {
 	now time.Time
 
@@ -50,17 +50,14 @@ type snapshot struct {
 	reconcile   agent.ReconcilePass
 	reconcileOK bool
 
-	bills []billDay
+	// loc is the platform's zone; settlement is the settlement policy and
+	// days the catch-up window's settlements, newest (yesterday) first;
+	// nil when they could not be read.
+	loc        *time.Location
+	settlement agent.SettlementPolicy
+	days       []agent.BillReport
 
 	errs []string
-}
-
-// billDay is one day's bill reconciliation report as the journal keeps it.
-type billDay struct {
-	date string
-	rep  agent.BillReport
-	ok   bool
-	err  error
 }
 
 // dayLayout is how the journal names a platform-local day.
@@ -72,12 +69,13 @@ const dayLayout = "20060102"
 func allUnfinished() time.Time { return time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC) }
 
 // read takes a snapshot, bounding the journal reads by the server's read
-// timeout; withBills adds today's and yesterday's bill reports.
-func (s *Server) read(ctx context.Context, withBills bool) *snapshot {
+// timeout.
+func (s *Server) read(ctx context.Context) *snapshot {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	opts := s.agent.Options()
-	sn := &snapshot{now: opts.Clock.Now(), offline: opts.Offline, journalPath: s.journalPath}
+	sn := &snapshot{now: opts.Clock.Now(), offline: opts.Offline, journalPath: s.journalPath,
+		loc: opts.Location, settlement: opts.Settlement}
 	sn.online, sn.onlineSince = s.agent.Online()
 	sn.clockOffset, sn.clockAt, sn.clockKnown = s.agent.ClockOffset()
 	sn.reconcile, sn.reconcileOK = s.agent.LastReconcile()
@@ -130,15 +128,10 @@ func (s *Server) read(ctx context.Context, withBills bool) *snapshot {
 	if sn.review.err != nil {
 		sn.errs = append(sn.errs, fmt.Sprintf("needs_review orders: %v", sn.review.err))
 	}
-	if withBills {
-		for _, d := range []time.Time{day, day.AddDate(0, 0, -1)} {
-			b := billDay{date: d.Format(dayLayout)}
-			b.rep, b.ok, b.err = j.BillReport(ctx, b.date)
-			if b.err != nil {
-				sn.errs = append(sn.errs, fmt.Sprintf("bill report %s: %v", b.date, b.err))
-			}
-			sn.bills = append(sn.bills, b)
-		}
+	if days, err := s.agent.Settlements(ctx); err != nil {
+		sn.errs = append(sn.errs, fmt.Sprintf("settlements: %v", err))
+	} else {
+		sn.days = days
 	}
 	return sn
 }

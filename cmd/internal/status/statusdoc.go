@@ -13,7 +13,8 @@ import (
 
 // Document is the /status document, for a client to decode (kioskctl).
 // Amounts are in yuan, as strings ("12.34"), as kioskctl --json writes
-// them; a part that could not be read is null and its error is in Errors.
+// them (the settlement's nets in fen as well, never a float); a part that
+// could not be read is null and its error is in Errors.
 // It holds no card number, name or token, and no text the platform sent
 // (a message may name a card holder).
 type Document struct {
@@ -44,9 +45,9 @@ type Document struct {
 	Devices []device.Status `json:"devices"`
 	// LastReconcile is null before the reconciler's first pass.
 	LastReconcile *Reconcile `json:"last_reconcile"`
-	// Bills are today's and yesterday's (platform-local) bill checks.
-	Bills   []BillCheck `json:"bills"`
-	Journal JournalFile `json:"journal"`
+	// Settlement is the daily settlement of the catch-up window.
+	Settlement Settlement  `json:"settlement"`
+	Journal    JournalFile `json:"journal"`
 	// Errors says what could not be read.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -88,19 +89,6 @@ type Reconcile struct {
 	Error string `json:"error,omitempty"`
 }
 
-// BillCheck sums up one day's bill reconciliation.
-type BillCheck struct {
-	Date string `json:"date"`
-	// Checked is when the bill was compared; null when it was not.
-	Checked *time.Time              `json:"checked"`
-	Counts  map[agent.BillMatch]int `json:"counts,omitempty"`
-	// Problems counts the orders that did not match.
-	Problems  int    `json:"problems"`
-	BillCount int    `json:"bill_count"`
-	BillTotal string `json:"bill_total,omitempty"`
-	Error     string `json:"error,omitempty"`
-}
-
 // JournalFile is the journal's file.
 type JournalFile struct {
 	Path      string `json:"path"`
@@ -119,7 +107,7 @@ func (s *Server) statusOf(sn *snapshot) Document {
 		Devices:    sn.devices,
 		Journal:    JournalFile{Path: sn.journalPath},
 		Errors:     sn.errs,
-		Bills:      []BillCheck{},
+		Settlement: settlementOf(sn),
 	}
 	if d.Devices == nil {
 		d.Devices = []device.Status{}
@@ -153,18 +141,6 @@ func (s *Server) statusOf(sn *snapshot) Document {
 			rd.Error = errorSummary(r.Err)
 		}
 		d.LastReconcile = rd
-	}
-	for _, b := range sn.bills {
-		bd := BillCheck{Date: b.date}
-		switch {
-		case b.err != nil:
-			bd.Error = b.err.Error()
-		case b.ok:
-			bd.Checked = &b.rep.Created
-			bd.Counts, bd.Problems = b.rep.Counts, len(b.rep.Lines)
-			bd.BillCount, bd.BillTotal = b.rep.BillCount, b.rep.BillTotal.Yuan()
-		}
-		d.Bills = append(d.Bills, bd)
 	}
 	if sn.sizeOK {
 		d.Journal.SizeBytes = &sn.journalSize
