@@ -2,10 +2,12 @@ package agent_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -164,4 +166,91 @@ func BenchmarkRefundFloorPay(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSettleDay10k settles a day of 10,000 bill rows against a
+// journal of a million other orders: download (crypt 1), parse, compare,
+// act (nothing to do: every row matches) and save the report. Its floor,
+// in the same run, is the download and parse of the same bill alone. The
+// journal takes a minute or two to build, so the benchmark runs only when
+// -bench names it: go test -run '^$' -bench SettleDay10k -benchmem ./agent/
+func BenchmarkSettleDay10k(b *testing.B) {
+	if pattern := flag.Lookup("test.bench").Value.String(); !strings.Contains(pattern, "SettleDay10k") {
+		b.Skip("builds a journal of a million orders; run with -bench SettleDay10k")
+	}
+	r := newRig(b, nil)
+	r.svc = r.service(r.store, func(o *agent.Options) { o.Settlement.Encrypted = true })
+	ctx := context.Background()
+	start := time.Now()
+	// A million finished orders of other days, 50,000 a transaction.
+	old := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
+	for lo := 0; lo < 1_000_000; lo += 50_000 {
+		if err := r.store.Update(ctx, func(tx agent.JournalTx) error {
+			for i := lo; i < lo+50_000; i++ {
+				at := old.Add(time.Duration(i) * 10 * time.Millisecond)
+				if err := tx.CreateOrder(agent.Order{OrderNo: fmt.Sprintf("0017OLD%012d", i), Kind: agent.KindPay,
+					Account: onecardtest.DemoRich, AccType: "###", MercAcc: "100000", TermID: "17", Amount: 1,
+					Created: at, Updated: at, State: agent.StatePaid, OutID: "OLD",
+					History: []agent.Transition{{At: at, To: agent.StatePaid}}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The day: 10,000 payments charged at the platform, then paid in the
+	// journal (the platform first: a charge needs a token, whose saving
+	// would wait for a long transaction).
+	now := r.clock.Now()
+	dayNo := func(i int) string { return fmt.Sprintf("0017DAY%012d", i) }
+	nos := make(chan string)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for no := range nos {
+				if _, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: onecardtest.DemoRich,
+					AccType: "###", MercAcc: "100000", Amount: 1, TermID: "17"}); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	for i := range 10_000 {
+		nos <- dayNo(i)
+	}
+	close(nos)
+	wg.Wait()
+	if err := r.store.Update(ctx, func(tx agent.JournalTx) error {
+		for i := range 10_000 {
+			if err := tx.CreateOrder(agent.Order{OrderNo: dayNo(i), Kind: agent.KindPay, Account: onecardtest.DemoRich,
+				AccType: "###", MercAcc: "100000", TermID: "17", Amount: 1, Created: now, Updated: now,
+				State: agent.StatePaid, History: []agent.Transition{{At: now, To: agent.StatePaid}}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("built 1,000,000 + 10,000 orders in %s", time.Since(start).Round(time.Second))
+	day := now.In(r.sim.Location()).Format(onecard.BillDateLayout)
+
+	b.Run("floor: download and parse", func(b *testing.B) {
+		for b.Loop() {
+			bill, _, err := r.svc.Bill(ctx, onecard.BillRequest{Date: day, Type: onecard.BillAll, Encrypted: true})
+			if err != nil || len(bill.Rows) != 10_000 {
+				b.Fatal(err, len(bill.Rows))
+			}
+		}
+	})
+	b.Run("settle", func(b *testing.B) {
+		for b.Loop() {
+			rep, err := r.svc.Settle(ctx, day)
+			if err != nil || rep.Counts[agent.BillMatched] != 10_000 {
+				b.Fatal(err, rep.Counts)
+			}
+		}
+	})
 }

@@ -115,6 +115,29 @@ func TestSmoke(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, "kiosk_platform_online 1")
 
+	// The kiosk settles on its own: the demo settles yesterday at once
+	// (settlement.at 00:00, no jitter), and /status says so.
+	yesterday := time.Now().In(demoZone(t)).AddDate(0, 0, -1).Format("20060102")
+	var doc struct {
+		Settlement struct {
+			Last *struct {
+				Date  string `json:"date"`
+				State string `json:"state"`
+			} `json:"last"`
+		} `json:"settlement"`
+	}
+	settleDeadline := time.After(smokeStartLimit)
+	for doc.Settlement.Last == nil || doc.Settlement.Last.Date != yesterday || doc.Settlement.Last.State != "done" {
+		select {
+		case <-settleDeadline:
+			t.Fatalf("yesterday (%s) not settled after %s; last %+v:\n%s", yesterday, smokeStartLimit, doc.Settlement.Last, stderr)
+		case <-time.After(100 * time.Millisecond):
+		}
+		_, body = get("/status")
+		require.NoError(t, json.Unmarshal([]byte(body), &doc))
+	}
+	t.Logf("yesterday (%s) settled by the kiosk itself after %s", yesterday, time.Since(start).Round(time.Millisecond))
+
 	// SIGTERM: a clean exit, in time, with exit status 0.
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
@@ -131,6 +154,14 @@ func TestSmoke(t *testing.T) {
 	s, err := offline.Open(filepath.Join(dir, demo.Store), offline.WithLockTimeout(0))
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
+}
+
+// demoZone is the demo platform's time zone, whose days the kiosk settles.
+func demoZone(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(demo.DefaultTimezone)
+	require.NoError(t, err)
+	return loc
 }
 
 // startXvfb starts a virtual X server on a free display number, which it

@@ -325,6 +325,10 @@ type kioskFile struct {
 		Interval    string `yaml:"interval"`
 		MaxInterval string `yaml:"max_interval"`
 	} `yaml:"reconcile"`
+	Settlement struct {
+		At     string `yaml:"at"`
+		Jitter string `yaml:"jitter"`
+	} `yaml:"settlement"`
 	Devices []kioskDevice `yaml:"devices"`
 	IDRules []kioskIDRule `yaml:"id_rules"`
 	UI      struct {
@@ -385,6 +389,9 @@ func (d *Dir) WriteKioskYAML(url, appKey, appSecret, timezone string) error {
 	k.Store.Path = d.Path(Store)
 	k.Reconcile.Interval = reconcileInterval
 	k.Reconcile.MaxInterval = reconcileMaxInterval
+	// The demo settles yesterday as soon as it starts, so that a newcomer
+	// sees a settled day in diagnostics; a campus settles at night.
+	k.Settlement.At, k.Settlement.Jitter = "00:00", "0s"
 	k.Devices = []kioskDevice{{Name: KeyboardDevice, Spec: "keyboard:?kind=card"}}
 	k.Status.Listen = StatusListen
 	// The campus app's payment codes are 18 digits starting 28; typed in
