@@ -107,3 +107,30 @@ func (s *Service) DayReport(ctx context.Context, date string) (DayReport, error)
 	}
 	return r, nil
 }
+
+// MaxReportDays bounds DayReports: a year of days at a time.
+const MaxReportDays = 366
+
+// DayReports reports every day from from to to (yyyyMMdd, inclusive),
+// oldest first.
+func (s *Service) DayReports(ctx context.Context, from, to string) ([]DayReport, error) {
+	start, err1 := time.ParseInLocation(onecard.BillDateLayout, from, s.opts.Location)
+	end, err2 := time.ParseInLocation(onecard.BillDateLayout, to, s.opts.Location)
+	switch {
+	case err1 != nil || start.Format(onecard.BillDateLayout) != from:
+		return nil, &onecard.RequestError{Method: "report", Field: "from", Reason: fmt.Sprintf("%q is not a date yyyyMMdd", from)}
+	case err2 != nil || end.Format(onecard.BillDateLayout) != to || end.Before(start):
+		return nil, &onecard.RequestError{Method: "report", Field: "to", Reason: fmt.Sprintf("%q is not a date yyyyMMdd on or after %s", to, from)}
+	case end.Sub(start) >= MaxReportDays*24*time.Hour:
+		return nil, &onecard.RequestError{Method: "report", Field: "to", Reason: fmt.Sprintf("at most %d days at a time", MaxReportDays)}
+	}
+	var reps []DayReport
+	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
+		r, err := s.DayReport(ctx, d.Format(onecard.BillDateLayout))
+		if err != nil {
+			return reps, err
+		}
+		reps = append(reps, r)
+	}
+	return reps, nil
+}

@@ -163,9 +163,10 @@ func (c *cli) run(ctx context.Context, args []string) int {
 // loads (Config nil and ConfigErr set otherwise). diag is one: a
 // technician must be able to test a scanner on a machine without a
 // configuration, and while the kiosk holds the store. status is another:
-// it asks the running kiosk, which holds the store.
+// it asks the running kiosk, which holds the store. report opens the store
+// itself, and asks the running kiosk when it holds it.
 func withoutConfig() map[string]bool {
-	return map[string]bool{"diag": true, "status": true}
+	return map[string]bool{"diag": true, "status": true, "report": true}
 }
 
 // parseInterspersed lets flags follow positional arguments

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 )
 
@@ -27,17 +30,16 @@ func reportCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resu
 		if err := noArgs("report", args); err != nil {
 			return result{}, err
 		}
-		days, err := reportDays(*date, *from, *to, a.Config.Platform.Location, time.Now())
+		if a.Config == nil {
+			return result{}, a.ConfigErr
+		}
+		first, last, err := reportRange(*date, *from, *to, a.Config.Platform.Location, time.Now())
 		if err != nil {
 			return result{}, err
 		}
-		reps := make([]agent.DayReport, 0, len(days))
-		for _, d := range days {
-			r, err := a.Service.DayReport(ctx, d)
-			if err != nil {
-				return result{}, err
-			}
-			reps = append(reps, r)
+		reps, err := dayReports(ctx, a.Config, first, last)
+		if err != nil {
+			return result{}, err
 		}
 		objs := make([]map[string]any, len(reps))
 		for i, r := range reps {
@@ -55,14 +57,36 @@ func reportCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resu
 	}
 }
 
-// reportDays turns the flags into the days to report, oldest first.
-func reportDays(date, from, to string, loc *time.Location, now time.Time) ([]string, error) {
+// dayReports reads the reports from the journal, or, while the kiosk
+// holds it, from the kiosk's status endpoint (/report), which reads the
+// same journal.
+func dayReports(ctx context.Context, cfg *config.Config, from, to string) ([]agent.DayReport, error) {
+	a, err := app.Open(cfg, agent.SystemClock{})
+	switch {
+	case err == nil:
+		defer a.Close()
+		return a.Service.DayReports(ctx, from, to)
+	case !errors.Is(err, app.ErrInUse):
+		return nil, err
+	case cfg.Status.Listen == "":
+		return nil, fmt.Errorf("%w; and status.listen is not set, so the kiosk cannot be asked for the report", err)
+	}
+	var reps []agent.DayReport
+	q := url.Values{"from": {from}, "to": {to}}
+	if err := fetchJSON(ctx, dialAddr(cfg.Status.Listen), cfg.Status.Token, "/report?"+q.Encode(), &reps); err != nil {
+		return nil, &diagError{err}
+	}
+	return reps, nil
+}
+
+// reportRange turns the flags into the first and last day to report.
+func reportRange(date, from, to string, loc *time.Location, now time.Time) (string, string, error) {
 	today := now.In(loc).Format("20060102")
 	switch {
 	case date != "" && (from != "" || to != ""):
-		return nil, usagef("report takes --date or --from/--to, not both")
+		return "", "", usagef("report takes --date or --from/--to, not both")
 	case from == "" && to != "":
-		return nil, usagef("--to needs --from")
+		return "", "", usagef("--to needs --from")
 	case from == "":
 		if date == "" {
 			date = today
@@ -73,20 +97,16 @@ func reportDays(date, from, to string, loc *time.Location, now time.Time) ([]str
 	}
 	start, err := time.ParseInLocation("20060102", from, loc)
 	if err != nil || start.Format("20060102") != from {
-		return nil, usagef("%q is not a day YYYYMMDD", from)
+		return "", "", usagef("%q is not a day YYYYMMDD", from)
 	}
 	end, err := time.ParseInLocation("20060102", to, loc)
 	if err != nil || end.Format("20060102") != to || end.Before(start) {
-		return nil, usagef("--to %q is not a day YYYYMMDD on or after %s", to, from)
+		return "", "", usagef("--to %q is not a day YYYYMMDD on or after %s", to, from)
 	}
-	var days []string
-	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
-		if len(days) == 366 {
-			return nil, usagef("at most a year of days at a time")
-		}
-		days = append(days, d.Format("20060102"))
+	if end.Sub(start) >= agent.MaxReportDays*24*time.Hour {
+		return "", "", usagef("at most %d days at a time", agent.MaxReportDays)
 	}
-	return days, nil
+	return from, to, nil
 }
 
 // dayReportRows are the report's lines: name, figure.

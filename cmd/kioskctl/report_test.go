@@ -55,31 +55,45 @@ func TestReportOfADay(t *testing.T) {
 	assert.Equal(t, []string{"10.00", "done", "10.00", "0.00"}, rows[1][len(rows[1])-4:])
 }
 
-func TestReportDays(t *testing.T) {
+// While the kiosk holds the journal, the report comes from its status
+// endpoint, the same figures.
+func TestReportWhileTheKioskRuns(t *testing.T) {
+	e := runningKiosk(t, "s3cret-token-0123456789")
+	day := e.sim.Now().In(e.sim.Location()).Format(onecard.BillDateLayout)
+	code, rep := e.jsonRun(t, "report", "--date", day)
+	require.Equal(t, exitOK, code, "%v", rep)
+	d := rep["days"].([]any)[0].(map[string]any)
+	assert.Equal(t, map[string]any{"count": 1.0, "total": "1.00", "total_fen": 100.0}, d["charged"], "the running kiosk's payment")
+	code, out, errOut := e.kioskctl(t, "report", "--from", "20261301")
+	assert.Equal(t, exitUsage, code, out)
+	assert.Contains(t, errOut, "not a day")
+}
+
+func TestReportRange(t *testing.T) {
 	loc := time.FixedZone("CST", 8*3600)
 	now := time.Date(2026, 12, 4, 20, 0, 0, 0, time.UTC) // 5 December in CST
 	for _, c := range []struct {
 		date, from, to string
-		want           []string
+		want           [2]string
 		bad            bool
 	}{
-		{want: []string{"20261205"}},
-		{date: "20261201", want: []string{"20261201"}},
-		{from: "20261203", want: []string{"20261203", "20261204", "20261205"}},
-		{from: "20261130", to: "20261201", want: []string{"20261130", "20261201"}},
+		{want: [2]string{"20261205", "20261205"}},
+		{date: "20261201", want: [2]string{"20261201", "20261201"}},
+		{from: "20261203", want: [2]string{"20261203", "20261205"}},
+		{from: "20261130", to: "20261201", want: [2]string{"20261130", "20261201"}},
 		{date: "20261201", from: "20261201", bad: true},
 		{to: "20261201", bad: true},
 		{from: "20261202", to: "20261201", bad: true},
 		{date: "20261301", bad: true},
 		{from: "20240101", to: "20261201", bad: true},
 	} {
-		got, err := reportDays(c.date, c.from, c.to, loc, now)
+		from, to, err := reportRange(c.date, c.from, c.to, loc, now)
 		if c.bad {
 			var ue *usageError
 			assert.ErrorAs(t, err, &ue, "%+v", c)
 			continue
 		}
 		require.NoError(t, err, "%+v", c)
-		assert.Equal(t, c.want, got, "%+v", c)
+		assert.Equal(t, c.want, [2]string{from, to}, "%+v", c)
 	}
 }

@@ -71,11 +71,37 @@ func dialAddr(listen string) string {
 // reasons; anything else is the endpoint's failure.
 func fetchStatus(ctx context.Context, addr, token string) (status.Document, []byte, error) {
 	var doc status.Document
-	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/status", nil)
+	body, err := fetchKiosk(ctx, addr, token, "/status")
 	if err != nil {
 		return doc, nil, err
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return doc, nil, fmt.Errorf("the kiosk's /status: %w", err)
+	}
+	return doc, body, nil
+}
+
+// fetchJSON GETs path from the kiosk's status endpoint and decodes it
+// into v.
+func fetchJSON(ctx context.Context, addr, token, path string, v any) error {
+	body, err := fetchKiosk(ctx, addr, token, path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("the kiosk's %s: %w", path, err)
+	}
+	return nil
+}
+
+// fetchKiosk GETs path from the kiosk's status endpoint at addr and
+// returns the body of a 200 answer.
+func fetchKiosk(ctx context.Context, addr, token, path string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		return nil, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -84,26 +110,22 @@ func fetchStatus(ctx context.Context, addr, token string) (status.Document, []by
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
-			return doc, nil, fmt.Errorf("no kiosk answers on %s (is it running? its log says where its status endpoint listens): %w", addr, err)
+			return nil, fmt.Errorf("no kiosk answers on %s (is it running? its log says where its status endpoint listens): %w", addr, err)
 		}
-		return doc, nil, fmt.Errorf("asking the kiosk on %s: %w", addr, err)
+		return nil, fmt.Errorf("asking the kiosk on %s: %w", addr, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return doc, nil, fmt.Errorf("reading the kiosk's /status: %w", err)
+		return nil, fmt.Errorf("reading the kiosk's answer: %w", err)
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
+		return body, nil
 	case http.StatusUnauthorized:
-		return doc, nil, fmt.Errorf("the kiosk on %s refused the status token (status.token or status.token_file must match the kiosk's)", addr)
-	default:
-		return doc, nil, fmt.Errorf("the kiosk on %s answered %s: %s", addr, resp.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("the kiosk on %s refused the status token (status.token or status.token_file must match the kiosk's)", addr)
 	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return doc, nil, fmt.Errorf("the kiosk's /status: %w", err)
-	}
-	return doc, body, nil
+	return nil, fmt.Errorf("the kiosk on %s answered %s: %s", addr, resp.Status, strings.TrimSpace(string(body)))
 }
 
 // statusText words the document for a technician, most urgent first.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/config"
+	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/device"
 )
 
@@ -29,6 +30,7 @@ type Agent interface {
 	Options() agent.Options
 	LastReconcile() (agent.ReconcilePass, bool)
 	Settlements(ctx context.Context) ([]agent.BillReport, error)
+	DayReports(ctx context.Context, from, to string) ([]agent.DayReport, error)
 }
 
 var _ Agent = (*agent.Service)(nil)
@@ -124,6 +126,7 @@ func New(opts Options) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.serveHealth)
 	mux.HandleFunc("GET /status", s.serveStatus)
+	mux.HandleFunc("GET /report", s.serveReport)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog: promLog{s.log},
 		// A collector that fails leaves its metrics out, and says so in
@@ -213,6 +216,30 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 // serveStatus answers the /status document.
 func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.statusOf(s.read(r.Context())))
+}
+
+// serveReport answers the day reports of ?from=yyyyMMdd&to=yyyyMMdd
+// (agent.DayReport as JSON, oldest first), read from the journal the kiosk
+// holds: what `kioskctl report` shows while the kiosk runs.
+func (s *Server) serveReport(w http.ResponseWriter, r *http.Request) {
+	from, to := r.URL.Query().Get("from"), r.URL.Query().Get("to")
+	if to == "" {
+		to = from
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	defer cancel()
+	reps, err := s.agent.DayReports(ctx, from, to)
+	var re *onecard.RequestError
+	switch {
+	case errors.As(err, &re):
+		http.Error(w, re.Error(), http.StatusBadRequest)
+		return
+	case err != nil:
+		s.log.Warn("status: /report", "err", err)
+		http.Error(w, "the journal could not be read", http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, http.StatusOK, reps)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
