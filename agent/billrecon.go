@@ -121,7 +121,9 @@ func billNet(bill *onecard.Bill) money.Fen {
 //     about is refunded as an orphan charge (or left for review, as
 //     configured), but only when it is this purchase's: same amount and
 //     account, and not a number the platform had before this terminal sent
-//     it (declined as a duplicate). Anything else is needs_review.
+//     it (declined as a duplicate). Anything else is needs_review;
+//   - any other settled order the bill contradicts (amount, status, billed
+//     twice) is needs_review: money is never moved to make them agree.
 func (s *Service) actOnBill(ctx context.Context, rep BillReport, bill *onecard.Bill) error {
 	rows := map[string]onecard.BillRow{}
 	for _, r := range bill.Rows {
@@ -178,6 +180,11 @@ func (s *Service) actOnBill(ctx context.Context, rep BillReport, bill *onecard.B
 				break
 			}
 			err = s.orphanCharged(ctx, o, &none, func(p *Order) { p.OutID = l.OutID }, why)
+		case (l.Match == BillAmountMismatch || l.Match == BillStatusMismatch) && CanReview(o.State):
+			// A settled order the bill contradicts (another amount, a
+			// failure where the journal has money moved, a number billed
+			// twice): never "fixed" by moving money; a person looks.
+			err = s.move(ctx, o.OrderNo, &none, StateNeedsReview, "the bill of "+rep.Date+" disagrees: "+l.Note, nil)
 		}
 		if err != nil {
 			return err

@@ -243,3 +243,25 @@ func TestSettlementJitterSpreadsAFleet(t *testing.T) {
 	}
 	assert.Greater(t, len(at), 1, "spread")
 }
+
+// A settled payment the bill contradicts (another amount) goes to a
+// person; nothing is refunded or charged to make them agree.
+func TestSettlementReviewsWhatTheBillContradicts(t *testing.T) {
+	ctx := context.Background()
+	r := settling(t)
+	o := r.orphan(t, onecardtest.DemoNormal, 5_00, false)
+	r.charge(t, o.OrderNo, onecardtest.DemoNormal, 6_00)
+	_, err := r.store.UpdateOrder(ctx, o.OrderNo, func(p *agent.Order) error {
+		return p.To(agent.StatePaid, r.clock.Now(), "test: a journal that says paid for 5.00")
+	})
+	require.NoError(t, err)
+	r.until(t, 2, 31)
+	tried, _, err := r.svc.SettleDue(ctx)
+	require.NoError(t, err)
+	require.Len(t, tried, 1)
+	assert.Equal(t, 1, tried[0].Counts[agent.BillAmountMismatch])
+	got := r.state(t, o.OrderNo)
+	assert.Equal(t, agent.StateNeedsReview, got.State)
+	assert.Contains(t, got.History[len(got.History)-1].Note, "amounts differ")
+	assert.Zero(t, r.sim.Stats().Refunds)
+}
