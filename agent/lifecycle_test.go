@@ -425,13 +425,10 @@ func TestRuleLateRequestsAreSettledByTheBill(t *testing.T) {
 
 	// The process died while its request was held by the platform.
 	held := r.orphan(t, onecardtest.DemoNormal, 3_00, false)
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultLate, Method: onecard.MethodPay, Times: 1, Delay: time.Hour})
-	_, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: held.OrderNo, Account: onecardtest.DemoNormal,
-		AccType: "###", MercAcc: "100000", Amount: 3_00, TermID: "17"})
-	require.True(t, onecard.OutcomeUnknown(err), "the client gave up waiting")
+	r.payHeld(t, held.OrderNo, onecardtest.DemoNormal, 3_00)
 	require.Equal(t, 1, r.sim.Held())
 	r.clock.Advance(2 * time.Minute)
-	_, err = r.svc.ReconcileOnce(ctx)
+	_, err := r.svc.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, agent.StateVoided, r.state(t, held.OrderNo).State, "the query overtook the request")
 	require.Equal(t, 1, r.sim.ReleaseHeld())

@@ -61,6 +61,17 @@ func (r *rig) charge(t *testing.T, no, account string, amount money.Fen) {
 	}
 }
 
+// payHeld sends a pay request for order number no that the platform holds
+// and processes only when the test releases it (sim.ReleaseHeld): the
+// client gives up waiting first.
+func (r *rig) payHeld(t *testing.T, no, account string, amount money.Fen) {
+	t.Helper()
+	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultLate, Method: onecard.MethodPay, Times: 1, Delay: time.Hour})
+	_, err := r.svc.Platform().Pay(context.Background(), onecard.PayRequest{OrderNo: no, Account: account, AccType: "###",
+		MercAcc: "100000", Amount: amount, TermID: "17"})
+	require.True(t, onecard.OutcomeUnknown(err), "the client gave up waiting: %v", err)
+}
+
 // acceptOffline takes a payment of amount while sw keeps the network down
 // (the card seen online first), and plugs it back in.
 func (r *rig) acceptOffline(t *testing.T, sw *netSwitch, amount money.Fen) agent.Order {
