@@ -30,6 +30,8 @@ type diagInfo struct {
 	counts     map[agent.OrderState]int
 	countsErr  error
 
+	today       *agent.DayReport // today's figures so far (an X report)
+	todayErr    error
 	settlements []agent.BillReport // the catch-up window, newest first
 	settleErr   error
 	exposure    *agent.OfflineExposure
@@ -67,11 +69,14 @@ func (k *Kiosk) loadDiagnostics() {
 			lines = logs()
 			lines = lines[max(0, len(lines)-logLinesShown):]
 		}
-		day := now.In(svc.Location())
-		exp, expErr := svc.Journal().OfflineExposure(ctx, "", day.Format("20060102"))
+		day := now.In(svc.Location()).Format("20060102")
+		exp, expErr := svc.Journal().OfflineExposure(ctx, "", day)
+		today, todayErr := svc.DayReport(ctx, day)
+		today.Date = day // also when the read failed, for the heading
 		settlements, settleErr := svc.Settlements(ctx)
 		deliver(func(d *diagInfo) {
 			d.logs, d.settlements, d.settleErr, d.exposure, d.expErr = lines, settlements, settleErr, &exp, expErr
+			d.today, d.todayErr = &today, todayErr
 		})
 
 		tok, tokErr := svc.Platform().Tokens().Info(ctx)
@@ -122,8 +127,8 @@ func diagLeft(s string, imp widget.Importance) *widget.Label {
 }
 
 // diagSections adds to info what diagnostics shows beyond the live state:
-// token, clock offset, journal counts, daily settlements, offline
-// limits, version and config, and the last log lines.
+// token, clock offset, journal counts, today's figures, daily
+// settlements, offline limits, version and config, and the last log lines.
 func (k *Kiosk) diagSections(info *fyne.Container) {
 	tx, d, now := k.tx, k.diag, k.opts.Now()
 	add := func(s string, imp widget.Importance) { info.Add(diagLeft(s, imp)) }
@@ -151,6 +156,10 @@ func (k *Kiosk) diagSections(info *fyne.Container) {
 			}
 		}
 		add(tx.t(mDiagCounts, tx.list(parts)), widget.MediumImportance)
+	}
+
+	if d.today != nil {
+		addToday(tx, *d.today, d.todayErr, add)
 	}
 
 	if d.settlements != nil || d.settleErr != nil {
@@ -237,6 +246,40 @@ func (k *Kiosk) updateDiagLive(now time.Time) {
 	}
 }
 
+// addToday words today's figures so far (an X report) with add: what
+// was charged, refunded, is still to be confirmed (sent without an answer,
+// or accepted offline and not yet sent), declined and waits for a person,
+// then the net taken. Orders waiting for review stand out; a failed read
+// shows its error instead of figures.
+func addToday(tx texts, r agent.DayReport, err error, add func(string, widget.Importance)) {
+	add(tx.t(mDiagToday, dashedDate(r.Date)), widget.MediumImportance)
+	if err != nil {
+		add(tx.t(mFailed, err.Error()), widget.DangerImportance)
+		return
+	}
+	figure := func(name msg, f agent.Figure) string { return tx.t(mTodayFigure, tx.t(name), f.Count, f.Total) }
+	unconfirmed := agent.Figure{Count: r.Unconfirmed.Count + r.Offline.Count, Total: r.Unconfirmed.Total + r.Offline.Total}
+	review := widget.MediumImportance
+	if r.NeedsReview.Count > 0 {
+		review = widget.WarningImportance
+	}
+	add(figure(mTodayCharged, r.Charged), widget.MediumImportance)
+	add(figure(mTodayRefunds, r.Refunds), widget.MediumImportance)
+	add(tx.t(mTodayHint, figure(mTodayPending, unconfirmed)), widget.MediumImportance)
+	add(figure(mTodayDeclined, r.Declined), widget.MediumImportance)
+	add(figure(mTodayReview, r.NeedsReview), review)
+	add(tx.t(mTodayNet, r.Net), widget.MediumImportance)
+}
+
+// dashedDate writes a yyyyMMdd date as diagnostics shows it, 2026-11-27;
+// anything else as it is.
+func dashedDate(date string) string {
+	if day, err := time.Parse("20060102", date); err == nil {
+		return day.Format("2006-01-02")
+	}
+	return date
+}
+
 // reasonShown is how many characters of a failed settlement's reason
 // diagnostics shows: the start says what failed, the log has the rest.
 const reasonShown = 60
@@ -246,10 +289,7 @@ const reasonShown = 60
 // otherwise), a failed one with its attempts and reason (red), a pending
 // one plainly.
 func settlementLine(tx texts, r agent.BillReport) (string, widget.Importance) {
-	date := r.Date
-	if day, err := time.Parse("20060102", r.Date); err == nil {
-		date = day.Format("2006-01-02")
-	}
+	date := dashedDate(r.Date)
 	state := tx.named("settlement", string(r.State))
 	switch r.State {
 	case agent.SettlementDone:

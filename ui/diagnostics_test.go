@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
+	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
 )
 
@@ -137,12 +139,46 @@ func settleWeek(t testing.TB, r *rig) []string {
 	return days
 }
 
+// payToday gives r's terminal a day of trade so far, before a kiosk starts
+// on it, and returns the day: 6.00 accepted offline (the card seen online
+// first, then the network down; a look-up after it brings the terminal
+// back online), 8.50 and 3.50 paid, 1.50 of the 3.50 refunded and 5.00
+// declined (the card holds 0.50). Today so far:
+// charged 2 orders ¥12.00, refunds 1 ¥1.50, unconfirmed 1 ¥6.00, declined
+// 1 ¥5.00, needs review none, net ¥10.50.
+func payToday(t testing.TB, r *rig) string {
+	t.Helper()
+	ctx := context.Background()
+	pay := func(account string, amount money.Fen, want agent.OrderState) agent.Order {
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: account, Amount: amount})
+		require.Equal(t, want, o.State, "paying %s: %v", amount, err)
+		return o
+	}
+	lookup := func() {
+		_, err := r.svc.LookupCard(ctx, onecard.CardQuery{IDType: "cardid", ID: cardNormal})
+		require.NoError(t, err)
+	}
+	lookup()
+	r.net.down.Store(true)
+	pay(onecardtest.DemoNormal, 6_00, agent.StateOfflineAccepted)
+	r.net.down.Store(false)
+	lookup()
+	pay(onecardtest.DemoNormal, 8_50, agent.StatePaid)
+	part := pay(onecardtest.DemoNormal, 3_50, agent.StatePaid)
+	refund, err := r.svc.Refund(ctx, part.OrderNo, 1_50, "")
+	require.NoError(t, err)
+	require.Equal(t, agent.StatePaid, refund.State)
+	pay(onecardtest.DemoLow, 5_00, agent.StateDeclined)
+	return r.clock.Now().In(r.svc.Location()).Format("20060102")
+}
+
 // dashed writes a yyyyMMdd date as diagnostics does: 2026-11-27.
 func dashed(date string) string { return date[:4] + "-" + date[4:6] + "-" + date[6:] }
 
 func TestDiagnosticsShowsTheWeeksSettlement(t *testing.T) {
 	r := newRig(t)
 	days := settleWeek(t, r)
+	today := payToday(t, r)
 	h := startKiosk(t, test.NewTempApp(t), r, nil)
 	t.Cleanup(h.stop)
 	h.tap("Service")
@@ -172,12 +208,31 @@ func TestDiagnosticsShowsTheWeeksSettlement(t *testing.T) {
 		assert.Equal(t, widget.MediumImportance, pending.Importance)
 	}
 
+	// Today's payments, not yesterday's settled 12.00.
+	todayLines := []struct{ en, zh string }{
+		{"Today so far (" + dashed(today) + ")", "今日累计（" + dashed(today) + "）"},
+		{"Charged: 2 orders, ¥12.00", "已收款：2 笔，¥12.00"},
+		{"Refunds paid out: 1 orders, ¥1.50", "已退款：1 笔，¥1.50"},
+		{"Still unconfirmed: 1 orders, ¥6.00 (the terminal confirms them itself)", "待确认：1 笔，¥6.00（本机会自动确认）"},
+		{"Declined: 1 orders, ¥5.00", "已拒绝：1 笔，¥5.00"},
+		{"Needs review: 0 orders, ¥0.00", "需人工核查：0 笔，¥0.00"},
+		{"Net taken: ¥10.50", "净收款：¥10.50"},
+	}
+	for _, line := range todayLines {
+		l := h.label(line.en)
+		require.NotNil(t, l, "screen shows %q", h.texts())
+		assert.Equal(t, widget.MediumImportance, l.Importance, line.en)
+	}
+
 	h.tap("中文")
 	h.waitFor("Chinese", func() bool { return h.shows("日结（最近 7 天）") })
 	assert.True(t, h.shows(dashed(days[0])+"：已结算；一致1，仅平台有0，仅本机有0，不符0；净额：本机 ¥12.00，账单 ¥12.00"), "screen shows %q", h.texts())
 	assert.True(t, h.shows(dashed(days[1])+"：失败（第 3 次）：downloading the bill"))
 	assert.True(t, h.shows("差额（本机减账单）：¥3.50"))
 	assert.True(t, h.shows(dashed(days[6])+"：待结算"))
+	for _, line := range todayLines {
+		assert.True(t, h.shows(line.zh), "%q; screen shows %q", line.zh, h.texts())
+	}
 }
 
 func TestDiagnosticsAsStartingModeReadsInRun(t *testing.T) {

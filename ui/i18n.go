@@ -102,6 +102,15 @@ const (
 	mDiagCounting  msg = "diag.counting"
 	mDiagCounts    msg = "diag.counts"
 	mDiagNoOrders  msg = "diag.no_orders"
+	mDiagToday     msg = "diag.today"
+	mTodayFigure   msg = "diag.today_figure"
+	mTodayCharged  msg = "diag.today_charged"
+	mTodayRefunds  msg = "diag.today_refunds"
+	mTodayPending  msg = "diag.today_unconfirmed"
+	mTodayHint     msg = "diag.today_unconfirmed_hint"
+	mTodayDeclined msg = "diag.today_declined"
+	mTodayReview   msg = "diag.today_review"
+	mTodayNet      msg = "diag.today_net"
 	mDiagSettle    msg = "diag.settlement"
 	mSettleDay     msg = "diag.settlement_day"
 	mSettleDone    msg = "diag.settlement_done"
@@ -222,6 +231,15 @@ func catalogue(lang string) map[msg]string {
 			mDiagCounting:                "Counting orders…",
 			mDiagCounts:                  "Orders by state: %s",
 			mDiagNoOrders:                "Orders by state: none",
+			mDiagToday:                   "Today so far (%s)",
+			mTodayFigure:                 "%s: %d orders, %s",
+			mTodayCharged:                "Charged",
+			mTodayRefunds:                "Refunds paid out",
+			mTodayPending:                "Still unconfirmed",
+			mTodayHint:                   "%s (the terminal confirms them itself)",
+			mTodayDeclined:               "Declined",
+			mTodayReview:                 "Needs review",
+			mTodayNet:                    "Net taken: %s",
 			mDiagSettle:                  "Daily settlement, last %d days",
 			mSettleDay:                   "%s: %s",
 			mSettleDone:                  "%s: %s; %s; net: journal %s, bill %s",
@@ -358,6 +376,15 @@ func catalogue(lang string) map[msg]string {
 		mDiagCounting:                "正在统计订单…",
 		mDiagCounts:                  "各状态订单：%s",
 		mDiagNoOrders:                "各状态订单：无",
+		mDiagToday:                   "今日累计（%s）",
+		mTodayFigure:                 "%s：%d 笔，%s",
+		mTodayCharged:                "已收款",
+		mTodayRefunds:                "已退款",
+		mTodayPending:                "待确认",
+		mTodayHint:                   "%s（本机会自动确认）",
+		mTodayDeclined:               "已拒绝",
+		mTodayReview:                 "需人工核查",
+		mTodayNet:                    "净收款：%s",
 		mDiagSettle:                  "日结（最近 %d 天）",
 		mSettleDay:                   "%s：%s",
 		mSettleDone:                  "%s：%s；%s；净额：本机 %s，账单 %s",

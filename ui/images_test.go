@@ -39,9 +39,10 @@ func TestReferenceImages(t *testing.T) {
 			// The simulator's clock is the test's, which the Date header
 			// follows: the token's expiry and the clock offset hold still.
 			// Paid and settled before the kiosk starts, so that its first
-			// count of unfinished orders cannot catch the order in flight.
+			// count of unfinished orders cannot catch an order in flight.
 			r := newRig(t)
 			settleWeek(t, r)
+			payToday(t, r)
 			h := startKiosk(t, test.NewTempApp(t), r, func(o *Options, _ *Deps) { o.Lang, o.Version = lang, "v1.0.0" })
 			t.Cleanup(h.stop)
 			h.tap(h.k.tx.t(mService))
@@ -49,7 +50,7 @@ func TestReferenceImages(t *testing.T) {
 			h.tap(h.k.tx.t(mOK))
 			h.waitFor("the journal counts", func() bool { return h.k.diag.countsRead && h.k.diag.tokenRead })
 			// Tall enough for every section, which a technician scrolls.
-			h.k.Window().Resize(fyne.NewSize(1024, 1700))
+			h.k.Window().Resize(fyne.NewSize(1024, 2100))
 			test.AssertImageMatches(t, "diagnostics_"+lang+".png", h.k.Window().Canvas().Capture())
 		})
 	}
