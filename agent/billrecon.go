@@ -218,12 +218,7 @@ func (s *Service) reviewJournalOnly(ctx context.Context, rep BillReport) error {
 	var none ReconcileReport
 	for start := 0; start < len(ask); start += onecard.MaxPayQueries {
 		batch := ask[start:min(start+onecard.MaxPayQueries, len(ask))]
-		qs := make([]onecard.PayQuery, len(batch))
-		for i, o := range batch {
-			qs[i] = onecard.PayQuery{Account: o.Account, AccType: o.AccType, OrderNo: o.OrderNo}
-		}
-		sts, err := s.platform.QueryPayments(ctx, qs)
-		s.observe(err)
+		sts, err := s.queryOrders(ctx, batch)
 		if err != nil {
 			return err
 		}

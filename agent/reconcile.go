@@ -189,12 +189,7 @@ func (s *Service) reconcile(ctx context.Context, due []Order, rep *ReconcileRepo
 	}
 	for start := 0; start < len(ask); start += onecard.MaxPayQueries {
 		batch := ask[start:min(start+onecard.MaxPayQueries, len(ask))]
-		qs := make([]onecard.PayQuery, len(batch))
-		for i, o := range batch {
-			qs[i] = onecard.PayQuery{Account: o.Account, AccType: o.AccType, OrderNo: o.OrderNo}
-		}
-		sts, err := s.platform.QueryPayments(ctx, qs)
-		s.observe(err)
+		sts, err := s.queryOrders(ctx, batch)
 		if err != nil {
 			// Every order not answered waits its back-off; when the
 			// platform is unreachable the rest of the pass waits too.
@@ -210,6 +205,18 @@ func (s *Service) reconcile(ctx context.Context, due []Order, rep *ReconcileRepo
 		}
 	}
 	return nil
+}
+
+// queryOrders asks pay.query about up to MaxPayQueries journal orders, by
+// their own account and acctype.
+func (s *Service) queryOrders(ctx context.Context, batch []Order) ([]onecard.PayStatus, error) {
+	qs := make([]onecard.PayQuery, len(batch))
+	for i, o := range batch {
+		qs[i] = onecard.PayQuery{Account: o.Account, AccType: o.AccType, OrderNo: o.OrderNo}
+	}
+	sts, err := s.platform.QueryPayments(ctx, qs)
+	s.observe(err)
+	return sts, err
 }
 
 // backOff counts a failed look at orders and moves their next attempt.

@@ -134,8 +134,7 @@ func (s *Service) Resolve(ctx context.Context, orderNo string, to OrderState, no
 	if err := CheckTransition(o.State, to); err != nil {
 		return o, err
 	}
-	sts, err := s.platform.QueryPayments(ctx, []onecard.PayQuery{{Account: o.Account, AccType: o.AccType, OrderNo: o.OrderNo}})
-	s.observe(err)
+	sts, err := s.queryOrders(ctx, []Order{o})
 	if err != nil {
 		return o, fmt.Errorf("asking the platform about order %s: %w", orderNo, err)
 	}

@@ -406,7 +406,7 @@ func TestBillReports(t *testing.T) {
 	assert.False(t, ok)
 
 	r := agent.BillReport{
-		Date: "20250314", Created: t0,
+		Date: "20250314", Created: t0, State: agent.SettlementDone, Attempts: 1, JournalNet: 12345, BillNet: 12345,
 		Counts:    map[agent.BillMatch]int{agent.BillMatched: 10, agent.BillJournalOnly: 1},
 		Lines:     []agent.BillLine{{OrderNo: "K1", Match: agent.BillJournalOnly, JournalState: agent.StatePaid, JournalAmount: 100}},
 		BillCount: 10, BillTotal: 12345,
@@ -416,7 +416,7 @@ func TestBillReports(t *testing.T) {
 	r.Lines = nil
 	r.Created = t0.Add(time.Hour)
 	require.NoError(t, s.SaveBillReport(ctx, r), "replaces the report of the same date")
-	other := agent.BillReport{Date: "20250313", Created: t0}
+	other := agent.BillReport{Date: "20250313", Created: t0, State: agent.SettlementFailed, Reason: "no bill yet", Attempts: 2}
 	require.NoError(t, s.SaveBillReport(ctx, other))
 	require.NoError(t, s.Close())
 
@@ -430,7 +430,8 @@ func TestBillReports(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, other, got)
 
-	assert.Error(t, s.SaveBillReport(ctx, agent.BillReport{Date: "2025-03-14"}))
+	assert.Error(t, s.SaveBillReport(ctx, agent.BillReport{Date: "2025-03-14", State: agent.SettlementDone}))
+	assert.Error(t, s.SaveBillReport(ctx, agent.BillReport{Date: "20250314"}), "a report says how the day stands")
 	_, _, err = s.BillReport(ctx, "yesterday")
 	assert.Error(t, err)
 }

@@ -99,7 +99,7 @@ func TestCardAndBillReportFormat(t *testing.T) {
 	assert.Equal(t, c, back)
 
 	r := agent.BillReport{
-		Date: "20250314", Created: seen,
+		Date: "20250314", Created: seen, State: agent.SettlementDone,
 		Counts:    map[agent.BillMatch]int{agent.BillMatched: 41, agent.BillAmountMismatch: 1},
 		Lines:     []agent.BillLine{{OrderNo: "K1", Match: agent.BillAmountMismatch, JournalState: agent.StatePaid, JournalAmount: 100, BillType: "pay", BillStatus: "ok", BillAmount: 110, OutID: "T9", Note: "differs"}},
 		BillCount: 42, BillTotal: 123456,
@@ -110,17 +110,21 @@ func TestCardAndBillReportFormat(t *testing.T) {
 		"counts":{"amount_mismatch":1,"matched":41},
 		"lines":[{"order_no":"K1","match":"amount_mismatch","journal_state":"paid","journal_amount_fen":100,
 		          "bill_type":"pay","bill_status":"ok","bill_amount_fen":110,"out_id":"T9","note":"differs"}],
-		"bill_count":42,"bill_total_fen":123456}`, string(raw))
+		"bill_count":42,"bill_total_fen":123456,"state":"done"}`, string(raw))
 	rb, err := decodeBillReport(raw)
 	require.NoError(t, err)
 	r.Created = seen.UTC()
 	assert.Equal(t, r, rb)
+	// A report saved before settlement existed reads as done.
+	old, err := decodeBillReport([]byte(`{"date":"20250314","created":"2025-03-14T09:00:00Z","bill_count":0,"bill_total_fen":0}`))
+	require.NoError(t, err)
+	assert.Equal(t, agent.SettlementDone, old.State)
 
 	for _, in := range []string{``, `{}`, `{"account":"1","balance_fen":1.5}`, `{"account":"1","pan":"6222"}`} {
 		_, err := decodeCard([]byte(in))
 		assert.ErrorIs(t, err, ErrBadRecord, "%s", in)
 	}
-	for _, in := range []string{``, `{}`, `{"date":"2025-03-14"}`, `{"date":"20250230"}`, `{"date":"20250314","x":1}`} {
+	for _, in := range []string{``, `{}`, `{"date":"2025-03-14"}`, `{"date":"20250230"}`, `{"date":"20250314","x":1}`, `{"date":"20250314","state":"maybe"}`} {
 		_, err := decodeBillReport([]byte(in))
 		assert.ErrorIs(t, err, ErrBadRecord, "%s", in)
 	}
