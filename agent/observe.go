@@ -42,14 +42,7 @@ func (j *observedJournal) CreateOrder(ctx context.Context, o Order) error {
 
 func (j *observedJournal) UpdateOrder(ctx context.Context, orderNo string, fn func(*Order) error) (Order, error) {
 	var before Order
-	after, err := j.Journal.UpdateOrder(ctx, orderNo, func(o *Order) error {
-		// The store may call fn again on a retried transaction; the last
-		// call is the committed one.
-		before = *o
-		before.History = append([]Transition(nil), o.History...)
-		before.PendingRefunds = slices.Clone(o.PendingRefunds)
-		return fn(o)
-	})
+	after, err := j.Journal.UpdateOrder(ctx, orderNo, recording(&before, fn))
 	if err != nil {
 		return after, err
 	}
@@ -89,15 +82,22 @@ func (t *observedTx) CreateOrder(o Order) error {
 
 func (t *observedTx) UpdateOrder(orderNo string, fn func(*Order) error) (Order, error) {
 	var before Order
-	after, err := t.JournalTx.UpdateOrder(orderNo, func(o *Order) error {
-		before = *o
-		before.History = append([]Transition(nil), o.History...)
-		before.PendingRefunds = slices.Clone(o.PendingRefunds)
-		return fn(o)
-	})
+	after, err := t.JournalTx.UpdateOrder(orderNo, recording(&before, fn))
 	if err != nil {
 		return after, err
 	}
 	*t.changes = append(*t.changes, OrderChange{Before: &before, After: after})
 	return after, nil
+}
+
+// recording wraps an update callback so that before holds the order as the
+// store handed it in, before fn changed it. The store may call the callback
+// again on a retried transaction; the last call is the committed one.
+func recording(before *Order, fn func(*Order) error) func(*Order) error {
+	return func(o *Order) error {
+		*before = *o
+		before.History = slices.Clone(o.History)
+		before.PendingRefunds = slices.Clone(o.PendingRefunds)
+		return fn(o)
+	}
 }
