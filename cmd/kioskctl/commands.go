@@ -105,7 +105,7 @@ func cardCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result
 				"account": cd.Account, "name": cd.Name, "balance": cd.Balance.Yuan(), "balance_fen": cd.Balance,
 				"unsettle_amount": cd.UnsettleAmount.Yuan(), "lost": cd.Lost, "frozen": cd.Frozen,
 				"card_type": cd.CardType, "card_name": cd.CardName, "expdate": cd.ExpDate,
-				"barcode_enabled": cd.BarcodeEnabled, "sno": cd.SNo, "phone": mask(cd.Phone), "cert": mask(cd.Cert),
+				"barcode_enabled": cd.BarcodeEnabled, "sno": cd.SNo, "phone": agent.MaskAccount(cd.Phone), "cert": agent.MaskAccount(cd.Cert),
 			})
 		}
 		tw.Flush()
@@ -130,14 +130,6 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// mask keeps the last four characters of a personal number.
-func mask(s string) string {
-	if len(s) <= 4 {
-		return strings.Repeat("*", len(s))
-	}
-	return strings.Repeat("*", len(s)-4) + s[len(s)-4:]
 }
 
 // parseAmount reads a yuan amount from the command line.

@@ -23,7 +23,7 @@ func queueCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 		if err := noArgs("queue", args); err != nil {
 			return result{}, err
 		}
-		if *state != "" && !knownState(*state) {
+		if *state != "" && !agent.OrderState(*state).Known() {
 			return result{}, usagef("--state %q: want one of %s", *state, stateNames())
 		}
 		orders, err := a.Store.Orders(ctx, agent.OrderFilter{State: agent.OrderState(*state), Limit: *limit})
@@ -37,10 +37,10 @@ func queueCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 		objs := make([]map[string]any, 0, len(orders))
 		for _, o := range orders {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", o.Created.In(loc).Format("01-02 15:04:05"), o.OrderNo, o.Kind,
-				o.State, o.Amount.Yuan(), mask(o.Account), o.OutID, o.Attempts, shorten(o.LastError, 60), orderNote(o))
+				o.State, o.Amount.Yuan(), agent.MaskAccount(o.Account), o.OutID, o.Attempts, agent.Shorten(o.LastError, 60), orderNote(o))
 			obj := map[string]any{
 				"order_no": o.OrderNo, "kind": o.Kind, "state": o.State, "amount": o.Amount.Yuan(), "amount_fen": o.Amount,
-				"account": mask(o.Account), "out_id": o.OutID, "created": o.Created.In(loc).Format(time.RFC3339),
+				"account": agent.MaskAccount(o.Account), "out_id": o.OutID, "created": o.Created.In(loc).Format(time.RFC3339),
 				"attempts": o.Attempts, "last_error": o.LastError, "refund_of": o.RefundOf,
 			}
 			addRefundFields(obj, o)
@@ -61,23 +61,6 @@ func stateNames() string {
 		names[i] = string(s)
 	}
 	return strings.Join(names, " ")
-}
-
-func knownState(s string) bool {
-	for _, st := range agent.States() {
-		if string(st) == s {
-			return true
-		}
-	}
-	return false
-}
-
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 func reconcileCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
