@@ -3,10 +3,11 @@ package onecardtest
 import (
 	"crypto/x509"
 	"encoding/pem"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/campuspos/kiosk/agent/config"
 )
 
 // WriteKioskConfig writes, into dir, the TEST-ONLY client key, the
@@ -30,20 +31,16 @@ func WriteKioskConfig(t testing.TB, dir string, s *Server, timeout string, extra
 	write("client.pem", "PRIVATE KEY", der, err)
 	der, err = x509.MarshalPKIXPublicKey(&platformPriv.PublicKey)
 	write("platform.pub", "PUBLIC KEY", der, err)
-	cfg := fmt.Sprintf(`platform:
-  url: %s
-  app_key: %s
-  app_secret: %s
-  private_key: client.pem
-  public_key: platform.pub
-  timezone: %s
-  timeout: %s
-terminal:
-  termid: "17"
-  mercacc: "100000"
-store:
-  path: kiosk.db
-%s`, s.URL(), TestAppKey, secret, s.Location().String(), timeout, extra)
+	body, err := config.Marshal(config.File{
+		Platform: config.FilePlatform{URL: s.URL(), AppKey: TestAppKey, AppSecret: secret, PrivateKey: "client.pem",
+			PublicKey: "platform.pub", Timezone: s.Location().String(), Timeout: timeout},
+		Terminal: config.FileTerminal{TermID: "17", MercAcc: "100000"},
+		Store:    config.FileStore{Path: "kiosk.db"},
+	})
+	if err != nil {
+		t.Fatalf("onecardtest: %v", err)
+	}
+	cfg := string(body) + extra
 	path := filepath.Join(dir, "kiosk.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatalf("onecardtest: %v", err)

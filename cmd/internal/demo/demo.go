@@ -9,7 +9,6 @@
 package demo
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -21,8 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/onecard"
@@ -291,7 +288,7 @@ func (d *Dir) ensureSimYAML(created *[]string) error {
 		TokenMinInterval:   tokenInterval,
 		Cards:              onecardtest.DemoCards(),
 	}
-	body, err := MarshalYAML(st)
+	body, err := config.MarshalYAML(st)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -300,62 +297,6 @@ func (d *Dir) ensureSimYAML(created *[]string) error {
 	}
 	*created = append(*created, SimYAML)
 	return nil
-}
-
-// kioskFile is the part of agent/config's file format the demo writes.
-type kioskFile struct {
-	Platform struct {
-		URL        string `yaml:"url"`
-		AppKey     string `yaml:"app_key"`
-		AppSecret  string `yaml:"app_secret"`
-		PrivateKey string `yaml:"private_key"`
-		PublicKey  string `yaml:"public_key"`
-		Timezone   string `yaml:"timezone"`
-		Timeout    string `yaml:"timeout"`
-	} `yaml:"platform"`
-	Terminal struct {
-		TermID  string `yaml:"termid"`
-		MercAcc string `yaml:"mercacc"`
-		AccType string `yaml:"acctype"`
-	} `yaml:"terminal"`
-	Store struct {
-		Path string `yaml:"path"`
-	} `yaml:"store"`
-	Reconcile struct {
-		Interval    string `yaml:"interval"`
-		MaxInterval string `yaml:"max_interval"`
-	} `yaml:"reconcile"`
-	Settlement struct {
-		At     string `yaml:"at"`
-		Jitter string `yaml:"jitter"`
-	} `yaml:"settlement"`
-	Devices []kioskDevice `yaml:"devices"`
-	IDRules []kioskIDRule `yaml:"id_rules"`
-	UI      struct {
-		Mode     string          `yaml:"mode"`
-		Language string          `yaml:"language"`
-		PINHash  string          `yaml:"pin_hash"`
-		Menu     []kioskMenuItem `yaml:"menu"`
-	} `yaml:"ui"`
-	Status struct {
-		Listen string `yaml:"listen"`
-	} `yaml:"status"`
-}
-
-type kioskDevice struct {
-	Name string `yaml:"name"`
-	Spec string `yaml:"spec"`
-}
-
-type kioskIDRule struct {
-	Device  string `yaml:"device"`
-	Pattern string `yaml:"pattern"`
-	IDType  string `yaml:"idtype"`
-}
-
-type kioskMenuItem struct {
-	Name  string `yaml:"name"`
-	Price string `yaml:"price"`
 }
 
 const kioskYAMLHeader = `# Kiosk configuration for the demo (agent/config format; every key is
@@ -375,37 +316,30 @@ const kioskYAMLHeader = `# Kiosk configuration for the demo (agent/config format
 // matching QRPattern looked up as barcode), a self-service start screen
 // with Menu and the diagnostics PIN.
 func (d *Dir) WriteKioskYAML(url, appKey, appSecret, timezone string) error {
-	var k kioskFile
-	k.Platform.URL = url
-	k.Platform.AppKey = appKey
-	k.Platform.AppSecret = appSecret
-	k.Platform.PrivateKey = d.Path(ClientKey)
-	k.Platform.PublicKey = d.Path(PlatformPub)
-	k.Platform.Timezone = timezone
-	k.Platform.Timeout = kioskTimeout
-	k.Terminal.TermID = TermID
-	k.Terminal.MercAcc = MercAcc
-	k.Terminal.AccType = onecard.AccTypeCard
-	k.Store.Path = d.Path(Store)
-	k.Reconcile.Interval = reconcileInterval
-	k.Reconcile.MaxInterval = reconcileMaxInterval
-	// The demo settles yesterday as soon as it starts, so that a newcomer
-	// sees a settled day in diagnostics; a campus settles at night.
-	k.Settlement.At, k.Settlement.Jitter = "00:00", "0s"
-	k.Devices = []kioskDevice{{Name: KeyboardDevice, Spec: "keyboard:?kind=card"}}
-	k.Status.Listen = StatusListen
-	// The campus app's payment codes are 18 digits starting 28; typed in
-	// the window they are looked up as the QR code they stand for.
-	k.IDRules = []kioskIDRule{{Device: KeyboardDevice, Pattern: QRPattern, IDType: "barcode"}}
-	// terminal.mode stays canteen, which keeps offline acceptance on, so
-	// that pulling the network shows it; the screens are the students'.
-	k.UI.Mode = config.ModeKiosk
-	k.UI.Language = config.LangEnglish
-	k.UI.PINHash = config.HashPIN(PIN)
-	for _, m := range Menu() {
-		k.UI.Menu = append(k.UI.Menu, kioskMenuItem{Name: m.Name, Price: m.Price.Yuan()})
+	k := config.File{
+		Platform: config.FilePlatform{URL: url, AppKey: appKey, AppSecret: appSecret, PrivateKey: d.Path(ClientKey),
+			PublicKey: d.Path(PlatformPub), Timezone: timezone, Timeout: kioskTimeout},
+		Terminal:  config.FileTerminal{TermID: TermID, MercAcc: MercAcc, AccType: onecard.AccTypeCard},
+		Store:     config.FileStore{Path: d.Path(Store)},
+		Reconcile: &config.FileReconcile{Interval: reconcileInterval, MaxInterval: reconcileMaxInterval},
+		// The demo settles yesterday as soon as it starts, so that a
+		// newcomer sees a settled day in diagnostics; a campus settles at
+		// night.
+		Settlement: &config.FileSettlement{At: "00:00", Jitter: "0s"},
+		Devices:    []config.FileDevice{{Name: KeyboardDevice, Spec: "keyboard:?kind=card"}},
+		Status:     &config.FileStatus{Listen: StatusListen},
+		// The campus app's payment codes are 18 digits starting 28; typed
+		// in the window they are looked up as the QR code they stand for.
+		IDRules: []config.FileIDRule{{Device: KeyboardDevice, Pattern: QRPattern, IDType: "barcode"}},
+		// terminal.mode stays canteen, which keeps offline acceptance on,
+		// so that pulling the network shows it; the screens are the
+		// students'.
+		UI: &config.FileUI{Mode: config.ModeKiosk, Language: config.LangEnglish, PINHash: config.HashPIN(PIN)},
 	}
-	body, err := MarshalYAML(k)
+	for _, m := range Menu() {
+		k.UI.Menu = append(k.UI.Menu, config.FileMenuItem{Name: m.Name, Price: m.Price.Yuan()})
+	}
+	body, err := config.Marshal(k)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -413,19 +347,4 @@ func (d *Dir) WriteKioskYAML(url, appKey, appSecret, timezone string) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	return nil
-}
-
-// MarshalYAML writes v with the two-space indentation of the example
-// configuration.
-func MarshalYAML(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
