@@ -298,6 +298,10 @@ type Journal interface {
 	Due(ctx context.Context, now time.Time, limit int) ([]Order, error)
 	// UnfinishedCount counts the unfinished orders.
 	UnfinishedCount(ctx context.Context) (int, error)
+	// StateCounts returns how many orders are in each state (states
+	// without orders are absent), from counts the store keeps in step
+	// with every write: O(states), not a walk of the orders.
+	StateCounts(ctx context.Context) (map[OrderState]int, error)
 	// OfflineExposure sums the offline_accepted payments (refund orders
 	// are not exposure), and what account was accepted offline for on day
 	// (yyyyMMdd, platform-local: the day of the order's Created).

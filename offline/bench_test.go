@@ -40,7 +40,7 @@ func settled(o agent.Order) agent.Order {
 
 // BenchmarkJournalCreate is one durable CreateOrder per op on a real file:
 // a bbolt commit with fsync, writing the record, its orders_by_created and
-// its unfinished entry.
+// its unfinished entry, and its state's count.
 func BenchmarkJournalCreate(b *testing.B) {
 	s, err := Open(filepath.Join(b.TempDir(), "kiosk.db"))
 	if err != nil {
@@ -58,8 +58,9 @@ func BenchmarkJournalCreate(b *testing.B) {
 }
 
 // BenchmarkJournalSettle is one durable UpdateOrder sending → paid per op:
-// read, check, rewrite the record, remove its unfinished entry. Creating the
-// order to settle is not timed.
+// read, check, rewrite the record, remove its unfinished entry, move one
+// order from sending's count to paid's. Creating the order to settle is not
+// timed.
 func BenchmarkJournalSettle(b *testing.B) {
 	s, err := Open(filepath.Join(b.TempDir(), "kiosk.db"))
 	if err != nil {
@@ -200,6 +201,27 @@ func BenchmarkDue(b *testing.B) {
 		}
 		if len(due) != 100 {
 			b.Fatalf("%d orders due, want 100", len(due))
+		}
+	}
+}
+
+// BenchmarkStateCounts1M is the orders counted by state (the status
+// endpoint's and diagnostics' figures) in a journal of a million finished
+// orders and 100 unfinished ones: it reads the counts, not the orders.
+func BenchmarkStateCounts1M(b *testing.B) {
+	s, err := Open(millionOrders(b, "StateCounts1M", 100))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := b.Context()
+	for b.Loop() {
+		counts, err := s.StateCounts(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if counts[agent.StatePaid] != 1_000_000 || counts[agent.StateUnknown] != 100 {
+			b.Fatalf("counts %v", counts)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package offline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,10 +34,11 @@ func checkTx(tx *bolt.Tx, opts ...bolt.CheckOption) error {
 }
 
 // criticalBuckets are the buckets the start-up check reads in full: what a
-// restart needs (schema, token, order numbers, the reconciler's work list),
-// and none of them grows with the number of finished orders.
+// restart needs (schema, token, order numbers, the reconciler's work list,
+// the counts every write changes), and none of them grows with the number
+// of finished orders.
 func criticalBuckets() []string {
-	return []string{bucketMeta, bucketToken, bucketSequence, bucketUnfinished}
+	return []string{bucketMeta, bucketToken, bucketSequence, bucketUnfinished, bucketStateCounts}
 }
 
 // checkCritical is the start-up check (see Open): the tree of top-level
@@ -84,8 +86,9 @@ func (s *Store) checkCritical(tx *bolt.Tx) error {
 // CheckAll checks the whole file, for `kioskctl db check`: bbolt's
 // consistency check of every page, then that every order record decodes,
 // that orders_by_created and unfinished hold exactly one entry per order
-// they should, and that each payment's pending refunds and refunded amount
-// agree with its refund orders (checkRefunds). Damage is reported wrapping
+// they should, that state_counts holds the number of orders of each state,
+// and that each payment's pending refunds and refunded amount agree with
+// its refund orders (checkRefunds). Damage is reported wrapping
 // ErrCorrupt; the file is never changed.
 //
 // It reads the whole file and decodes every order: about ten seconds per
@@ -130,7 +133,7 @@ func (s *Store) checkPages() error {
 }
 
 // checkIndexes is CheckAll's second part: every order decodes, and the
-// indexes hold exactly the entries the orders call for. Counting is enough
+// indexes and counts hold exactly the entries the orders call for. Counting is enough
 // to prove "exactly": every order's entry is present, entries are distinct
 // keys, and there are as many entries as orders that need one.
 func (s *Store) checkIndexes(ctx context.Context) error {
@@ -147,6 +150,7 @@ func (s *Store) checkIndexes(ctx context.Context) error {
 		var nOrders, nUnfinished, nBad int
 		refunds := map[string]refundFacts{}
 		payments := map[string]paymentFacts{}
+		states := map[agent.OrderState]uint64{}
 		err := orders.ForEach(func(k, v []byte) error {
 			if nOrders%1024 == 1023 {
 				if err := ctx.Err(); err != nil {
@@ -163,6 +167,7 @@ func (s *Store) checkIndexes(ctx context.Context) error {
 			if o.OrderNo != string(k) {
 				report(fmt.Errorf("%w: record stored under %q says %q", ErrBadRecord, k, o.OrderNo))
 			}
+			states[o.State]++
 			if !has(byCreated, createdKey(o.Created, o.OrderNo)) {
 				report(fmt.Errorf("order %q is missing from %s", o.OrderNo, bucketOrdersByCreated))
 			}
@@ -197,6 +202,7 @@ func (s *Store) checkIndexes(ctx context.Context) error {
 		if n := unfinished.Stats().KeyN; n != nUnfinished {
 			report(fmt.Errorf("%s index has %d entries for %d unfinished orders", bucketUnfinished, n, nUnfinished))
 		}
+		checkCounts(tx.Bucket([]byte(bucketStateCounts)), states, report)
 		checkRefunds(orders, refunds, payments, report)
 		return nil
 	})
@@ -265,14 +271,7 @@ func checkRefunds(orders *bolt.Bucket, refunds map[string]refundFacts, payments 
 			}
 		}
 	}
-	nos := slices.Collect(maps.Keys(payments))
-	for no := range paid {
-		if _, ok := payments[no]; !ok {
-			nos = append(nos, no)
-		}
-	}
-	slices.Sort(nos)
-	for _, no := range nos {
+	for _, no := range sortedKeys(payments, paid) {
 		p, kept := payments[no]
 		if !kept && !has(orders, []byte(no)) {
 			continue
@@ -286,4 +285,16 @@ func checkRefunds(orders *bolt.Bucket, refunds map[string]refundFacts, payments 
 		report(fmt.Errorf("payment %q has %d fen refunded, but its confirmed (paid) refund orders sum to %d fen",
 			no, p.refunded, paid[no]))
 	}
+}
+
+// sortedKeys returns the keys of a and of b, each once, sorted.
+func sortedKeys[K cmp.Ordered, A, B any](a map[K]A, b map[K]B) []K {
+	keys := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -23,6 +23,11 @@ func (s *Store) migrate(from uint64) error {
 			return migrate2to3(tx)
 		case 2:
 			return migrate2to3(tx)
+		case 3:
+			// Written before state_counts existed (schema 3 was not
+			// released without it).
+			_, err := countStates(tx)
+			return err
 		default:
 			return fmt.Errorf("no upgrade from schema %d", from)
 		}
@@ -106,8 +111,13 @@ func migrate1to2(tx *bolt.Tx) error {
 // refunds not yet confirmed or declined, which schema 2 did not keep: a
 // payment with such a refund takes no further refund until it settles. It
 // also repairs what schema 2's two commits per confirmed refund could leave
-// behind after a crash: a refund confirmed but not credited to its payment.
+// behind after a crash: a refund confirmed but not credited to its payment,
+// and it counts the orders of each state (state_counts).
 func migrate2to3(tx *bolt.Tx) error {
+	counts, err := countStates(tx)
+	if err != nil {
+		return err
+	}
 	orders := tx.Bucket([]byte(bucketOrders))
 	started := map[string]int{}
 	pending := map[string][]string{}
@@ -137,8 +147,9 @@ func migrate2to3(tx *bolt.Tx) error {
 		return err
 	}
 	// A payment the credit finishes (orphan_charged → orphan_refunded)
-	// leaves the unfinished index in the same transaction.
-	j := journal{orders: orders, unfinished: tx.Bucket([]byte(bucketUnfinished))}
+	// leaves the unfinished index, and changes the counts, in the same
+	// transaction.
+	j := journal{orders: orders, unfinished: tx.Bucket([]byte(bucketUnfinished)), counts: counts}
 	for no, n := range started {
 		raw := orders.Get([]byte(no))
 		if raw == nil {
@@ -160,11 +171,29 @@ func migrate2to3(tx *bolt.Tx) error {
 		if err := orders.Put([]byte(no), raw); err != nil {
 			return fmt.Errorf("order %q: %w", no, err)
 		}
-		if err := j.moveUnfinished(old, o); err != nil {
+		if err := j.move(old, o); err != nil {
 			return fmt.Errorf("order %q: %w", no, err)
 		}
 	}
 	return putSchemaVersion(tx, 3)
+}
+
+// countStates creates state_counts and fills it from a walk of the orders.
+func countStates(tx *bolt.Tx) (*bolt.Bucket, error) {
+	counts, err := tx.CreateBucket([]byte(bucketStateCounts))
+	if err != nil {
+		return nil, fmt.Errorf("create bucket %s: %w", bucketStateCounts, err)
+	}
+	n, err := walkStates(tx.Bucket([]byte(bucketOrders)))
+	if err != nil {
+		return nil, err
+	}
+	for st, c := range n {
+		if err := counts.Put([]byte(st), countValue(c)); err != nil {
+			return nil, err
+		}
+	}
+	return counts, nil
 }
 
 // noteCreditedOnUpgrade starts the history note of a credit creditMissed

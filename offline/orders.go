@@ -16,8 +16,8 @@ import (
 
 // journal holds the buckets an order write touches, inside one transaction.
 type journal struct {
-	orders, byCreated, unfinished, offlineDay *bolt.Bucket
-	loc                                       *time.Location
+	orders, byCreated, unfinished, offlineDay, counts *bolt.Bucket
+	loc                                               *time.Location
 }
 
 func (s *Store) journal(tx *bolt.Tx) journal {
@@ -26,12 +26,13 @@ func (s *Store) journal(tx *bolt.Tx) journal {
 		byCreated:  tx.Bucket([]byte(bucketOrdersByCreated)),
 		unfinished: tx.Bucket([]byte(bucketUnfinished)),
 		offlineDay: tx.Bucket([]byte(bucketOfflineDay)),
+		counts:     tx.Bucket([]byte(bucketStateCounts)),
 		loc:        s.loc,
 	}
 }
 
-// create writes a new order (raw is its encoded record) and its index
-// entries.
+// create writes a new order (raw is its encoded record), its index entries
+// and its state's count.
 func (j journal) create(o agent.Order, raw []byte) error {
 	if j.orders.Get([]byte(o.OrderNo)) != nil {
 		return agent.ErrOrderExists
@@ -40,6 +41,9 @@ func (j journal) create(o agent.Order, raw []byte) error {
 		return err
 	}
 	if err := j.byCreated.Put(createdKey(o.Created, o.OrderNo), nil); err != nil {
+		return err
+	}
+	if err := j.addCount(o.State, 1); err != nil {
 		return err
 	}
 	if o.State.Unfinished() {
@@ -248,7 +252,7 @@ func (t orderTx) update(orderNo string, fn func(*agent.Order) error) (agent.Orde
 	if err := j.orders.Put([]byte(orderNo), raw); err != nil {
 		return agent.Order{}, err
 	}
-	if err := j.moveUnfinished(old, o); err != nil {
+	if err := j.move(old, o); err != nil {
 		return agent.Order{}, err
 	}
 	if o.State == agent.StateOfflineAccepted && old.State != agent.StateOfflineAccepted {
@@ -304,9 +308,17 @@ func checkUpdate(old, o agent.Order) error {
 	return nil
 }
 
-// moveUnfinished keeps the unfinished index in step with an order going
-// from old to o.
-func (j journal) moveUnfinished(old, o agent.Order) error {
+// move keeps the state counts and the unfinished index in step with an
+// order going from old to o.
+func (j journal) move(old, o agent.Order) error {
+	if old.State != o.State {
+		if err := j.addCount(old.State, -1); err != nil {
+			return err
+		}
+		if err := j.addCount(o.State, 1); err != nil {
+			return err
+		}
+	}
 	oldKey := unfinishedKey(old.NextAttempt, old.OrderNo)
 	newKey := unfinishedKey(o.NextAttempt, o.OrderNo)
 	was, is := old.State.Unfinished(), o.State.Unfinished()

@@ -44,7 +44,8 @@ func with(o agent.Order, fn func(*agent.Order)) agent.Order {
 
 // writeOrders writes orders as they are, with their index entries and
 // without the store's update checks (a file a bug or a hand edit left), and
-// sets the schema version; it returns the path of the closed file.
+// sets the schema version (below 3, without state_counts, which schema 3
+// added); it returns the path of the closed file.
 func writeOrders(t *testing.T, version uint64, orders ...agent.Order) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "kiosk.db")
@@ -58,6 +59,11 @@ func writeOrders(t *testing.T, version uint64, orders ...agent.Order) string {
 				return err
 			}
 			if err := j.create(o, raw); err != nil {
+				return err
+			}
+		}
+		if version < 3 {
+			if err := tx.DeleteBucket([]byte(bucketStateCounts)); err != nil {
 				return err
 			}
 		}
@@ -286,9 +292,22 @@ func TestMigrateSchema2(t *testing.T) {
 		nos = append(nos, o.OrderNo)
 	}
 	assert.ElementsMatch(t, []string{"BR1", "X1"}, nos, "the orphan is finished")
-	require.NoError(t, s.CheckAll(ctx))
+	// Counted after the credits: C, D and F moved.
+	want := map[agent.OrderState]int{
+		agent.StatePaid:              17, // AR1, B, CR1, DR1, E-R1…E-R10, FR1, FR2, G
+		agent.StatePartiallyRefunded: 2,  // A, E
+		agent.StateRefunded:          2,  // C, F
+		agent.StateOrphanRefunded:    1,  // D
+		agent.StateUnknown:           2,  // BR1, X1
+		agent.StateDeclined:          1,  // CR2
+	}
+	requireCounts(t, s, want, "upgraded")
 	require.NoError(t, s.Close())
 	assert.Equal(t, uint64(SchemaVersion), schemaVersionOf(t, path))
+	s, err = Open(path)
+	require.NoError(t, err)
+	requireCounts(t, s, want, "reopened")
+	require.NoError(t, s.Close())
 }
 
 func TestMigrateSchema2RefusesBadFileAndLeavesIt(t *testing.T) {

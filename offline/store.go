@@ -3,7 +3,7 @@
 // journal of every order, written (and fsync'd) before the request leaves
 // the process and before an outcome is shown.
 //
-// On-disk layout, schema version 2 (top-level buckets):
+// On-disk layout, schema version 3 (top-level buckets):
 //
 //	meta               schema_version -> uint64, big-endian
 //	token              access_token   -> JSON token record
@@ -16,14 +16,21 @@
 //	offline_day        day (yyyyMMdd, platform-local) + account -> uint64 fen
 //	                   accepted offline for that account on that day
 //	bill_reports       day (yyyyMMdd) -> JSON bill reconciliation report
+//	state_counts       state name (agent.OrderState) -> uint64, big-endian:
+//	                   how many orders are in that state; a state without
+//	                   orders has no key
 //
 // Schema 3 adds order fields (a payment's pending refunds and refund count,
-// the give-up clock) and two meta keys, order_stamp and stamp_reserved, that
-// keep order numbers from ever repeating (stamp.go).
+// the give-up clock), two meta keys, order_stamp and stamp_reserved, that
+// keep order numbers from ever repeating (stamp.go), and state_counts,
+// which answers StateCounts without reading the orders. The upgrade from
+// schema 2 builds the counts; so does Open for a schema-3 file written
+// before the bucket existed (schema 3 was not released without it).
 //
 // timeKey is 8 bytes: unix nanoseconds, sign bit flipped, big-endian, so that
 // byte order is time order. Every index entry is written in the transaction
-// that writes its order, so the indexes never disagree with the orders.
+// that writes its order, and so is every change of state_counts, so the
+// indexes and the counts never disagree with the orders.
 //
 // Schema 1 had no unfinished, cards, offline_day or bill_reports bucket and
 // fewer order fields; Open upgrades such a file in place, in one
@@ -67,6 +74,8 @@ const (
 	bucketCards       = "cards"
 	bucketOfflineDay  = "offline_day"
 	bucketBillReports = "bill_reports"
+	// New in schema 3.
+	bucketStateCounts = "state_counts"
 
 	keySchemaVersion = "schema_version"
 	keyToken         = "access_token"
@@ -79,7 +88,11 @@ func schemaBuckets(version uint64) []string {
 	if version == 1 {
 		return v1
 	}
-	return append(v1, bucketUnfinished, bucketCards, bucketOfflineDay, bucketBillReports)
+	v2 := append(v1, bucketUnfinished, bucketCards, bucketOfflineDay, bucketBillReports)
+	if version == 2 {
+		return v2
+	}
+	return append(v2, bucketStateCounts)
 }
 
 // ErrLocked is wrapped by Open when another process (normally the running
@@ -163,7 +176,7 @@ func WithLocation(loc *time.Location) Option {
 
 // Open opens the database at path, creating it (and its directory, mode
 // 0700; the file gets mode 0600) when it does not exist, and upgrading a
-// schema-1 file to schema 2 in one transaction. An existing file is never
+// file of an older schema in one transaction. An existing file is never
 // recreated or overwritten: if it is not a usable kiosk database Open fails
 // with ErrNotStore and leaves it exactly as it was, so that it can be
 // inspected or restored.
@@ -313,8 +326,9 @@ func openError(path string, err error) error {
 
 // setup refuses files of other programs and newer schemas, runs the
 // start-up check, initializes a new file and migrates an old one. It writes
-// only to a file without any bucket (one this process has just created) or
-// to a kiosk database of an older schema.
+// only to a file without any bucket (one this process has just created), to
+// a kiosk database of an older schema, or to a schema-3 file without state
+// counts, whose counts it builds as the upgrade from schema 2 would have.
 func (s *Store) setup(check bool) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -323,10 +337,14 @@ func (s *Store) setup(check bool) (err error) {
 		}
 	}()
 
-	var version uint64
+	var (
+		version uint64
+		counted bool
+	)
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
 		version, err = s.checkSchema(tx)
+		counted = tx.Bucket([]byte(bucketStateCounts)) != nil
 		return err
 	}); err != nil {
 		return err
@@ -335,7 +353,7 @@ func (s *Store) setup(check bool) (err error) {
 	switch {
 	case version == 0:
 		return s.initialize()
-	case version < SchemaVersion:
+	case version < SchemaVersion || !counted:
 		// The migration reads every order, so the full check costs no
 		// more than that, and nothing is rewritten from a damaged file.
 		if check {
@@ -399,7 +417,8 @@ func (s *Store) checkSchema(tx *bolt.Tx) (version uint64, err error) {
 		return 0, fmt.Errorf("offline: open %s: %w: schema version %d", s.path, ErrNotStore, version)
 	}
 	for _, name := range schemaBuckets(version) {
-		if tx.Bucket([]byte(name)) == nil {
+		// A schema-3 file of a build before state_counts: setup builds it.
+		if tx.Bucket([]byte(name)) == nil && name != bucketStateCounts {
 			return 0, fmt.Errorf("offline: open %s: %w: schema %d bucket %q missing", s.path, ErrNotStore, version, name)
 		}
 	}

@@ -42,8 +42,8 @@ type diagInfo struct {
 
 // loadDiagnostics reads, off the UI goroutine, what diagnostics shows
 // beyond the live fields, handing each part to the screen as soon as it is
-// read so that a slow part (counting a big journal) shows progress while
-// the rest is already there. Late answers for a left screen are dropped.
+// read so that a slow part (a day's report of a big journal, the token)
+// shows progress while the rest is already there. Late answers for a left screen are dropped.
 func (k *Kiosk) loadDiagnostics() {
 	if k.diag.loading {
 		return
@@ -82,12 +82,8 @@ func (k *Kiosk) loadDiagnostics() {
 		tok, tokErr := svc.Platform().Tokens().Info(ctx)
 		deliver(func(d *diagInfo) { d.tokenRead, d.token, d.tokenErr = true, tok, tokErr })
 
-		// One walk of the journal, however many states.
-		counts := map[agent.OrderState]int{}
-		orders, err := svc.Journal().Orders(ctx, agent.OrderFilter{})
-		for _, o := range orders {
-			counts[o.State]++
-		}
+		// The journal's counts: O(states), however many orders.
+		counts, err := svc.Journal().StateCounts(ctx)
 		deliver(func(d *diagInfo) {
 			d.countsRead, d.counts, d.countsErr, d.loading = true, counts, err, false
 		})

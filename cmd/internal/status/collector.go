@@ -116,8 +116,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(c.oldestAge, age)
 	}
-	if sn.reviewKnown() {
-		gauge(c.needsReview, float64(sn.review.n))
+	if sn.reviewOK {
+		gauge(c.needsReview, float64(sn.review))
 	}
 	if sn.sizeOK {
 		gauge(c.journalSize, float64(sn.journalSize))

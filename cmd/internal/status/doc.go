@@ -21,8 +21,8 @@
 //   - clock_offset: the platform's clock, from its latest reply, differs
 //     from the terminal's by more than ClockOffsetLimit (3 minutes, half
 //     the 6 past which the platform refuses requests).
-//   - journal_unreadable: the journal's unfinished (or needs_review)
-//     orders could not be read.
+//   - journal_unreadable: the journal's order counts or unfinished orders
+//     could not be read.
 //   - settlement_failed: yesterday's settlement failed more than once and
 //     its last attempt came SettlementFailingAfter (3 hours) past its
 //     settlement time (settlement.at plus settlement.jitter).
@@ -52,8 +52,7 @@
 // pass, build info, and the settlement: whether it is on, the latest
 // success, the days behind, the last settled day's mismatches and nets).
 //
-// Needs_review orders lie outside the journal's unfinished index, so
-// counting them walks every order: the count is kept, and made again only
-// when Metrics saw an order enter or leave needs_review, when it failed,
-// or after an hour.
+// Every request reads the journal's counts of orders by state (kept by the
+// store in the transaction of each write: O(states)) and its unfinished
+// index (O(unfinished)), never a walk of every order.
 package status

@@ -19,8 +19,8 @@ const (
 	// ReasonClockOffset: the platform's clock and the terminal's differ by
 	// more than ClockOffsetLimit.
 	ReasonClockOffset = "clock_offset"
-	// ReasonJournalUnreadable: the journal's unfinished orders (or its
-	// needs_review orders) could not be read.
+	// ReasonJournalUnreadable: the journal's order counts or unfinished
+	// orders could not be read.
 	ReasonJournalUnreadable = "journal_unreadable"
 	// ReasonSettlementFailed: yesterday's settlement failed, attempt after
 	// attempt, for SettlementFailingAfter past its settlement time.
@@ -51,8 +51,8 @@ func reasons(sn *snapshot) []string {
 			out = append(out, fmt.Sprintf("%s: %s %s since %s", ReasonDeviceDisconnected, d.Name, what, d.Since.Format(time.RFC3339)))
 		}
 	}
-	if sn.reviewKnown() && sn.review.n > 0 {
-		out = append(out, fmt.Sprintf("%s: %d orders wait for a person", ReasonNeedsReview, sn.review.n))
+	if sn.review > 0 {
+		out = append(out, fmt.Sprintf("%s: %d orders wait for a person", ReasonNeedsReview, sn.review))
 	}
 	if sn.clockKnown && (sn.clockOffset > ClockOffsetLimit || sn.clockOffset < -ClockOffsetLimit) {
 		out = append(out, fmt.Sprintf("%s: the platform's clock is %+ds off this terminal's (the platform refuses requests 6m off)",
@@ -60,8 +60,6 @@ func reasons(sn *snapshot) []string {
 	}
 	if sn.journalErr != nil {
 		out = append(out, fmt.Sprintf("%s: %v", ReasonJournalUnreadable, sn.journalErr))
-	} else if sn.review.err != nil {
-		out = append(out, fmt.Sprintf("%s: needs_review orders: %v", ReasonJournalUnreadable, sn.review.err))
 	}
 	return append(out, settlementReasons(sn)...)
 }

@@ -1,7 +1,6 @@
 package status
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -74,25 +73,6 @@ func TestPaymentOutcome(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// Orders entering or leaving needs_review, and only they, make the
-// server count needs_review orders again.
-func TestReviewChanges(t *testing.T) {
-	m := NewMetrics()
-	ctx := context.Background()
-	unknown := agent.Order{Kind: agent.KindPay, State: agent.StateUnknown}
-	review := agent.Order{Kind: agent.KindPay, State: agent.StateNeedsReview}
-	m.ObserveOrder(ctx, agent.OrderChange{Before: &unknown, After: agent.Order{Kind: agent.KindPay, State: agent.StatePaid}})
-	assert.Zero(t, m.reviewChanges())
-	m.ObserveOrder(ctx, agent.OrderChange{Before: &unknown, After: review})
-	assert.Equal(t, uint64(1), m.reviewChanges())
-	m.ObserveOrder(ctx, agent.OrderChange{Before: &review, After: review})
-	assert.Equal(t, uint64(1), m.reviewChanges(), "no state change")
-	m.ObserveOrder(ctx, agent.OrderChange{Before: &review, After: agent.Order{Kind: agent.KindPay, State: agent.StatePaid}})
-	assert.Equal(t, uint64(2), m.reviewChanges())
-	var none *Metrics
-	assert.Zero(t, none.reviewChanges())
-}
 
 func TestBearer(t *testing.T) {
 	for header, want := range map[string]string{

@@ -2,7 +2,6 @@ package status
 
 import (
 	"context"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -23,11 +22,6 @@ type Metrics struct {
 	latencyVec  *prometheus.HistogramVec
 	errors      *prometheus.CounterVec
 	methods     map[string]string
-
-	// reviewGen counts the writes that moved an order into or out of
-	// needs_review: counting those orders walks the whole journal, so
-	// the Server counts again only when this moved.
-	reviewGen atomic.Uint64
 }
 
 // latencyBuckets cover a loopback simulator (milliseconds) up to the
@@ -99,26 +93,11 @@ func (m *Metrics) ObserveOrder(_ context.Context, c agent.OrderChange) {
 	from := stateFrom
 	if c.Before != nil {
 		from = string(c.Before.State)
-		if c.Before.State == agent.StateNeedsReview {
-			m.reviewGen.Add(1)
-		}
-	}
-	if c.After.State == agent.StateNeedsReview {
-		m.reviewGen.Add(1)
 	}
 	m.transitions.WithLabelValues(string(c.After.Kind), from, string(c.After.State)).Inc()
 	if outcome, ok := paymentOutcome(c); ok {
 		m.payments[outcome].Inc()
 	}
-}
-
-// reviewChanges is how many times an order entered or left needs_review;
-// nil Metrics never changes.
-func (m *Metrics) reviewChanges() uint64 {
-	if m == nil {
-		return 0
-	}
-	return m.reviewGen.Load()
 }
 
 // Describe sends the descriptors of every metric Metrics counts

@@ -55,9 +55,7 @@ type Options struct {
 	// Devices returns the scanners' state, e.g. (*app.Devices).Status;
 	// nil means none.
 	Devices func() []device.Status
-	// Metrics are the hooks' counters, served on /metrics. Its
-	// ObserveOrder also tells the server when to count needs_review
-	// orders again; without it they are counted once an hour.
+	// Metrics are the hooks' counters, served on /metrics.
 	Metrics *Metrics
 	// Version is the kiosk's version, shown on /status and in
 	// kiosk_build_info; "" means "dev".
@@ -90,7 +88,6 @@ type Server struct {
 	timeout     time.Duration
 	journalPath string
 	log         *slog.Logger
-	reviews     *reviewCounter
 	handler     http.Handler
 }
 
@@ -113,7 +110,6 @@ func New(opts Options) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.reviews = &reviewCounter{journal: opts.Agent.Journal(), changes: opts.Metrics.reviewChanges}
 
 	// A registry of the server's own: nothing registers behind its back
 	// (no DefaultRegisterer), and two servers in one test do not meet.
@@ -160,15 +156,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // every goroutine it started has ended. It closes ln. An error is a
 // failure to serve.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	// Requests and needs_review counts run under runCtx, which outlives
-	// ctx by the shutdown: a request in flight when the kiosk stops
-	// finishes its reads instead of reporting them failed.
+	// Requests run under runCtx, which outlives ctx by the shutdown: a
+	// request in flight when the kiosk stops finishes its reads instead
+	// of reporting them failed.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.reviews.start(runCtx)
-	defer func() {
-		cancel()
-		s.reviews.stop()
-	}()
+	defer cancel()
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -11,8 +11,9 @@ import (
 )
 
 // snapshot is what one request reads of the terminal: the agent's live
-// state, the journal's unfinished orders and offline exposure, the stored
-// token's expiry, the devices, and the settlements of the catch-up window.
+// state, the journal's order counts, unfinished orders and offline
+// exposure, the stored token's expiry, the devices, and the settlements of
+// the catch-up window.
 // Reads that fail leave their part unset and say why in errs.
 type snapshot struct {
 	now time.Time
@@ -28,7 +29,8 @@ type snapshot struct {
 	tokenExpires time.Time
 
 	// unfinished counts the unfinished orders by state (every unfinished
-	// state present); nil when the journal could not be read (journalErr).
+	// state present), from the journal's counts; nil when the journal
+	// could not be read (journalErr).
 	unfinished map[agent.OrderState]int
 	// oldest is when the oldest unfinished order was created; zero when
 	// there is none.
@@ -39,7 +41,10 @@ type snapshot struct {
 	exposure   agent.OfflineExposure
 	exposureOK bool
 
-	review reviewCount
+	// review counts the needs_review orders; reviewOK is false when the
+	// journal's counts could not be read (journalErr).
+	review   int
+	reviewOK bool
 
 	devices []device.Status
 
@@ -84,24 +89,7 @@ func (s *Server) read(ctx context.Context) *snapshot {
 	}
 
 	j := s.agent.Journal()
-	// Due with no limit: the store reads the whole unfinished index.
-	if due, err := j.Due(ctx, allUnfinished(), 0); err != nil {
-		sn.journalErr = fmt.Errorf("unfinished orders: %w", err)
-		sn.errs = append(sn.errs, sn.journalErr.Error())
-	} else {
-		sn.unfinished = map[agent.OrderState]int{}
-		for _, st := range agent.States() {
-			if st.Unfinished() {
-				sn.unfinished[st] = 0
-			}
-		}
-		for _, o := range due {
-			sn.unfinished[o.State]++
-			if sn.oldest.IsZero() || o.Created.Before(sn.oldest) {
-				sn.oldest = o.Created
-			}
-		}
-	}
+	sn.readOrders(ctx, j)
 	day := sn.now.In(opts.Location)
 	// No account: only the terminal's totals are wanted, not a card's day.
 	if e, err := j.OfflineExposure(ctx, "", day.Format(dayLayout)); err != nil {
@@ -124,10 +112,6 @@ func (s *Server) read(ctx context.Context) *snapshot {
 	} else {
 		sn.journalSize, sn.sizeOK = fi.Size(), true
 	}
-	sn.review = s.reviews.get(ctx)
-	if sn.review.err != nil {
-		sn.errs = append(sn.errs, fmt.Sprintf("needs_review orders: %v", sn.review.err))
-	}
 	if days, err := s.agent.Settlements(ctx); err != nil {
 		sn.errs = append(sn.errs, fmt.Sprintf("settlements: %v", err))
 	} else {
@@ -136,6 +120,34 @@ func (s *Server) read(ctx context.Context) *snapshot {
 	return sn
 }
 
-// reviewKnown reports whether needs_review orders have been counted
-// without error.
-func (sn *snapshot) reviewKnown() bool { return !sn.review.at.IsZero() && sn.review.err == nil }
+// readOrders reads the order figures: the counts by state (O(states)) and,
+// from the unfinished index (O(unfinished), whatever the size of the
+// journal), the oldest unfinished order. A failed read leaves unset what
+// depends on it.
+func (sn *snapshot) readOrders(ctx context.Context, j agent.Journal) {
+	counts, err := j.StateCounts(ctx)
+	if err != nil {
+		sn.journalErr = fmt.Errorf("order counts: %w", err)
+		sn.errs = append(sn.errs, sn.journalErr.Error())
+		return
+	}
+	sn.review, sn.reviewOK = counts[agent.StateNeedsReview], true
+	// Due with no limit: the store reads the whole unfinished index.
+	due, err := j.Due(ctx, allUnfinished(), 0)
+	if err != nil {
+		sn.journalErr = fmt.Errorf("unfinished orders: %w", err)
+		sn.errs = append(sn.errs, sn.journalErr.Error())
+		return
+	}
+	for _, o := range due {
+		if sn.oldest.IsZero() || o.Created.Before(sn.oldest) {
+			sn.oldest = o.Created
+		}
+	}
+	sn.unfinished = map[agent.OrderState]int{}
+	for _, st := range agent.States() {
+		if st.Unfinished() {
+			sn.unfinished[st] = counts[st]
+		}
+	}
+}

@@ -38,7 +38,7 @@ type Document struct {
 	Unfinished map[agent.OrderState]int `json:"unfinished"`
 	// OldestUnfinished is when the oldest unfinished order was created.
 	OldestUnfinished *time.Time `json:"oldest_unfinished"`
-	// NeedsReview is null until the needs_review orders are counted.
+	// NeedsReview is null when the journal's counts could not be read.
 	NeedsReview *int    `json:"needs_review"`
 	Offline     Offline `json:"offline"`
 
@@ -121,8 +121,8 @@ func (s *Server) statusOf(sn *snapshot) Document {
 	if !sn.oldest.IsZero() {
 		d.OldestUnfinished = &sn.oldest
 	}
-	if sn.reviewKnown() {
-		d.NeedsReview = &sn.review.n
+	if sn.reviewOK {
+		d.NeedsReview = &sn.review
 	}
 	p := sn.offline
 	d.Offline = Offline{Enabled: p.Enabled, MaxCount: p.MaxCount, MaxTotal: p.MaxTotal.Yuan(), MaxAmount: p.MaxAmount.Yuan(),
