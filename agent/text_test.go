@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -26,4 +27,11 @@ func TestStateKnown(t *testing.T) {
 	}
 	assert.False(t, agent.OrderState("not_found").Known())
 	assert.False(t, agent.OrderState("").Known())
+}
+
+func TestOffsetTooLarge(t *testing.T) {
+	assert.False(t, agent.OffsetTooLarge(agent.ClockOffsetLimit))
+	assert.False(t, agent.OffsetTooLarge(-agent.ClockOffsetLimit))
+	assert.True(t, agent.OffsetTooLarge(agent.ClockOffsetLimit+time.Second))
+	assert.True(t, agent.OffsetTooLarge(-agent.ClockOffsetLimit-time.Second))
 }

@@ -363,7 +363,7 @@ func (s *Store) Orders(ctx context.Context, f agent.OrderFilter) ([]agent.Order,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if f.State != "" && !knownState(f.State) {
+	if f.State != "" && !f.State.Known() {
 		return nil, fmt.Errorf("offline: list orders: unknown state %q", f.State)
 	}
 	var list []agent.Order

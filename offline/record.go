@@ -68,12 +68,6 @@ type transitionRecord struct {
 // key limit. The wire limit (32 bytes) is the protocol's business.
 const maxOrderNoLen = bolt.MaxKeySize - 8
 
-// knownState reports whether s is one of agent.States(). A record with any
-// other state would never leave it: no transition is legal from it.
-func knownState(s agent.OrderState) bool {
-	return slices.Contains(agent.States(), s)
-}
-
 // inNanoRange reports whether t can be expressed as int64 unix nanoseconds,
 // the form the index keys use.
 func inNanoRange(t time.Time) bool {
@@ -94,7 +88,7 @@ func validateOrder(o agent.Order) error {
 		return errors.New("payment with a refund_of order number")
 	case o.State == "":
 		return errors.New("empty order state")
-	case !knownState(o.State):
+	case !o.State.Known():
 		return fmt.Errorf("unknown order state %q", o.State)
 	case o.Created.IsZero():
 		return errors.New("no creation time")
@@ -117,7 +111,7 @@ func validateOrder(o agent.Order) error {
 	}
 	for i, h := range o.History {
 		// From may be empty: a history may start with the order's creation.
-		if (h.From != "" && !knownState(h.From)) || !knownState(h.To) {
+		if (h.From != "" && !h.From.Known()) || !h.To.Known() {
 			return fmt.Errorf("history entry %d: unknown state in %q → %q", i, h.From, h.To)
 		}
 	}

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -9,10 +8,6 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 )
-
-// clockOffsetWarn is the clock offset shown in red: half the 6 minutes
-// past which the platform refuses a request's timestamp.
-const clockOffsetWarn = 3 * time.Minute
 
 // logLinesShown is how many of the last log lines diagnostics shows.
 const logLinesShown = 10
@@ -235,7 +230,7 @@ func (k *Kiosk) updateDiagLive(now time.Time) {
 	switch {
 	case !ok:
 		set(k.diagLive.clock, tx.t(mDiagNoClock), widget.MediumImportance)
-	case off > clockOffsetWarn || off < -clockOffsetWarn:
+	case agent.OffsetTooLarge(off):
 		set(k.diagLive.clock, tx.t(mDiagClock, signedDuration(off), at.Format("15:04:05"))+"\n"+tx.t(mDiagClockBad), widget.DangerImportance)
 	default:
 		set(k.diagLive.clock, tx.t(mDiagClock, signedDuration(off), at.Format("15:04:05")), widget.SuccessImportance)
@@ -298,7 +293,7 @@ func settlementLine(tx texts, r agent.BillReport) (string, widget.Importance) {
 		}
 		return tx.t(mSettleDone, date, state, tx.list(counts), r.JournalNet, r.BillNet), imp
 	case agent.SettlementFailed:
-		return tx.t(mSettleFailed, date, state, r.Attempts, shorten(r.Reason, reasonShown)), widget.DangerImportance
+		return tx.t(mSettleFailed, date, state, r.Attempts, agent.Shorten(r.Reason, reasonShown)), widget.DangerImportance
 	default:
 		return tx.t(mSettleDay, date, state), widget.MediumImportance
 	}
@@ -311,16 +306,6 @@ func sumCounts(c map[agent.BillMatch]int) int {
 		n += v
 	}
 	return n
-}
-
-// shorten keeps s to one line of at most n characters, ending in "…" when
-// it cut.
-func shorten(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 // signedDuration writes d with its sign, to the second: "+5m0s", "-12s".

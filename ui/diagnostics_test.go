@@ -81,7 +81,7 @@ func TestDiagnosticsShowsTokenClockJournalLimitsVersionAndLog(t *testing.T) {
 	clock := h.label("Clock offset to the platform's web server: ")
 	require.NotNil(t, clock, "screen shows %q", h.texts())
 	assert.Contains(t, clock.Text, signedDuration(off))
-	if off > clockOffsetWarn || off < -clockOffsetWarn {
+	if agent.OffsetTooLarge(off) {
 		assert.Equal(t, widget.DangerImportance, clock.Importance)
 		assert.True(t, h.shows("more than 3 minutes off"))
 	} else {
@@ -243,13 +243,6 @@ func TestDiagnosticsAsStartingModeReadsInRun(t *testing.T) {
 	h.waitFor("the journal counts", func() bool { return h.shows("Orders by state: none") })
 	assert.True(t, h.shows("Version: dev"))
 	assert.False(t, h.shows("Last log lines"), "no log source, no log section")
-}
-
-func TestShorten(t *testing.T) {
-	assert.Equal(t, "a b c", shorten("a\n  b\tc", 10), "one line")
-	assert.Equal(t, "abcd", shorten("abcd", 4))
-	assert.Equal(t, "abc…", shorten("abcde", 4))
-	assert.Equal(t, "结算失…", shorten("结算失败了", 4), "characters, not bytes")
 }
 
 func TestSignedDuration(t *testing.T) {

@@ -19,7 +19,7 @@
 //     (unplugged, failing, or stopped for good), with its name.
 //   - needs_review: orders wait for a person (how many).
 //   - clock_offset: the platform's clock, from its latest reply, differs
-//     from the terminal's by more than ClockOffsetLimit (3 minutes, half
+//     from the terminal's by more than agent.ClockOffsetLimit (3 minutes, half
 //     the 6 past which the platform refuses requests).
 //   - journal_unreadable: the journal's order counts or unfinished orders
 //     could not be read.

@@ -3,6 +3,8 @@ package status
 import (
 	"fmt"
 	"time"
+
+	"github.com/campuspos/kiosk/agent"
 )
 
 // Reasons /healthz gives for "degraded", each the start of one reason
@@ -17,7 +19,7 @@ const (
 	// ReasonNeedsReview: orders wait for a person.
 	ReasonNeedsReview = "needs_review"
 	// ReasonClockOffset: the platform's clock and the terminal's differ by
-	// more than ClockOffsetLimit.
+	// more than agent.ClockOffsetLimit.
 	ReasonClockOffset = "clock_offset"
 	// ReasonJournalUnreadable: the journal's order counts or unfinished
 	// orders could not be read.
@@ -30,11 +32,6 @@ const (
 	// journal.
 	ReasonSettlementMismatch = "settlement_mismatch"
 )
-
-// ClockOffsetLimit is the clock offset past which the terminal is
-// degraded: half the 6 minutes past which the platform refuses a
-// request's timestamp, as the diagnostics screen warns.
-const ClockOffsetLimit = 3 * time.Minute
 
 // reasons says why the terminal is degraded; none when it is ready.
 func reasons(sn *snapshot) []string {
@@ -54,7 +51,7 @@ func reasons(sn *snapshot) []string {
 	if sn.review > 0 {
 		out = append(out, fmt.Sprintf("%s: %d orders wait for a person", ReasonNeedsReview, sn.review))
 	}
-	if sn.clockKnown && (sn.clockOffset > ClockOffsetLimit || sn.clockOffset < -ClockOffsetLimit) {
+	if sn.clockKnown && agent.OffsetTooLarge(sn.clockOffset) {
 		out = append(out, fmt.Sprintf("%s: the platform's clock is %+ds off this terminal's (the platform refuses requests 6m off)",
 			ReasonClockOffset, int64(sn.clockOffset.Round(time.Second)/time.Second)))
 	}
