@@ -452,3 +452,27 @@ func TestRuleLateRequestsAreSettledByTheBill(t *testing.T) {
 	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-4_00), bal)
 }
+
+// Rule: the platform's time zone has one default, shared by the agent and
+// the journal: a caller that sets neither still counts the per-card daily
+// offline limit on one day.
+func TestRuleOneDefaultZoneForTheDailyOfflineLimit(t *testing.T) {
+	ctx := context.Background()
+	var sw netSwitch
+	r := newRig(t, sw.wrap)
+	r.clock.Advance(8 * time.Hour) // 20:00 UTC: the next day in CST
+	svc := r.service(r.store, func(o *agent.Options) { o.Location = nil })
+	require.Equal(t, agent.DefaultLocation().String(), svc.Location().String())
+	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	require.NoError(t, err)
+	sw.down.Store(true)
+	for _, amount := range []money.Fen{25_00, 10_00} { // 40.00 a card a day
+		o, err := svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: amount})
+		require.NoError(t, err)
+		require.Equal(t, agent.StateOfflineAccepted, o.State)
+	}
+	_, err = svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 6_00})
+	var refusal *agent.OfflineRefusal
+	require.ErrorAs(t, err, &refusal, "35.00 + 6.00 is over the card's 40.00 a day")
+	assert.Equal(t, agent.OfflineCardDay, refusal.Code)
+}

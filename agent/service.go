@@ -51,13 +51,22 @@ type ReconcilePolicy struct {
 	ReviewOrphans bool
 }
 
+// DefaultLocation is the platform's time zone when none is configured:
+// China Standard Time (UTC+8, no daylight saving; Asia/Shanghai today),
+// the zone of the campus platforms. It is the one default of the zone that
+// order numbers, bill days and the per-card daily offline limit are
+// counted in: the journal uses it too (offline.WithLocation), so that a
+// caller who sets neither gets the same days from both.
+func DefaultLocation() *time.Location { return time.FixedZone("CST", 8*3600) }
+
 // Options configure a Service.
 type Options struct {
 	Terminal   Terminal
 	Offline    OfflinePolicy
 	Reconcile  ReconcilePolicy
 	Settlement SettlementPolicy
-	// Location is the platform's zone (order numbers, bill days).
+	// Location is the platform's zone (order numbers, bill days, the
+	// per-card daily offline limit); default DefaultLocation.
 	Location *time.Location
 	Clock    Clock
 	// Jitter returns a number in [0,1) for back-off jitter; default
@@ -73,7 +82,7 @@ func (o *Options) defaults() {
 		o.Clock = SystemClock{}
 	}
 	if o.Location == nil {
-		o.Location = time.UTC
+		o.Location = DefaultLocation()
 	}
 	if o.Jitter == nil {
 		o.Jitter = rand.Float64

@@ -197,7 +197,7 @@ func WithLocation(loc *time.Location) Option {
 // such damage on demand; a schema migration runs the full check first,
 // because it reads every order anyway.
 func Open(path string, opts ...Option) (*Store, error) {
-	o := options{lockTimeout: DefaultLockTimeout, check: true, loc: defaultLocation()}
+	o := options{lockTimeout: DefaultLockTimeout, check: true, loc: agent.DefaultLocation()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -254,9 +254,6 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	return s, nil
 }
-
-// defaultLocation is the platform zone used without WithLocation.
-func defaultLocation() *time.Location { return time.FixedZone("CST", 8*3600) }
 
 // openLocked opens an existing file or creates a new one, takes the lock and,
 // for an existing file, checks its header.
