@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -116,7 +117,7 @@ func (s *Service) Refund(ctx context.Context, originalNo string, amount money.Fe
 		}
 		no := refundNo
 		if no == "" {
-			no = cmpOr(RefundNo(orig), fallback)
+			no = cmp.Or(RefundNo(orig), fallback)
 		}
 		r = s.newRefund(orig, no, amount, "refund requested")
 		if err := r.refundRequest().Validate(); err != nil {
@@ -128,13 +129,6 @@ func (s *Service) Refund(ctx context.Context, originalNo string, amount money.Fe
 		return Order{}, err
 	}
 	return s.sendRefund(ctx, r)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // startRefund creates refund order r and books it on its payment (pending,
@@ -413,7 +407,7 @@ func (s *Service) startOrphanRefund(ctx context.Context, orderNo, why string, fn
 			}
 			return err
 		}
-		no := cmpOr(RefundNo(p), fallback)
+		no := cmp.Or(RefundNo(p), fallback)
 		refund = s.newRefund(p, no, p.Amount-p.Refunded, "refund of an orphan charge")
 		started = true
 		return s.startRefund(tx, refund, func(p *Order) error {
