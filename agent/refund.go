@@ -72,6 +72,17 @@ func RefundNo(p Order) string {
 // maxOrderNoLen is order_no's String(32).
 const maxOrderNoLen = 32
 
+// refundFallback is a fresh order number for a refund of payment payNo
+// when the derived number (RefundNo) may not fit in order_no, "" when it
+// does. It is made before the refund's transaction, which cannot make one
+// (NextOrderStamp is a transaction of its own).
+func (s *Service) refundFallback(ctx context.Context, payNo string) (string, error) {
+	if len(payNo)+len("R999") <= maxOrderNoLen {
+		return "", nil
+	}
+	return s.NewOrderNo(ctx)
+}
+
 // Refund refunds amount of an earlier payment made by this terminal. The
 // account and acctype come from the journal's record of the original: a
 // refund is never sent for an order this terminal does not know. refundNo
@@ -81,9 +92,9 @@ const maxOrderNoLen = 32
 // is left.
 func (s *Service) Refund(ctx context.Context, originalNo string, amount money.Fen, refundNo string) (Order, error) {
 	fallback := ""
-	if refundNo == "" && len(originalNo)+3 > maxOrderNoLen {
+	if refundNo == "" {
 		var err error
-		if fallback, err = s.NewOrderNo(ctx); err != nil {
+		if fallback, err = s.refundFallback(ctx, originalNo); err != nil {
 			return Order{}, err
 		}
 	}
@@ -386,11 +397,9 @@ func (s *Service) refundFailed(ctx context.Context, refundNo, code, msg, note st
 // returned. fn adds its own changes to the payment. The caller sends the
 // refund.
 func (s *Service) startOrphanRefund(ctx context.Context, orderNo, why string, fn func(*Order)) (refund Order, started bool, err error) {
-	fallback := ""
-	if len(orderNo)+3 > maxOrderNoLen {
-		if fallback, err = s.NewOrderNo(ctx); err != nil {
-			return Order{}, false, err
-		}
+	fallback, err := s.refundFallback(ctx, orderNo)
+	if err != nil {
+		return Order{}, false, err
 	}
 	err = s.journal.Update(ctx, func(tx JournalTx) error {
 		p, err := tx.Order(orderNo)
