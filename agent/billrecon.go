@@ -243,12 +243,6 @@ func unsettledRefund(o Order) bool {
 	return o.State.Unfinished() || o.State == StateNeedsReview
 }
 
-// isDuplicateCode reports whether a journalled code is the platform's
-// "duplicate order number".
-func isDuplicateCode(code string) bool {
-	return code == onecard.RetcodeDuplicateOrder || code == onecard.RetcodeOrderExists
-}
-
 // ownRows keeps the bill rows that are this terminal's: in its journal, or
 // numbered with its termid prefix. Terminals sharing an app_key share one
 // bill, and another terminal's orders are not this one's to reconcile.

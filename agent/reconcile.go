@@ -170,9 +170,9 @@ func (s *Service) reconcile(ctx context.Context, due []Order, rep *ReconcileRepo
 			}
 		case !o.LastSent.IsZero() && now.Before(o.LastSent.Add(r.RequestTimeout)) &&
 			o.LastSent.Before(now.Add(r.MaxInterval)):
-			// (A LastSent further ahead than that means the clock went
-			// back; waiting for it would stall the order.)
-			// A query must not overtake the request it asks about.
+			// A query must not overtake the request it asks about. (A
+			// LastSent further ahead than MaxInterval means the clock went
+			// back: waiting for it would stall the order.)
 			if _, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
 				o.NextAttempt = o.LastSent.Add(r.RequestTimeout + time.Second)
 				return nil
@@ -476,20 +476,13 @@ func (s *Service) resendPay(ctx context.Context, o Order, rep *ReconcileReport) 
 		return s.move(ctx, o.OrderNo, rep, StateFailedAfterOffline, "sent again and declined: "+be.Error(), func(p *Order) {
 			p.Code, p.Message, p.LastError = be.Retcode, be.Error(), be.Error()
 		})
-	case isNotSent(callErr):
-		// Still unreachable: not an answer, so the give-up clock stands.
-		_, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(p *Order) error {
-			p.LastError = callErr.Error()
-			p.NextAttempt = s.after(time.Time{}, p.Attempts)
-			if p.State == StateOfflineAccepted {
-				p.LastSent = time.Time{} // nothing left: still never sent
-			}
-			return nil
-		})
-		return err
 	}
+	// No answer: not one that counts on the give-up clock either.
 	_, err = s.journal.UpdateOrder(ctx, o.OrderNo, func(p *Order) error {
 		p.LastError = callErr.Error()
+		if isNotSent(callErr) && p.State == StateOfflineAccepted {
+			p.LastSent = time.Time{} // nothing left: still never sent
+		}
 		p.NextAttempt = s.after(p.LastSent, p.Attempts)
 		return nil
 	})

@@ -175,11 +175,17 @@ func (o Order) refundRequest() onecard.RefundRequest {
 		AccType: o.AccType, MercAcc: o.MercAcc, Amount: o.Amount, TermID: o.TermID}
 }
 
+// isDuplicateCode reports whether a journalled code is the platform's
+// "duplicate order number".
+func isDuplicateCode(code string) bool {
+	return code == onecard.RetcodeDuplicateOrder || code == onecard.RetcodeOrderExists
+}
+
 // isDuplicate reports whether err is the platform saying it already has an
 // order of this number.
 func isDuplicate(err error) bool {
 	var be *onecard.BusinessError
-	return errors.As(err, &be) && (be.Retcode == onecard.RetcodeDuplicateOrder || be.Retcode == onecard.RetcodeOrderExists)
+	return errors.As(err, &be) && isDuplicateCode(be.Retcode)
 }
 
 // sendRefund sends a journalled refund order and journals the outcome,

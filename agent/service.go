@@ -442,17 +442,22 @@ func (s *Service) nudge() {
 // it was sent, and with exponential back-off and jitter.
 func (s *Service) after(sent time.Time, attempts int) time.Time {
 	r := s.opts.Reconcile
-	d := r.Interval
-	for i := 0; i < attempts && d < r.MaxInterval; i++ {
-		d *= 2
-	}
-	d = min(d, r.MaxInterval)
+	d := backoff(r.Interval, r.MaxInterval, attempts)
 	d = time.Duration(float64(d) * (0.5 + s.opts.Jitter()))
 	next := s.now().Add(d)
 	if earliest := sent.Add(r.RequestTimeout + time.Second); next.Before(earliest) {
 		next = earliest
 	}
 	return next
+}
+
+// backoff is first doubled once per step, at most most.
+func backoff(first, most time.Duration, steps int) time.Duration {
+	d := first
+	for i := 0; i < steps && d < most; i++ {
+		d *= 2
+	}
+	return min(d, most)
 }
 
 func (s *Service) create(ctx context.Context, o Order) error {

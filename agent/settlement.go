@@ -66,11 +66,7 @@ func (s *Service) settleAt(day time.Time) time.Time {
 // retryAt is when a day whose last attempt failed is tried again.
 func (s *Service) retryAt(r BillReport) time.Time {
 	p := s.opts.Settlement
-	d := p.Retry
-	for i := 1; i < r.Attempts && d < p.MaxRetry; i++ {
-		d *= 2
-	}
-	return r.Created.Add(min(d, p.MaxRetry))
+	return r.Created.Add(backoff(p.Retry, p.MaxRetry, r.Attempts-1))
 }
 
 // Settle settles one platform day (yyyyMMdd): ReconcileBill, and when that
