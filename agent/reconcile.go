@@ -384,10 +384,18 @@ func (s *Service) orphanCharged(ctx context.Context, o Order, rep *ReconcileRepo
 		rep.Settled = append(rep.Settled, Settlement{OrderNo: o.OrderNo, Kind: o.Kind, From: o.State, To: StateOrphanCharged, Note: why})
 		s.hub.publish(Event{Kind: EventSettled, At: s.now(), OrderNo: o.OrderNo, From: o.State, To: StateOrphanCharged, Detail: why})
 	}
+	return s.sendOrphanRefund(ctx, r)
+}
+
+// sendOrphanRefund sends the refund of an orphan charge unless it is past
+// sending or in flight in this process; its settlement, now or by the
+// reconciler, completes the orphan. Resending a refund that left before a
+// crash is safe: the platform refunds one number once.
+func (s *Service) sendOrphanRefund(ctx context.Context, r Order) error {
 	if r.State != StateSending || s.isInflight(r.OrderNo) {
-		return nil // the refund is on its way; the reconciler settles it
+		return nil
 	}
-	_, err = s.sendRefund(ctx, r)
+	_, err := s.sendRefund(ctx, r)
 	return s.ignoreCallError(err)
 }
 

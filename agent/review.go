@@ -159,10 +159,8 @@ func (s *Service) Resolve(ctx context.Context, orderNo string, to OrderState, no
 		if err != nil {
 			return o, err
 		}
-		if r.State == StateSending && !s.isInflight(r.OrderNo) {
-			if _, err := s.sendRefund(ctx, r); s.ignoreCallError(err) != nil {
-				return o, err
-			}
+		if err := s.sendOrphanRefund(ctx, r); err != nil {
+			return o, err
 		}
 		return s.journal.Order(ctx, orderNo)
 	}
