@@ -51,13 +51,13 @@ type DayReport struct {
 	Settlement *BillReport
 }
 
-// Difference is the bill's net less the journal's once the day is settled
-// (zero before): what the campus and the terminal disagree on.
+// Difference is the settlement's (BillReport.Difference), zero before the
+// day is settled.
 func (r DayReport) Difference() money.Fen {
-	if r.Settlement == nil || r.Settlement.State != SettlementDone {
+	if r.Settlement == nil {
 		return 0
 	}
-	return r.Settlement.BillNet - r.Settlement.JournalNet
+	return r.Settlement.Difference()
 }
 
 // DayReport reports one platform-local day (yyyyMMdd) from the journal.

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"time"
 
+	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 )
 
@@ -48,6 +49,21 @@ func (p *SettlementPolicy) defaults() {
 	if p.MaxRetry < p.Retry {
 		p.MaxRetry = max(time.Hour, p.Retry)
 	}
+}
+
+// Difference is the bill's net less the journal's for a settled day (zero
+// for one not settled): what the campus and the terminal disagree on.
+func (r BillReport) Difference() money.Fen {
+	if r.State != SettlementDone {
+		return 0
+	}
+	return r.BillNet - r.JournalNet
+}
+
+// Mismatched counts the orders on both sides that disagree (amount or
+// status).
+func (r BillReport) Mismatched() int {
+	return r.Counts[BillAmountMismatch] + r.Counts[BillStatusMismatch]
 }
 
 // settleAt is when day (yyyyMMdd) may be settled: the next day at At plus

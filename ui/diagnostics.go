@@ -158,8 +158,9 @@ func (k *Kiosk) diagSections(info *fyne.Container) {
 		for _, r := range d.settlements {
 			line, imp := settlementLine(tx, r)
 			add(line, imp)
-			if diff := r.JournalNet - r.BillNet; r.State == agent.SettlementDone && diff != 0 {
-				add(tx.t(mSettleDiff, diff), widget.DangerImportance)
+			if diff := r.Difference(); diff != 0 {
+				// Worded as the journal less the bill.
+				add(tx.t(mSettleDiff, -diff), widget.DangerImportance)
 			}
 		}
 		if d.settleErr != nil {
@@ -286,7 +287,7 @@ func settlementLine(tx texts, r agent.BillReport) (string, widget.Importance) {
 	case agent.SettlementDone:
 		count := func(m agent.BillMatch) string { return tx.t(mListCount, tx.named("bill", string(m)), r.Counts[m]) }
 		counts := []string{count(agent.BillMatched), count(agent.BillPlatformOnly), count(agent.BillJournalOnly),
-			tx.t(mListCount, tx.t(mMismatched), r.Counts[agent.BillAmountMismatch]+r.Counts[agent.BillStatusMismatch])}
+			tx.t(mListCount, tx.t(mMismatched), r.Mismatched())}
 		imp := widget.SuccessImportance
 		if r.Counts[agent.BillMatched] != sumCounts(r.Counts) || r.JournalNet != r.BillNet {
 			imp = widget.WarningImportance

@@ -169,7 +169,7 @@ func dayReportObject(r agent.DayReport) map[string]any {
 			"bill_net": s.BillNet.Yuan(), "bill_net_fen": s.BillNet, "journal_net": s.JournalNet.Yuan(),
 			"journal_net_fen": s.JournalNet, "difference": r.Difference().Yuan(), "difference_fen": r.Difference(),
 			"platform_only": s.Counts[agent.BillPlatformOnly], "journal_only": s.Counts[agent.BillJournalOnly],
-			"mismatched": s.Counts[agent.BillAmountMismatch] + s.Counts[agent.BillStatusMismatch],
+			"mismatched": s.Mismatched(),
 		}
 	}
 	return obj

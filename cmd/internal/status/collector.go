@@ -160,7 +160,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	if r, ok := sn.lastDone(); ok {
 		gauge(c.settleMismatch, float64(r.Counts[agent.BillPlatformOnly]), "platform_only")
 		gauge(c.settleMismatch, float64(r.Counts[agent.BillJournalOnly]), "journal_only")
-		gauge(c.settleMismatch, float64(mismatched(r)), "mismatched")
+		gauge(c.settleMismatch, float64(r.Mismatched()), "mismatched")
 		gauge(c.settleNet, float64(r.JournalNet), "journal")
 		gauge(c.settleNet, float64(r.BillNet), "bill")
 	}

@@ -69,7 +69,7 @@ func settlementOf(sn *snapshot) Settlement {
 	for _, r := range sn.days {
 		d := SettlementDay{Date: r.Date, State: r.State, Reason: settlementReason(r.Reason), Attempts: r.Attempts,
 			Matched: r.Counts[agent.BillMatched], PlatformOnly: r.Counts[agent.BillPlatformOnly],
-			JournalOnly: r.Counts[agent.BillJournalOnly], Mismatched: mismatched(r),
+			JournalOnly: r.Counts[agent.BillJournalOnly], Mismatched: r.Mismatched(),
 			JournalNetFen: int64(r.JournalNet), JournalNet: r.JournalNet.Yuan(),
 			BillNetFen: int64(r.BillNet), BillNet: r.BillNet.Yuan(), BillCount: r.BillCount}
 		if !r.Created.IsZero() {
@@ -85,11 +85,6 @@ func settlementOf(sn *snapshot) Settlement {
 		}
 	}
 	return st
-}
-
-// mismatched counts the report's rows on both sides that disagree.
-func mismatched(r agent.BillReport) int {
-	return r.Counts[agent.BillAmountMismatch] + r.Counts[agent.BillStatusMismatch]
 }
 
 // lastDone is the newest done day of the window.
@@ -156,9 +151,9 @@ func settlementReasons(sn *snapshot) []string {
 		out = append(out, fmt.Sprintf("%s: the settlement of %s failed %d times, the last at %s", ReasonSettlementFailed,
 			r.Date, r.Attempts, r.Created.In(sn.loc).Format(time.RFC3339)))
 	}
-	if r, ok := sn.lastDone(); ok && (r.Counts[agent.BillPlatformOnly] > 0 || mismatched(r) > 0) {
+	if r, ok := sn.lastDone(); ok && (r.Counts[agent.BillPlatformOnly] > 0 || r.Mismatched() > 0) {
 		out = append(out, fmt.Sprintf("%s: the bill of %s has %d platform_only and %d mismatched rows", ReasonSettlementMismatch,
-			r.Date, r.Counts[agent.BillPlatformOnly], mismatched(r)))
+			r.Date, r.Counts[agent.BillPlatformOnly], r.Mismatched()))
 	}
 	return out
 }
