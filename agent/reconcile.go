@@ -508,14 +508,8 @@ func (s *Service) RunReconciler(ctx context.Context) error {
 		if next, err := s.journal.Due(ctx, s.now().Add(wait), 1); err == nil && len(next) > 0 {
 			wait = max(min(next[0].NextAttempt.Sub(s.now()), wait), 50*time.Millisecond)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-s.wake:
-			t.Stop()
-		case <-t.C:
+		if err := sleep(ctx, wait, s.wake); err != nil {
+			return err
 		}
 	}
 }

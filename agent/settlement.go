@@ -199,12 +199,22 @@ func (s *Service) RunSettlement(ctx context.Context) error {
 			wait = s.opts.Settlement.Retry
 		}
 		wait = max(min(next.Sub(s.now()), wait), time.Second)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := sleep(ctx, wait, nil); err != nil {
+			return err
 		}
 	}
+}
+
+// sleep waits d, or until wake has something (nil: never), or until ctx
+// ends (its error).
+func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-wake:
+	case <-t.C:
+	}
+	return nil
 }
