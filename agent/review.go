@@ -25,9 +25,16 @@ type ResolveError struct {
 	Platform onecard.OrderStatus
 	// Fits lists the states that agree with it.
 	Fits []OrderState
+	// Mismatch, when set, says how the platform's order of this number is
+	// another purchase (amount, account, out_id): no state fits, the card
+	// office must sort it out.
+	Mismatch string
 }
 
 func (e *ResolveError) Error() string {
+	if e.Mismatch != "" {
+		return fmt.Sprintf("order %s cannot be resolved from the platform's answer: %s", e.OrderNo, e.Mismatch)
+	}
 	fits := make([]string, len(e.Fits))
 	for i, s := range e.Fits {
 		fits[i] = string(s)
@@ -139,6 +146,11 @@ func (s *Service) Resolve(ctx context.Context, orderNo string, to OrderState, no
 		return o, fmt.Errorf("asking the platform about order %s: %w", orderNo, err)
 	}
 	st := sts[0]
+	if why := mismatch(o, st); why != "" {
+		// The platform's order under this number is not this one: settling
+		// this one from it would make the journal wrong in another way.
+		return o, &ResolveError{OrderNo: orderNo, To: to, Platform: st.Status, Mismatch: why}
+	}
 	fits := resolutions(o, st.Status)
 	if !slices.Contains(fits, to) {
 		return o, &ResolveError{OrderNo: orderNo, To: to, Platform: st.Status, Fits: fits}
@@ -146,7 +158,13 @@ func (s *Service) Resolve(ctx context.Context, orderNo string, to OrderState, no
 	why := fmt.Sprintf("resolved by a person (pay.query: %s): %s", st.Status, note)
 	switch {
 	case o.Kind == KindRefund && to == StatePaid:
-		return s.refundDone(ctx, orderNo, st.OutID, why)
+		r, err := s.refundDone(ctx, orderNo, st.OutID, why)
+		if err == nil && r.State != StatePaid {
+			// Crediting it would take the payment's refunds past the
+			// payment: the journal lost track, and the review goes on.
+			err = fmt.Errorf("refund %s cannot be credited: %s", orderNo, r.LastError)
+		}
+		return r, err
 	case o.Kind == KindRefund && to == StateDeclined:
 		return s.refundFailed(ctx, orderNo, "", "", why)
 	case to == StateOrphanCharged:

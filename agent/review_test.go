@@ -78,3 +78,22 @@ func TestResolveNeedsThePlatform(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, agent.StatePaid, got.State)
 }
+
+// A review is never ended from the platform's answer about another
+// purchase under the same number: no state fits, and the order stays for
+// the card office.
+func TestResolveRefusesAnotherPurchase(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	o := r.orphan(t, onecardtest.DemoNormal, 5_00, false)
+	r.charge(t, o.OrderNo, onecardtest.DemoNormal, 6_00)
+	_, err := r.store.UpdateOrder(ctx, o.OrderNo, func(p *agent.Order) error {
+		return p.To(agent.StateNeedsReview, r.clock.Now(), "test: the bill disagreed")
+	})
+	require.NoError(t, err)
+	_, err = r.svc.Resolve(ctx, o.OrderNo, agent.StatePaid, "technician: looks paid")
+	var re *agent.ResolveError
+	require.ErrorAs(t, err, &re)
+	assert.Contains(t, re.Mismatch, "amount: journal 5.00, platform 6.00")
+	assert.Equal(t, agent.StateNeedsReview, r.state(t, o.OrderNo).State)
+}

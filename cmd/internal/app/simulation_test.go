@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,19 +62,22 @@ import (
 type simMode struct {
 	name string
 	set  func(*onecardtest.Options)
+	// reviewOrphans hands charges the customer was never told about to a
+	// person (reconcile.orphans: review) instead of refunding them.
+	reviewOrphans bool
 }
 
 func simModes() []simMode {
 	return []simMode{
-		{"strict", func(*onecardtest.Options) {}},
-		{"uncapped+forgets-refunds", func(o *onecardtest.Options) { o.RefundsUncapped, o.QueryForgetsRefunds = true, true }},
-		{"order-exists-60070", func(o *onecardtest.Options) {
+		{"strict", func(*onecardtest.Options) {}, false},
+		{"uncapped+forgets-refunds", func(o *onecardtest.Options) { o.RefundsUncapped, o.QueryForgetsRefunds = true, true }, false},
+		{"order-exists-60070+review-orphans", func(o *onecardtest.Options) {
 			o.DuplicateReply = onecard.RetcodeOrderExists
 			o.QueryForgetsRefunds = true
-		}},
+		}, true},
 		{"replay+uncapped", func(o *onecardtest.Options) {
 			o.DuplicateReply, o.RefundsUncapped = onecardtest.DuplicateReplay, true
-		}},
+		}, false},
 	}
 }
 
@@ -146,6 +150,7 @@ func simChild(cfgPath string, seed uint64, in io.Reader, out io.Writer) int {
 		}
 	}
 	opts := app.ServiceOptions(cfg, clock)
+	opts.Reconcile.ReviewOrphans = os.Getenv("SIM_REVIEW_ORPHANS") == "1"
 	opts.Settlement = agent.SettlementPolicy{Enabled: true, At: 2*time.Hour + 30*time.Minute, Jitter: 20 * time.Minute,
 		CatchUpDays: 7, Retry: time.Minute, MaxRetry: time.Hour}
 	var jmu sync.Mutex
@@ -185,6 +190,8 @@ func simChild(cfgPath string, seed uint64, in io.Reader, out io.Writer) int {
 		case "reconcile_all":
 			rep, _ := svc.ReconcileAll(ctx)
 			r.Settled = len(rep.Settled)
+		case "resolve":
+			r.Settled = resolveReviews(ctx, svc, a.Store)
 		case "passes":
 			// "Reconcile now" while the background pass runs, twice over.
 			var wg sync.WaitGroup
@@ -215,6 +222,55 @@ func simChild(cfgPath string, seed uint64, in io.Reader, out io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// resolveReviews is the technician: each order in needs_review is resolved
+// as the platform allows (Resolve asks it), keeping what the customer was
+// told: a payment they were told about is kept or forwarded, one they were
+// not is refunded or voided, a refund follows the platform. A refund the
+// platform has but pay.query cannot see waits for the bill (the person
+// reads it; the simulation lets the bill reconciliation do so). It returns
+// how many it resolved.
+func resolveReviews(ctx context.Context, svc *agent.Service, store *offline.Store) int {
+	orders, err := store.Orders(ctx, agent.OrderFilter{State: agent.StateNeedsReview})
+	if err != nil {
+		return 0
+	}
+	prefer := func(o agent.Order) []agent.OrderState {
+		switch {
+		case o.Kind == agent.KindRefund:
+			return []agent.OrderState{agent.StatePaid, agent.StateDeclined}
+		case agent.ToldCustomer(o):
+			return []agent.OrderState{agent.StatePaid, agent.StatePartiallyRefunded, agent.StateRefunded,
+				agent.StateOfflineAccepted, agent.StateFailedAfterOffline}
+		}
+		return []agent.OrderState{agent.StateOrphanCharged, agent.StateOrphanRefunded, agent.StateVoided, agent.StateDeclined}
+	}
+	resolved := 0
+	for _, o := range orders {
+		if o.Kind == agent.KindRefund && o.PlatformHas {
+			continue // pay.query cannot see it: the bill tells, not a guess
+		}
+		want := prefer(o)
+		_, err := svc.Resolve(ctx, o.OrderNo, want[0], "simulation: as the platform says")
+		var re *agent.ResolveError
+		switch {
+		case err == nil:
+			resolved++
+			continue
+		case !errors.As(err, &re), o.Kind == agent.KindRefund && len(re.Fits) > 1:
+			continue // the platform unreachable, or only the bill can tell
+		}
+		for _, to := range want[1:] {
+			if slices.Contains(re.Fits, to) {
+				if _, err := svc.Resolve(ctx, o.OrderNo, to, "simulation: as the platform says"); err == nil {
+					resolved++
+				}
+				break
+			}
+		}
+	}
+	return resolved
 }
 
 type clockFunc func() time.Time
@@ -254,7 +310,9 @@ type simulation struct {
 	// outageLeft and offsetLeft count the operations until the network
 	// comes back and the terminal's clock is put right.
 	outageLeft, offsetLeft int
-	fig                    map[string]int
+	// settling is set once the schedule is over: no more restores.
+	settling bool
+	fig      map[string]int
 }
 
 func newSimulation(t *testing.T, seed uint64, mode simMode) *simulation {
@@ -322,6 +380,9 @@ func (s *simulation) send(c simCmd) (simReply, bool) {
 func (s *simulation) startChild() {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "SIM_CHILD=1", "SIM_CONFIG="+s.cfgPath, "SIM_SEED="+strconv.FormatUint(s.seed, 10))
+	if s.mode.reviewOrphans {
+		cmd.Env = append(cmd.Env, "SIM_REVIEW_ORPHANS=1")
+	}
 	stdin, err := cmd.StdinPipe()
 	require.NoError(s.t, err)
 	stdout, err := cmd.StdoutPipe()
@@ -355,6 +416,9 @@ func (s *simulation) reap() {
 // maybeRestore, while no child runs, keeps a copy of the journal or puts an
 // earlier copy back (the guard file beside it stays as it is).
 func (s *simulation) maybeRestore() {
+	if s.settling {
+		return // the run is over: what is settled now is what is checked
+	}
 	switch n := s.rng.IntN(20); {
 	case n < 2:
 		copyDB(s.t, s.dbPath, s.backup)
@@ -419,9 +483,15 @@ func (s *simulation) step() {
 		}
 	case n < 52:
 		s.refund(c)
-	case n < 62:
+	case n < 60:
 		c.Op = "reconcile"
 		s.send(c)
+	case n < 62:
+		// A technician works through needs_review.
+		c.Op = "resolve"
+		if rep, ok := s.send(c); ok {
+			s.fig["resolved"] += rep.Settled
+		}
 	case n < 67:
 		c.Op = "passes"
 		s.send(c)
@@ -535,6 +605,7 @@ func (s *simulation) fault() {
 // held requests land, the network and the clock are right again, and every
 // day's bill is reconciled.
 func (s *simulation) settle() {
+	s.settling = true
 	s.sim.ClearFaults()
 	require.NoError(s.t, s.net.plugIn())
 	s.unplugged, s.offset = false, 0
@@ -551,7 +622,12 @@ func (s *simulation) settle() {
 		for d := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, first.Location()); !d.After(s.clock.Now()); d = d.AddDate(0, 0, 1) {
 			rep, ok = s.send(simCmd{Op: "bill", Date: s.day(d)})
 			require.True(s.t, ok)
+
 		}
+		rep, ok = s.send(simCmd{Op: "resolve"})
+		require.True(s.t, ok)
+		settled += rep.Settled
+		s.fig["resolved"] += rep.Settled
 		if rep.Unfinished == 0 && settled == 0 {
 			quiet++
 		} else {
