@@ -56,7 +56,8 @@ import (
 // command, and the child's reconciler jitter is seeded, so a seed replays
 // the same schedule. SEED=… replays one (`SEED=… make chaos`); SIM_OPS
 // sets the operations per mode (make test runs a short schedule, make chaos
-// a long one).
+// a long one); SIM_DEBUG=ORDER_NO_PREFIX logs the histories and ledger rows
+// of the orders whose number starts with it, for a failing seed.
 
 // simMode is one way the simulated platform behaves.
 type simMode struct {
