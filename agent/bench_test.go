@@ -14,7 +14,7 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/offline"
 )
 
@@ -30,7 +30,7 @@ func unknownJournal(b *testing.B, r *rig, n int) string {
 	for range 4 {
 		wg.Go(func() {
 			for no := range nos {
-				if _, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: onecardtest.DemoRich,
+				if _, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: sim.DemoRich,
 					AccType: "###", MercAcc: "100000", Amount: 1, TermID: "17"}); err != nil {
 					b.Error(err)
 				}
@@ -39,7 +39,7 @@ func unknownJournal(b *testing.B, r *rig, n int) string {
 	}
 	for i := range n {
 		no := fmt.Sprintf("0017BENCH%010d", i)
-		if err := r.store.CreateOrder(ctx, agent.Order{OrderNo: no, Kind: agent.KindPay, Account: onecardtest.DemoRich,
+		if err := r.store.CreateOrder(ctx, agent.Order{OrderNo: no, Kind: agent.KindPay, Account: sim.DemoRich,
 			AccType: "###", MercAcc: "100000", TermID: "17", Amount: 1, Created: now, Updated: now,
 			State: agent.StateUnknown, LastSent: now.Add(-time.Hour), NextAttempt: now}); err != nil {
 			b.Fatal(err)
@@ -145,7 +145,7 @@ func benchReconcile(b *testing.B, n int, reconcile func(context.Context, *agent.
 func BenchmarkRefund(b *testing.B) {
 	r := newRig(b, nil)
 	ctx := context.Background()
-	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoRich, Amount: 100_000_00})
+	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 100_000_00})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func BenchmarkRefundFloorPay(b *testing.B) {
 	r := newRig(b, nil)
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoRich, Amount: 1}); err != nil {
+		if _, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -189,7 +189,7 @@ func BenchmarkSettleDay10k(b *testing.B) {
 			for i := lo; i < lo+50_000; i++ {
 				at := old.Add(time.Duration(i) * 10 * time.Millisecond)
 				if err := tx.CreateOrder(agent.Order{OrderNo: fmt.Sprintf("0017OLD%012d", i), Kind: agent.KindPay,
-					Account: onecardtest.DemoRich, AccType: "###", MercAcc: "100000", TermID: "17", Amount: 1,
+					Account: sim.DemoRich, AccType: "###", MercAcc: "100000", TermID: "17", Amount: 1,
 					Created: at, Updated: at, State: agent.StatePaid, OutID: "OLD",
 					History: []agent.Transition{{At: at, To: agent.StatePaid}}}); err != nil {
 					return err
@@ -210,7 +210,7 @@ func BenchmarkSettleDay10k(b *testing.B) {
 	for range 4 {
 		wg.Go(func() {
 			for no := range nos {
-				if _, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: onecardtest.DemoRich,
+				if _, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: sim.DemoRich,
 					AccType: "###", MercAcc: "100000", Amount: 1, TermID: "17"}); err != nil {
 					b.Error(err)
 				}
@@ -224,7 +224,7 @@ func BenchmarkSettleDay10k(b *testing.B) {
 	wg.Wait()
 	if err := r.store.Update(ctx, func(tx agent.JournalTx) error {
 		for i := range 10_000 {
-			if err := tx.CreateOrder(agent.Order{OrderNo: dayNo(i), Kind: agent.KindPay, Account: onecardtest.DemoRich,
+			if err := tx.CreateOrder(agent.Order{OrderNo: dayNo(i), Kind: agent.KindPay, Account: sim.DemoRich,
 				AccType: "###", MercAcc: "100000", TermID: "17", Amount: 1, Created: now, Updated: now,
 				State: agent.StatePaid, History: []agent.Transition{{At: now, To: agent.StatePaid}}}); err != nil {
 				return err
@@ -235,7 +235,7 @@ func BenchmarkSettleDay10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("built 1,000,000 + 10,000 orders in %s", time.Since(start).Round(time.Second))
-	day := now.In(r.sim.Location()).Format(onecard.BillDateLayout)
+	day := now.In(r.simulator.Location()).Format(onecard.BillDateLayout)
 
 	b.Run("floor: download and parse", func(b *testing.B) {
 		for b.Loop() {

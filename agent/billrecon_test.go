@@ -8,7 +8,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,24 +16,24 @@ import (
 func TestReconcileBillActsOnWhatItFinds(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	day := r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout)
+	day := r.clock.Now().In(r.simulator.Location()).Format(onecard.BillDateLayout)
 
-	paid, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00})
+	paid, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
 	require.NoError(t, err)
 
 	// An orphan that found nothing on the platform was voided; its request
 	// arrived after all (held up somewhere) and was charged.
-	late := r.orphan(t, onecardtest.DemoNormal, 2_00, false)
+	late := r.orphan(t, sim.DemoNormal, 2_00, false)
 	r.clock.Advance(2 * time.Minute)
 	_, err = r.svc.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, agent.StateVoided, r.state(t, late.OrderNo).State)
-	r.charge(t, late.OrderNo, onecardtest.DemoNormal, 2_00)
+	r.charge(t, late.OrderNo, sim.DemoNormal, 2_00)
 
 	// Another terminal's payment on the shared bill, and one with this
 	// terminal's prefix that its journal does not have.
 	for _, no := range []string{"0018OTHERTERMINAL01", "0017NOTINJOURNAL01"} {
-		_, err = r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: onecardtest.DemoRich,
+		_, err = r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: sim.DemoRich,
 			AccType: "###", MercAcc: "100000", Amount: 50, TermID: "18"})
 		require.NoError(t, err)
 	}
@@ -48,7 +48,7 @@ func TestReconcileBillActsOnWhatItFinds(t *testing.T) {
 	// The late charge was refunded: the customer was never told of it.
 	got := r.state(t, late.OrderNo)
 	assert.Equal(t, agent.StateOrphanRefunded, got.State)
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-1_00), bal)
 
 	saved, ok, err := r.store.BillReport(ctx, day)

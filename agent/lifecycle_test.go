@@ -18,7 +18,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/offline"
 )
 
@@ -27,10 +27,10 @@ import (
 // trouble against a platform that protects nothing.
 
 // refundedBy sums what the platform refunded of payment no.
-func refundedBy(sim *onecardtest.Server, no string) money.Fen {
+func refundedBy(simulator *sim.Server, no string) money.Fen {
 	var sum money.Fen
-	for _, tx := range sim.Transactions() {
-		if tx.Kind == onecardtest.KindRefund && tx.RefundOf == no && tx.Status == onecard.StatusPaid {
+	for _, tx := range simulator.Transactions() {
+		if tx.Kind == sim.KindRefund && tx.RefundOf == no && tx.Status == onecard.StatusPaid {
 			sum += tx.Amount
 		}
 	}
@@ -43,10 +43,10 @@ func refundedBy(sim *onecardtest.Server, no string) money.Fen {
 func TestRuleNoSecondRefundWhileOneIsUnconfirmed(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 10_00})
+	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 10_00})
 	require.NoError(t, err)
 
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
 	first, err := r.svc.Refund(ctx, pay.OrderNo, 5_00, "")
 	require.Error(t, err)
 	require.Equal(t, agent.StateUnknown, first.State, "the reply was lost")
@@ -57,12 +57,12 @@ func TestRuleNoSecondRefundWhileOneIsUnconfirmed(t *testing.T) {
 	require.Len(t, blocked.Pending, 1)
 	assert.Equal(t, first.OrderNo, blocked.Pending[0].OrderNo)
 	assert.Contains(t, err.Error(), first.OrderNo)
-	assert.Equal(t, 1, r.sim.Stats().Refunds, "nothing more was sent")
+	assert.Equal(t, 1, r.simulator.Stats().Refunds, "nothing more was sent")
 
 	r.clock.Advance(time.Minute)
 	_, err = r.svc.ReconcileAll(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, money.Fen(5_00), refundedBy(r.sim, pay.OrderNo), "the student got 5.00 back, once")
+	assert.Equal(t, money.Fen(5_00), refundedBy(r.simulator, pay.OrderNo), "the student got 5.00 back, once")
 	p := r.state(t, pay.OrderNo)
 	assert.Equal(t, agent.StatePartiallyRefunded, p.State)
 	assert.Equal(t, money.Fen(5_00), p.Refunded)
@@ -83,10 +83,10 @@ func TestRuleNoSecondRefundWhileOneIsUnconfirmed(t *testing.T) {
 func TestRuleDuplicateOnARefundResendIsNotADecline(t *testing.T) {
 	ctx := context.Background()
 	// A platform whose pay.query knows payments only.
-	r := newRig(t, nil, func(o *onecardtest.Options) { o.QueryForgetsRefunds = true })
-	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 10_00})
+	r := newRig(t, nil, func(o *sim.Options) { o.QueryForgetsRefunds = true })
+	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 10_00})
 	require.NoError(t, err)
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
 	ref, err := r.svc.Refund(ctx, pay.OrderNo, 4_00, "")
 	require.Error(t, err)
 	require.Equal(t, agent.StateUnknown, ref.State)
@@ -101,21 +101,21 @@ func TestRuleDuplicateOnARefundResendIsNotADecline(t *testing.T) {
 	assert.Equal(t, []string{ref.OrderNo}, r.state(t, pay.OrderNo).PendingRefunds, "the payment stays blocked")
 
 	// Passes after that wait for the bill instead of resending for ever.
-	sent := r.sim.Stats().Requests[onecard.MethodRefund]
+	sent := r.simulator.Stats().Requests[onecard.MethodRefund]
 	r.clock.Advance(time.Hour)
 	_, err = r.svc.ReconcileAll(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, sent, r.sim.Stats().Requests[onecard.MethodRefund])
+	assert.Equal(t, sent, r.simulator.Stats().Requests[onecard.MethodRefund])
 
 	// The day's bill shows the refund done: credited, exactly once.
-	day := r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout)
+	day := r.clock.Now().In(r.simulator.Location()).Format(onecard.BillDateLayout)
 	_, err = r.svc.ReconcileBill(ctx, day)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StatePaid, r.state(t, ref.OrderNo).State)
 	p := r.state(t, pay.OrderNo)
 	assert.Equal(t, money.Fen(4_00), p.Refunded)
 	assert.Equal(t, agent.StatePartiallyRefunded, p.State)
-	assert.Equal(t, money.Fen(4_00), refundedBy(r.sim, pay.OrderNo))
+	assert.Equal(t, money.Fen(4_00), refundedBy(r.simulator, pay.OrderNo))
 }
 
 // crashAfter is a journal that dies after a number of commits: every write
@@ -175,7 +175,7 @@ func TestRuleRefundAndItsPaymentCommitTogether(t *testing.T) {
 	ctx := context.Background()
 	for commits := 0; ; commits++ {
 		r := newRig(t, nil)
-		pay, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 10_00})
+		pay, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 10_00})
 		require.NoError(t, err)
 		crash := &crashAfter{Journal: r.store, left: commits}
 		dying := agent.NewService(r.svc.Platform(), crash, r.svc.Options())
@@ -186,7 +186,7 @@ func TestRuleRefundAndItsPaymentCommitTogether(t *testing.T) {
 		_, err = r.svc.ReconcileAll(ctx)
 		require.NoError(t, err)
 		p := r.state(t, pay.OrderNo)
-		platform := refundedBy(r.sim, pay.OrderNo)
+		platform := refundedBy(r.simulator, pay.OrderNo)
 		assert.Equal(t, platform, p.Refunded, "after %d commits: the journal's refunded amount is the platform's", commits)
 		assert.Empty(t, p.PendingRefunds, "after %d commits", commits)
 		if platform == 10_00 {
@@ -198,7 +198,7 @@ func TestRuleRefundAndItsPaymentCommitTogether(t *testing.T) {
 		if platform > 0 {
 			require.Error(t, err, "after %d commits", commits)
 		}
-		assert.LessOrEqual(t, refundedBy(r.sim, pay.OrderNo), money.Fen(10_00), "after %d commits", commits)
+		assert.LessOrEqual(t, refundedBy(r.simulator, pay.OrderNo), money.Fen(10_00), "after %d commits", commits)
 		if refundErr == nil {
 			break // the refund's whole life fitted in the commits allowed
 		}
@@ -245,10 +245,10 @@ func TestRuleConcurrentPassesRefundAnOrphanOnce(t *testing.T) {
 	ctx := context.Background()
 	meet := &meetingPoint{second: make(chan struct{})}
 	// A platform that would take a second refund of the same charge.
-	r := newRig(t, meet.wrap, func(o *onecardtest.Options) { o.RefundsUncapped = true })
-	orphan := r.orphan(t, onecardtest.DemoNormal, 7_00, true)
+	r := newRig(t, meet.wrap, func(o *sim.Options) { o.RefundsUncapped = true })
+	orphan := r.orphan(t, sim.DemoNormal, 7_00, true)
 	r.clock.Advance(2 * time.Minute)
-	day := r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout)
+	day := r.clock.Now().In(r.simulator.Location()).Format(onecard.BillDateLayout)
 	var wg sync.WaitGroup
 	wg.Go(func() { _, _ = r.svc.ReconcileOnce(ctx) }) // the background pass
 	wg.Go(func() { _, _ = r.svc.ReconcileAll(ctx) })  // "reconcile now"
@@ -259,8 +259,8 @@ func TestRuleConcurrentPassesRefundAnOrphanOnce(t *testing.T) {
 	got := r.state(t, orphan.OrderNo)
 	assert.Equal(t, agent.StateOrphanRefunded, got.State)
 	assert.Equal(t, 1, got.RefundsStarted, "one refund order")
-	assert.Equal(t, money.Fen(7_00), refundedBy(r.sim, orphan.OrderNo), "refunded once")
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, money.Fen(7_00), refundedBy(r.simulator, orphan.OrderNo), "refunded once")
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal)
 }
 
@@ -271,16 +271,16 @@ func TestRuleLongOutagesAndClockJumpsDoNotGiveUp(t *testing.T) {
 	ctx := context.Background()
 	var sw netSwitch
 	r := newRig(t, sw.wrap)
-	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 
 	// A lost reply, and an offline acceptance during a long weekend's outage.
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-	unknown, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 3_00})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	unknown, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 3_00})
 	require.Error(t, err)
 	require.Equal(t, agent.StateUnknown, unknown.State)
 	sw.down.Store(true)
-	accepted, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 5_00})
+	accepted, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 5_00})
 	require.NoError(t, err)
 	require.Equal(t, agent.StateOfflineAccepted, accepted.State)
 	for range 10 {
@@ -295,7 +295,7 @@ func TestRuleLongOutagesAndClockJumpsDoNotGiveUp(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, agent.StatePaid, r.state(t, accepted.OrderNo).State, "forwarded and charged")
 	assert.Equal(t, agent.StatePaid, r.state(t, unknown.OrderNo).State, "settled")
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-8_00), bal)
 }
 
@@ -322,7 +322,7 @@ func TestRuleAReviewedPaymentCanBeForwarded(t *testing.T) {
 	_, err = r.svc.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StatePaid, r.state(t, o.OrderNo).State)
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-2_00), bal)
 }
 
@@ -334,8 +334,8 @@ func TestRuleSettleOnlyTheSamePurchase(t *testing.T) {
 	r := newRig(t, nil)
 	// The platform already has this number, for another amount (a journal
 	// restored from a backup once reused it).
-	orphan := r.orphan(t, onecardtest.DemoNormal, 5_00, false)
-	r.charge(t, orphan.OrderNo, onecardtest.DemoNormal, 7_00)
+	orphan := r.orphan(t, sim.DemoNormal, 5_00, false)
+	r.charge(t, orphan.OrderNo, sim.DemoNormal, 7_00)
 	_, err := r.store.UpdateOrder(ctx, orphan.OrderNo, func(o *agent.Order) error {
 		return o.To(agent.StateUnknown, r.clock.Now(), "test: the customer was told it would be confirmed")
 	})
@@ -352,16 +352,16 @@ func TestRuleSettleOnlyTheSamePurchase(t *testing.T) {
 
 	// A voided order whose number the bill shows charged for another
 	// amount: a person looks, nothing is refunded.
-	voided := r.orphan(t, onecardtest.DemoNormal, 2_00, false)
+	voided := r.orphan(t, sim.DemoNormal, 2_00, false)
 	r.clock.Advance(2 * time.Minute)
 	_, err = r.svc.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, agent.StateVoided, r.state(t, voided.OrderNo).State)
-	r.charge(t, voided.OrderNo, onecardtest.DemoNormal, 9_00)
-	_, err = r.svc.ReconcileBill(ctx, r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout))
+	r.charge(t, voided.OrderNo, sim.DemoNormal, 9_00)
+	_, err = r.svc.ReconcileBill(ctx, r.clock.Now().In(r.simulator.Location()).Format(onecard.BillDateLayout))
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateNeedsReview, r.state(t, voided.OrderNo).State)
-	assert.Zero(t, r.sim.Stats().Refunds, "no other purchase's charge was refunded")
+	assert.Zero(t, r.simulator.Stats().Refunds, "no other purchase's charge was refunded")
 }
 
 // Rule: an order number is never reused, even after the journal was
@@ -421,35 +421,35 @@ func TestRuleOrderNumbersNeverRepeat(t *testing.T) {
 func TestRuleLateRequestsAreSettledByTheBill(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	day := r.clock.Now().In(r.sim.Location()).Format(onecard.BillDateLayout)
+	day := r.clock.Now().In(r.simulator.Location()).Format(onecard.BillDateLayout)
 
 	// The process died while its request was held by the platform.
-	held := r.orphan(t, onecardtest.DemoNormal, 3_00, false)
-	r.payHeld(t, held.OrderNo, onecardtest.DemoNormal, 3_00)
-	require.Equal(t, 1, r.sim.Held())
+	held := r.orphan(t, sim.DemoNormal, 3_00, false)
+	r.payHeld(t, held.OrderNo, sim.DemoNormal, 3_00)
+	require.Equal(t, 1, r.simulator.Held())
 	r.clock.Advance(2 * time.Minute)
 	_, err := r.svc.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, agent.StateVoided, r.state(t, held.OrderNo).State, "the query overtook the request")
-	require.Equal(t, 1, r.sim.ReleaseHeld())
+	require.Equal(t, 1, r.simulator.ReleaseHeld())
 
 	// Told "will be confirmed", declined on the resend, then a copy that a
 	// platform processed late charged it after all (this simulator burns a
 	// declined number; some platforms may not).
-	failed := r.orphan(t, onecardtest.DemoNormal, 4_00, false)
+	failed := r.orphan(t, sim.DemoNormal, 4_00, false)
 	for _, to := range []agent.OrderState{agent.StateUnknown, agent.StateFailedAfterOffline} {
 		_, err = r.store.UpdateOrder(ctx, failed.OrderNo, func(o *agent.Order) error {
 			return o.To(to, r.clock.Now(), "test: told it would be confirmed, then declined on a resend")
 		})
 		require.NoError(t, err)
 	}
-	r.charge(t, failed.OrderNo, onecardtest.DemoNormal, 4_00)
+	r.charge(t, failed.OrderNo, sim.DemoNormal, 4_00)
 
 	_, err = r.svc.ReconcileBill(ctx, day)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, held.OrderNo).State, "the late charge went back")
 	assert.Equal(t, agent.StatePaid, r.state(t, failed.OrderNo).State, "charged as the customer was told")
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-4_00), bal)
 }
 
@@ -463,15 +463,15 @@ func TestRuleOneDefaultZoneForTheDailyOfflineLimit(t *testing.T) {
 	r.clock.Advance(8 * time.Hour) // 20:00 UTC: the next day in CST
 	svc := r.service(r.store, func(o *agent.Options) { o.Location = nil })
 	require.Equal(t, agent.DefaultLocation().String(), svc.Location().String())
-	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	sw.down.Store(true)
 	for _, amount := range []money.Fen{25_00, 10_00} { // 40.00 a card a day
-		o, err := svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: amount})
+		o, err := svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: amount})
 		require.NoError(t, err)
 		require.Equal(t, agent.StateOfflineAccepted, o.State)
 	}
-	_, err = svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 6_00})
+	_, err = svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 6_00})
 	var refusal *agent.OfflineRefusal
 	require.ErrorAs(t, err, &refusal, "35.00 + 6.00 is over the card's 40.00 a day")
 	assert.Equal(t, agent.OfflineCardDay, refusal.Code)

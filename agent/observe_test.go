@@ -10,7 +10,7 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // The observed journal sees every order's life, from creation through a
@@ -33,8 +33,8 @@ func TestObserveJournalSeesEveryChange(t *testing.T) {
 	svc := agent.NewService(agent.NewPlatform(r.client, r.store, r.clock), j, r.svc.Options())
 	ctx := context.Background()
 
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-	o, err := svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 500})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	o, err := svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 500})
 	require.True(t, onecard.OutcomeUnknown(err), "%v", err)
 	r.clock.Advance(r.svc.Options().Reconcile.RequestTimeout * 2)
 	_, err = svc.ReconcileAll(ctx)

@@ -12,7 +12,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -66,7 +66,7 @@ func (r *rig) charge(t *testing.T, no, account string, amount money.Fen) {
 // client gives up waiting first.
 func (r *rig) payHeld(t *testing.T, no, account string, amount money.Fen) {
 	t.Helper()
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultLate, Method: onecard.MethodPay, Times: 1, Delay: time.Hour})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultLate, Method: onecard.MethodPay, Times: 1, Delay: time.Hour})
 	_, err := r.svc.Platform().Pay(context.Background(), onecard.PayRequest{OrderNo: no, Account: account, AccType: "###",
 		MercAcc: "100000", Amount: amount, TermID: "17"})
 	require.True(t, onecard.OutcomeUnknown(err), "the client gave up waiting: %v", err)
@@ -77,11 +77,11 @@ func (r *rig) payHeld(t *testing.T, no, account string, amount money.Fen) {
 func (r *rig) acceptOffline(t *testing.T, sw *netSwitch, amount money.Fen) agent.Order {
 	t.Helper()
 	ctx := context.Background()
-	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	sw.down.Store(true)
 	defer sw.down.Store(false)
-	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: amount})
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: amount})
 	require.NoError(t, err)
 	require.Equal(t, agent.StateOfflineAccepted, o.State)
 	return o
@@ -97,10 +97,10 @@ func (r *rig) state(t *testing.T, no string) agent.Order {
 func TestOrphansAfterACrash(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	charged := r.orphan(t, onecardtest.DemoNormal, 700, true)
-	notSent := r.orphan(t, onecardtest.DemoNormal, 800, false)
-	declined := r.orphan(t, onecardtest.DemoLow, 900, true)
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	charged := r.orphan(t, sim.DemoNormal, 700, true)
+	notSent := r.orphan(t, sim.DemoNormal, 800, false)
+	declined := r.orphan(t, sim.DemoLow, 900, true)
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	require.Equal(t, money.Fen(100_00-700), bal)
 
 	// Not yet: the requests might still be on their way.
@@ -115,9 +115,9 @@ func TestOrphansAfterACrash(t *testing.T) {
 	assert.Equal(t, agent.StateVoided, r.state(t, notSent.OrderNo).State)
 	assert.Equal(t, agent.StateDeclined, r.state(t, declined.OrderNo).State)
 	assert.Zero(t, rep.Unfinished)
-	bal, _ = r.sim.Balance(onecardtest.DemoNormal)
+	bal, _ = r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal, "the student is out of nothing")
-	_, sent := r.sim.Order(notSent.OrderNo)
+	_, sent := r.simulator.Order(notSent.OrderNo)
 	assert.False(t, sent, "a voided order is never sent")
 
 	refund := r.state(t, r.state(t, charged.OrderNo).RefundOrderNo)
@@ -128,7 +128,7 @@ func TestOrphansAfterACrash(t *testing.T) {
 func TestOrphanRefundSurvivesItsOwnCrash(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	p := r.orphan(t, onecardtest.DemoNormal, 700, true)
+	p := r.orphan(t, sim.DemoNormal, 700, true)
 	// The refund of the orphan was journalled and then the process died
 	// before sending it.
 	r.clock.Advance(2 * time.Minute)
@@ -147,7 +147,7 @@ func TestOrphanRefundSurvivesItsOwnCrash(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, agent.StatePaid, r.state(t, "0017REFUND0001").State, "resent with its own number")
 	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, p.OrderNo).State)
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal)
 }
 
@@ -157,9 +157,9 @@ func TestReviewOrphansWhenConfigured(t *testing.T) {
 	r.svc = agent.NewService(r.svc.Platform(), r.store, agent.Options{
 		Terminal:  agent.Terminal{TermID: "17", MercAcc: "100000"},
 		Reconcile: agent.ReconcilePolicy{RequestTimeout: 2 * time.Second, ReviewOrphans: true},
-		Location:  r.sim.Location(), Clock: r.clock,
+		Location:  r.simulator.Location(), Clock: r.clock,
 	})
-	p := r.orphan(t, onecardtest.DemoNormal, 700, true)
+	p := r.orphan(t, sim.DemoNormal, 700, true)
 	r.clock.Advance(2 * time.Minute)
 	_, err := r.svc.ReconcileOnce(ctx)
 	require.NoError(t, err)
@@ -176,7 +176,7 @@ func TestOfflineAcceptanceAndForwarding(t *testing.T) {
 	require.NoError(t, err)
 	sw.down.Store(true)
 
-	first, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 12_00})
+	first, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 12_00})
 	require.NoError(t, err, "the first payment finds the network down and is accepted offline")
 	assert.Equal(t, agent.StateOfflineAccepted, first.State)
 	ev := <-events
@@ -187,15 +187,15 @@ func TestOfflineAcceptanceAndForwarding(t *testing.T) {
 	lookup, err := r.svc.LookupCard(ctx, onecard.CardQuery{IDType: "sno", ID: "2024000001"})
 	require.NoError(t, err, "the cache answers while offline")
 	require.NotNil(t, lookup.Cached)
-	assert.Equal(t, onecardtest.DemoNormal, lookup.Cached.Account)
+	assert.Equal(t, sim.DemoNormal, lookup.Cached.Account)
 	assert.Equal(t, "张*", lookup.Cached.MaskedName)
 
 	refusals := []struct {
 		name string
 		in   agent.PayInput
 	}{
-		{"over the per-payment limit", agent.PayInput{Account: onecardtest.DemoNormal, Amount: 30_01}},
-		{"card never seen online", agent.PayInput{Account: onecardtest.DemoRich, Amount: 1_00}},
+		{"over the per-payment limit", agent.PayInput{Account: sim.DemoNormal, Amount: 30_01}},
+		{"card never seen online", agent.PayInput{Account: sim.DemoRich, Amount: 1_00}},
 	}
 	for _, c := range refusals {
 		o, err := r.svc.Pay(ctx, c.in)
@@ -206,15 +206,15 @@ func TestOfflineAcceptanceAndForwarding(t *testing.T) {
 		assert.Equal(t, agent.OfflineRefusedCode, o.Code, c.name)
 		assert.Equal(t, agent.StateVoided, r.state(t, o.OrderNo).State, c.name)
 	}
-	second, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 20_00})
+	second, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 20_00})
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateOfflineAccepted, second.State)
-	_, err = r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 9_00})
+	_, err = r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 9_00})
 	var refusal *agent.OfflineRefusal
 	require.ErrorAs(t, err, &refusal, "40.00 a card a day")
 
 	// Nothing reached the platform while the network was down.
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal)
 
 	sw.down.Store(false)
@@ -223,7 +223,7 @@ func TestOfflineAcceptanceAndForwarding(t *testing.T) {
 	assert.Len(t, rep.Settled, 2)
 	assert.Equal(t, agent.StatePaid, r.state(t, first.OrderNo).State)
 	assert.Equal(t, agent.StatePaid, r.state(t, second.OrderNo).State)
-	bal, _ = r.sim.Balance(onecardtest.DemoNormal)
+	bal, _ = r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-32_00), bal, "each accepted payment charged exactly once")
 	ev = <-events
 	assert.Equal(t, agent.EventOnline, ev.Kind)
@@ -236,7 +236,7 @@ func TestOfflineAcceptedThenDeclined(t *testing.T) {
 	o := r.acceptOffline(t, &sw, 30_00)
 
 	// Meanwhile the student spent nearly everything elsewhere.
-	_, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: "elsewhere-1", Account: onecardtest.DemoNormal,
+	_, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: "elsewhere-1", Account: sim.DemoNormal,
 		AccType: "###", MercAcc: "200000", Amount: 90_00, TermID: "18"})
 	require.NoError(t, err)
 
@@ -252,8 +252,8 @@ func TestOfflineAcceptedThenDeclined(t *testing.T) {
 func (r *rig) giveUp(t *testing.T, no string) {
 	t.Helper()
 	ctx := context.Background()
-	r.sim.SetProcessingFor(10_000 * time.Hour)
-	defer r.sim.SetProcessingFor(0)
+	r.simulator.SetProcessingFor(10_000 * time.Hour)
+	defer r.simulator.SetProcessingFor(0)
 	for i := 0; r.state(t, no).State != agent.StateNeedsReview; i++ {
 		require.Less(t, i, 2000, "the reconciler never gives up")
 		r.clock.Advance(2 * time.Minute)
@@ -267,8 +267,8 @@ func TestGiveUpBecomesNeedsReview(t *testing.T) {
 	var sw netSwitch
 	r := newRig(t, sw.wrap)
 	r.svc = r.service(r.store, func(o *agent.Options) { o.Reconcile.GiveUpAfter = 2 * time.Hour })
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
 	require.Error(t, err)
 	require.Equal(t, agent.StateUnknown, o.State)
 
@@ -293,19 +293,19 @@ func TestGiveUpBecomesNeedsReview(t *testing.T) {
 func TestReconcileAsksFiftyAtATime(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 120})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 120})
 	for range 120 {
-		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoRich, Amount: 1})
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 1})
 		require.Error(t, err)
 		require.Equal(t, agent.StateUnknown, o.State)
 	}
-	before := r.sim.Stats().Requests[onecard.MethodPayQuery]
+	before := r.simulator.Stats().Requests[onecard.MethodPayQuery]
 	r.clock.Advance(time.Minute)
 	rep, err := r.svc.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	assert.Len(t, rep.Settled, 120)
 	assert.Zero(t, rep.Unfinished)
-	assert.Equal(t, before+3, r.sim.Stats().Requests[onecard.MethodPayQuery])
+	assert.Equal(t, before+3, r.simulator.Stats().Requests[onecard.MethodPayQuery])
 }
 
 func TestIllegalTransitionsAreRefused(t *testing.T) {
@@ -330,7 +330,7 @@ func TestIllegalTransitionsAreRefused(t *testing.T) {
 func TestOrphanFinishedAfterItsRefundSettled(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	p := r.orphan(t, onecardtest.DemoNormal, 700, true)
+	p := r.orphan(t, sim.DemoNormal, 700, true)
 	r.clock.Advance(2 * time.Minute)
 	_, err := r.store.UpdateOrder(ctx, p.OrderNo, func(o *agent.Order) error {
 		o.RefundOrderNo = "0017REFUND0002"

@@ -11,7 +11,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // inReview makes a payment whose reply was lost and lets the reconciler
@@ -21,8 +21,8 @@ func inReview(t *testing.T, r *rig, sw *netSwitch) agent.Order {
 	t.Helper()
 	ctx := context.Background()
 	r.svc = r.service(r.store, func(o *agent.Options) { o.Reconcile.GiveUpAfter = time.Hour })
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 7_00})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 7_00})
 	require.Error(t, err)
 	r.giveUp(t, o.OrderNo)
 	return o
@@ -55,7 +55,7 @@ func TestResolveAReview(t *testing.T) {
 	_, err = r.svc.ReconcileAll(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, o.OrderNo).State)
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal, "charged once, refunded once")
 
 	_, err = r.svc.Resolve(ctx, o.OrderNo, agent.StatePaid, "again")
@@ -85,8 +85,8 @@ func TestResolveNeedsThePlatform(t *testing.T) {
 func TestResolveRefusesAnotherPurchase(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	o := r.orphan(t, onecardtest.DemoNormal, 5_00, false)
-	r.charge(t, o.OrderNo, onecardtest.DemoNormal, 6_00)
+	o := r.orphan(t, sim.DemoNormal, 5_00, false)
+	r.charge(t, o.OrderNo, sim.DemoNormal, 6_00)
 	_, err := r.store.UpdateOrder(ctx, o.OrderNo, func(p *agent.Order) error {
 		return p.To(agent.StateNeedsReview, r.clock.Now(), "test: the bill disagreed")
 	})

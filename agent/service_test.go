@@ -12,6 +12,7 @@ import (
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/offline"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,28 +22,28 @@ import (
 // intervals can be crossed without waiting.
 
 type rig struct {
-	sim    *onecardtest.Server
-	client *onecard.Client
-	store  *offline.Store
-	svc    *agent.Service
-	clock  *onecardtest.Clock
-	path   string
+	simulator *sim.Server
+	client    *onecard.Client
+	store     *offline.Store
+	svc       *agent.Service
+	clock     *onecardtest.Clock
+	path      string
 }
 
 // newRig wires a Service to a real simulator over loopback and a real bbolt
 // file, sharing one movable clock.
-func newRig(t testing.TB, wrap func(http.RoundTripper) http.RoundTripper, simOpts ...func(*onecardtest.Options)) *rig {
+func newRig(t testing.TB, wrap func(http.RoundTripper) http.RoundTripper, simOpts ...func(*sim.Options)) *rig {
 	t.Helper()
 	clock := onecardtest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
-	sim, client := onecardtest.NewTestPair(t, append([]func(*onecardtest.Options){func(o *onecardtest.Options) { o.Now = clock.Now }}, simOpts...)...)
+	simulator, client := onecardtest.NewTestPair(t, append([]func(*sim.Options){func(o *sim.Options) { o.Now = clock.Now }}, simOpts...)...)
 	if wrap != nil {
-		client = rewrapClient(t, sim, clock, wrap)
+		client = rewrapClient(t, simulator, clock, wrap)
 	}
 	path := filepath.Join(t.TempDir(), "kiosk.db")
 	store, err := offline.Open(path)
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
-	r := &rig{sim: sim, client: client, store: store, clock: clock, path: path}
+	r := &rig{simulator: simulator, client: client, store: store, clock: clock, path: path}
 	r.svc = r.service(store)
 	return r
 }
@@ -56,7 +57,7 @@ func (r *rig) service(store *offline.Store, tune ...func(*agent.Options)) *agent
 			MaxPerCardDay: 40_00, CardMaxAge: time.Hour},
 		Reconcile: agent.ReconcilePolicy{Interval: time.Second, MaxInterval: time.Minute,
 			GiveUpAfter: 24 * time.Hour, RequestTimeout: 2 * time.Second},
-		Location: r.sim.Location(),
+		Location: r.simulator.Location(),
 		Clock:    r.clock,
 		Jitter:   func() float64 { return 0.5 },
 	}
@@ -68,15 +69,15 @@ func (r *rig) service(store *offline.Store, tune ...func(*agent.Options)) *agent
 
 // rewrapClient builds a client like NewTestPair's whose transport is
 // wrapped, to observe what happens while a request is on its way.
-func rewrapClient(t testing.TB, sim *onecardtest.Server, clock *onecardtest.Clock, wrap func(http.RoundTripper) http.RoundTripper) *onecard.Client {
+func rewrapClient(t testing.TB, simulator *sim.Server, clock *onecardtest.Clock, wrap func(http.RoundTripper) http.RoundTripper) *onecard.Client {
 	t.Helper()
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
 	cipher, err := onecard.NewCipher(secret)
 	require.NoError(t, err)
 	hc := onecard.NewHTTPClient(10*time.Second, nil)
 	hc.Transport = wrap(hc.Transport)
-	c, err := onecard.New(onecard.Config{URL: sim.URL(), BillURL: sim.BillURL(), AppKey: onecardtest.TestAppKey,
-		Cipher: cipher, PrivateKey: clientPriv, PlatformKey: &platformPriv.PublicKey, Location: sim.Location(),
+	c, err := onecard.New(onecard.Config{URL: simulator.URL(), BillURL: simulator.BillURL(), AppKey: onecardtest.TestAppKey,
+		Cipher: cipher, PrivateKey: clientPriv, PlatformKey: &platformPriv.PublicKey, Location: simulator.Location(),
 		HTTPClient: hc, Now: clock.Now})
 	require.NoError(t, err)
 	return c
@@ -98,7 +99,7 @@ func TestPayIsRecordedBeforeItLeaves(t *testing.T) {
 		})
 	})
 	ctx := context.Background()
-	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1234})
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1234})
 	require.NoError(t, err)
 	require.NotEmpty(t, seen, "the pay request went out")
 	last := seen[len(seen)-1]
@@ -111,7 +112,7 @@ func TestPayIsRecordedBeforeItLeaves(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, agent.StatePaid, stored.State)
 	assert.Equal(t, o.OutID, stored.OutID)
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-1234), bal)
 }
 
@@ -119,7 +120,7 @@ func TestPayOutcomes(t *testing.T) {
 	ctx := context.Background()
 	t.Run("declined", func(t *testing.T) {
 		r := newRig(t, nil)
-		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoLow, Amount: 51})
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoLow, Amount: 51})
 		require.Error(t, err)
 		assert.True(t, onecard.Declined(err))
 		assert.Equal(t, agent.StateDeclined, o.State)
@@ -127,12 +128,12 @@ func TestPayOutcomes(t *testing.T) {
 	})
 	t.Run("unknown, then settled by the reconciler", func(t *testing.T) {
 		r := newRig(t, nil)
-		r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 500})
+		r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 500})
 		require.Error(t, err)
 		assert.True(t, onecard.OutcomeUnknown(err))
 		assert.Equal(t, agent.StateUnknown, o.State)
-		tx, charged := r.sim.Order(o.OrderNo)
+		tx, charged := r.simulator.Order(o.OrderNo)
 		require.True(t, charged, "the platform committed before dropping the reply")
 
 		res, err := r.svc.Query(ctx, []string{o.OrderNo}, "", "")
@@ -154,14 +155,14 @@ func TestPayOutcomes(t *testing.T) {
 	})
 	t.Run("never sent", func(t *testing.T) {
 		r := newRig(t, nil)
-		r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropRequest, Method: onecard.MethodPay, Times: 1})
-		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 500})
+		r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropRequest, Method: onecard.MethodPay, Times: 1})
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 500})
 		require.Error(t, err)
 		// The connection closed after the request was written: the client
 		// cannot tell a drop before processing from one after.
 		assert.True(t, onecard.OutcomeUnknown(err))
 		assert.Equal(t, agent.StateUnknown, o.State)
-		_, charged := r.sim.Order(o.OrderNo)
+		_, charged := r.simulator.Order(o.OrderNo)
 		assert.False(t, charged)
 
 		// The customer was told "will be confirmed": the reconciler finds
@@ -172,7 +173,7 @@ func TestPayOutcomes(t *testing.T) {
 		stored, err := r.store.Order(ctx, o.OrderNo)
 		require.NoError(t, err)
 		assert.Equal(t, agent.StatePaid, stored.State)
-		bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+		bal, _ := r.simulator.Balance(sim.DemoNormal)
 		assert.Equal(t, money.Fen(100_00-500), bal, "charged exactly once")
 	})
 	t.Run("invalid input is refused before anything is recorded", func(t *testing.T) {
@@ -190,9 +191,9 @@ func TestPayOutcomes(t *testing.T) {
 func TestTokenIsRenewedOnceAfter40017(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	_, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 100})
+	_, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 100})
 	require.NoError(t, err)
-	require.Equal(t, 1, r.sim.Stats().TokenCalls)
+	require.Equal(t, 1, r.simulator.Stats().TokenCalls)
 
 	// Another holder of the app key takes a new token, voiding ours.
 	r.clock.Advance(3 * time.Minute)
@@ -200,25 +201,25 @@ func TestTokenIsRenewedOnceAfter40017(t *testing.T) {
 	require.NoError(t, err)
 	r.clock.Advance(3 * time.Minute)
 
-	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 100})
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 100})
 	require.NoError(t, err, "40017 is answered with one fresh token and one retry")
 	assert.Equal(t, agent.StatePaid, o.State)
-	assert.Equal(t, 3, r.sim.Stats().TokenCalls)
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	assert.Equal(t, 3, r.simulator.Stats().TokenCalls)
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-200), bal, "the retried payment is charged once")
 }
 
 func TestTokenCallsStayTwoMinutesApart(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	cardQuery := onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal}
+	cardQuery := onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal}
 	_, err := r.svc.QueryCard(ctx, cardQuery)
 	require.NoError(t, err)
 	r.clock.Advance(3 * time.Minute)
 	_, err = r.client.AccessToken(ctx) // another holder of the app key voids the agent's token
 	require.NoError(t, err)
 	r.clock.Advance(30 * time.Second)
-	calls := r.sim.Stats().TokenCalls
+	calls := r.simulator.Stats().TokenCalls
 
 	// The agent's own last call is 3.5 minutes old, so it tries once; the
 	// platform refuses (the other holder called 30 s ago).
@@ -226,24 +227,24 @@ func TestTokenCallsStayTwoMinutesApart(t *testing.T) {
 	var be *onecard.BusinessError
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, onecard.RetcodeIntervalTooShort, be.Retcode)
-	assert.Equal(t, calls+1, r.sim.Stats().TokenCalls)
+	assert.Equal(t, calls+1, r.simulator.Stats().TokenCalls)
 
 	// Now the agent itself called less than two minutes ago: it refuses
 	// locally and the platform sees nothing.
 	_, err = r.svc.QueryCard(ctx, cardQuery)
 	assert.ErrorIs(t, err, agent.ErrTokenRateLimited)
-	assert.Equal(t, calls+1, r.sim.Stats().TokenCalls)
+	assert.Equal(t, calls+1, r.simulator.Stats().TokenCalls)
 
 	r.clock.Advance(2 * time.Minute)
 	_, err = r.svc.QueryCard(ctx, cardQuery)
 	require.NoError(t, err)
-	assert.Equal(t, calls+2, r.sim.Stats().TokenCalls)
+	assert.Equal(t, calls+2, r.simulator.Stats().TokenCalls)
 }
 
 func TestRefunds(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1000})
+	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1000})
 	require.NoError(t, err)
 
 	_, err = r.svc.Refund(ctx, pay.OrderNo, 1001, "")
@@ -270,7 +271,7 @@ func TestRefunds(t *testing.T) {
 	p, err = r.store.Order(ctx, pay.OrderNo)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateRefunded, p.State)
-	bal, _ := r.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := r.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal)
 
 	_, err = r.svc.Refund(ctx, "no-such-order", 100, "")
@@ -280,15 +281,15 @@ func TestRefunds(t *testing.T) {
 func TestQueryNeverSendsAnEmptyAccount(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	before := r.sim.Stats()
+	before := r.simulator.Stats()
 	res, err := r.svc.Query(ctx, []string{"001720261127000000000099"}, "", "")
 	require.NoError(t, err)
 	require.Len(t, res, 1)
 	assert.Nil(t, res[0].Local)
 	assert.Nil(t, res[0].Status, "not asked")
-	assert.Equal(t, before.Requests[onecard.MethodPayQuery], r.sim.Stats().Requests[onecard.MethodPayQuery])
+	assert.Equal(t, before.Requests[onecard.MethodPayQuery], r.simulator.Stats().Requests[onecard.MethodPayQuery])
 
-	res, err = r.svc.Query(ctx, []string{"001720261127000000000099"}, onecardtest.DemoNormal, "")
+	res, err = r.svc.Query(ctx, []string{"001720261127000000000099"}, sim.DemoNormal, "")
 	require.NoError(t, err)
 	require.NotNil(t, res[0].Status)
 	assert.Equal(t, onecard.StatusNoOrder, res[0].Status.Status)
@@ -299,11 +300,11 @@ func TestQueryBatchesOfFifty(t *testing.T) {
 	r := newRig(t, nil)
 	var nos []string
 	for range 51 {
-		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoRich, Amount: 1})
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 1})
 		require.NoError(t, err)
 		nos = append(nos, o.OrderNo)
 	}
-	before := r.sim.Stats().Requests[onecard.MethodPayQuery]
+	before := r.simulator.Stats().Requests[onecard.MethodPayQuery]
 	res, err := r.svc.Query(ctx, nos, "", "")
 	require.NoError(t, err)
 	require.Len(t, res, 51)
@@ -311,7 +312,7 @@ func TestQueryBatchesOfFifty(t *testing.T) {
 		require.NotNil(t, q.Status)
 		assert.Equal(t, onecard.StatusPaid, q.Status.Status, q.OrderNo)
 	}
-	assert.Equal(t, before+2, r.sim.Stats().Requests[onecard.MethodPayQuery])
+	assert.Equal(t, before+2, r.simulator.Stats().Requests[onecard.MethodPayQuery])
 }
 
 func TestOrderNumbersAreUniqueAndShort(t *testing.T) {
@@ -326,9 +327,9 @@ func TestOrderNumbersAreUniqueAndShort(t *testing.T) {
 		assert.False(t, seen[no], no)
 		seen[no] = true
 	}
-	o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1, OrderNo: "fixed-1"})
+	o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1, OrderNo: "fixed-1"})
 	require.NoError(t, err)
-	_, err = r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1, OrderNo: o.OrderNo})
+	_, err = r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1, OrderNo: o.OrderNo})
 	assert.True(t, errors.Is(err, agent.ErrOrderExists), "a reused number is refused locally: %v", err)
 }
 
@@ -338,7 +339,7 @@ func TestServiceExposesOptionsLocationAndClockOffset(t *testing.T) {
 	assert.True(t, o.Offline.Enabled)
 	assert.Equal(t, money.Fen(30_00), o.Offline.MaxAmount)
 	assert.Equal(t, "17", o.Terminal.TermID)
-	assert.Equal(t, r.sim.Location(), r.svc.Location())
+	assert.Equal(t, r.simulator.Location(), r.svc.Location())
 
 	_, _, ok := r.svc.ClockOffset()
 	assert.False(t, ok, "no reply yet")

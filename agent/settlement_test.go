@@ -11,7 +11,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // settling is a rig whose service settles each day at 02:30 platform time,
@@ -37,13 +37,13 @@ func settling(t *testing.T) *rig {
 
 // platformDay is the rig's platform-local date, days from now.
 func (r *rig) platformDay(days int) string {
-	return r.clock.Now().In(r.sim.Location()).AddDate(0, 0, days).Format(onecard.BillDateLayout)
+	return r.clock.Now().In(r.simulator.Location()).AddDate(0, 0, days).Format(onecard.BillDateLayout)
 }
 
 // until moves the clock to the next platform-local hh:mm.
 func (r *rig) until(t *testing.T, hh, mm int) {
 	t.Helper()
-	now := r.clock.Now().In(r.sim.Location())
+	now := r.clock.Now().In(r.simulator.Location())
 	at := time.Date(now.Year(), now.Month(), now.Day(), hh, mm, 0, 0, now.Location())
 	if !at.After(now) {
 		at = at.AddDate(0, 0, 1)
@@ -51,7 +51,7 @@ func (r *rig) until(t *testing.T, hh, mm int) {
 	r.clock.Advance(at.Sub(now))
 }
 
-func (r *rig) bills() int { return r.sim.Stats().Requests[onecard.MethodDownBill] }
+func (r *rig) bills() int { return r.simulator.Stats().Requests[onecard.MethodDownBill] }
 
 // A kiosk that runs for three platform days settles each day once, at its
 // time, with one bill download a day; one that was stopped over a day
@@ -61,7 +61,7 @@ func TestSettlementEveryDayOnce(t *testing.T) {
 	r := settling(t)
 	settled := map[string]int{}
 	for day := range 3 {
-		_, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: money.Fen(100 * (day + 1))})
+		_, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: money.Fen(100 * (day + 1))})
 		require.NoError(t, err)
 		yesterday := r.platformDay(0)
 
@@ -69,7 +69,7 @@ func TestSettlementEveryDayOnce(t *testing.T) {
 		tried, next, err := r.svc.SettleDue(ctx)
 		require.NoError(t, err)
 		assert.Empty(t, tried, "day %d: too early", day)
-		assert.Equal(t, "02:30", next.In(r.sim.Location()).Format("15:04"))
+		assert.Equal(t, "02:30", next.In(r.simulator.Location()).Format("15:04"))
 
 		r.until(t, 2, 31)
 		before := r.bills()
@@ -118,11 +118,11 @@ func TestSettlementEveryDayOnce(t *testing.T) {
 func TestSettlementRetriesAFailedDay(t *testing.T) {
 	ctx := context.Background()
 	r := settling(t)
-	_, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00})
+	_, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
 	require.NoError(t, err)
 	day := r.platformDay(0)
 	r.until(t, 2, 31)
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultHTTP500, Method: onecard.MethodDownBill, Times: 2})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultHTTP500, Method: onecard.MethodDownBill, Times: 2})
 
 	tried, next, err := r.svc.SettleDue(ctx)
 	require.NoError(t, err)
@@ -157,22 +157,22 @@ func TestSettlementRetriesAFailedDay(t *testing.T) {
 func TestSettlementActsOnEachKindOfRow(t *testing.T) {
 	ctx := context.Background()
 	r := settling(t)
-	paid, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00})
+	paid, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
 	require.NoError(t, err)
 	// A charge under this terminal's prefix that the journal never had.
-	r.charge(t, "0017FOREIGN000001", onecardtest.DemoRich, 6_66)
+	r.charge(t, "0017FOREIGN000001", sim.DemoRich, 6_66)
 	// An orphan whose request the platform held: the query overtakes it and
 	// it is voided, then the platform processes it late.
-	late := r.orphan(t, onecardtest.DemoNormal, 2_00, false)
-	r.payHeld(t, late.OrderNo, onecardtest.DemoNormal, 2_00)
+	late := r.orphan(t, sim.DemoNormal, 2_00, false)
+	r.payHeld(t, late.OrderNo, sim.DemoNormal, 2_00)
 	r.clock.Advance(2 * time.Minute)
 	_, err = r.svc.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, agent.StateVoided, r.state(t, late.OrderNo).State)
-	require.Equal(t, 1, r.sim.ReleaseHeld())
+	require.Equal(t, 1, r.simulator.ReleaseHeld())
 	// The platform has an unconfirmed payment's number for another amount.
-	other := r.orphan(t, onecardtest.DemoNormal, 3_00, false)
-	r.charge(t, other.OrderNo, onecardtest.DemoNormal, 4_00)
+	other := r.orphan(t, sim.DemoNormal, 3_00, false)
+	r.charge(t, other.OrderNo, sim.DemoNormal, 4_00)
 	_, err = r.store.UpdateOrder(ctx, other.OrderNo, func(o *agent.Order) error {
 		return o.To(agent.StateUnknown, r.clock.Now(), "test: told it would be confirmed")
 	})
@@ -192,10 +192,10 @@ func TestSettlementActsOnEachKindOfRow(t *testing.T) {
 			foreign = l
 		}
 	}
-	assert.Equal(t, onecardtest.DemoRich, foreign.Account, "the bill's row is kept for a person")
+	assert.Equal(t, sim.DemoRich, foreign.Account, "the bill's row is kept for a person")
 	assert.Equal(t, money.Fen(6_66), foreign.BillAmount)
 	assert.False(t, foreign.BillTime.IsZero())
-	assert.Equal(t, 1, r.sim.Stats().Refunds, "only the late charge was refunded, never the platform-only one")
+	assert.Equal(t, 1, r.simulator.Stats().Refunds, "only the late charge was refunded, never the platform-only one")
 
 	assert.Equal(t, agent.StatePaid, r.state(t, paid.OrderNo).State)
 	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, late.OrderNo).State)
@@ -211,7 +211,7 @@ func TestSettlementActsOnEachKindOfRow(t *testing.T) {
 func TestSettlementReviewsAPaymentThePlatformForgot(t *testing.T) {
 	ctx := context.Background()
 	r := settling(t)
-	o := r.orphan(t, onecardtest.DemoNormal, 5_00, false)
+	o := r.orphan(t, sim.DemoNormal, 5_00, false)
 	_, err := r.store.UpdateOrder(ctx, o.OrderNo, func(p *agent.Order) error {
 		return p.To(agent.StatePaid, r.clock.Now(), "test: a journal that says paid")
 	})
@@ -235,7 +235,7 @@ func TestSettlementJitterSpreadsAFleet(t *testing.T) {
 		})
 		_, next, err := svc.SettleDue(ctx)
 		require.NoError(t, err)
-		local := next.In(r.sim.Location())
+		local := next.In(r.simulator.Location())
 		assert.Equal(t, 2, local.Hour(), "termid %s", termid)
 		assert.Less(t, local.Minute(), 30, "termid %s", termid)
 		_, again, err := svc.SettleDue(ctx)
@@ -251,8 +251,8 @@ func TestSettlementJitterSpreadsAFleet(t *testing.T) {
 func TestSettlementReviewsWhatTheBillContradicts(t *testing.T) {
 	ctx := context.Background()
 	r := settling(t)
-	o := r.orphan(t, onecardtest.DemoNormal, 5_00, false)
-	r.charge(t, o.OrderNo, onecardtest.DemoNormal, 6_00)
+	o := r.orphan(t, sim.DemoNormal, 5_00, false)
+	r.charge(t, o.OrderNo, sim.DemoNormal, 6_00)
 	_, err := r.store.UpdateOrder(ctx, o.OrderNo, func(p *agent.Order) error {
 		return p.To(agent.StatePaid, r.clock.Now(), "test: a journal that says paid for 5.00")
 	})
@@ -265,5 +265,5 @@ func TestSettlementReviewsWhatTheBillContradicts(t *testing.T) {
 	got := r.state(t, o.OrderNo)
 	assert.Equal(t, agent.StateNeedsReview, got.State)
 	assert.Contains(t, got.History[len(got.History)-1].Note, "amounts differ")
-	assert.Zero(t, r.sim.Stats().Refunds)
+	assert.Zero(t, r.simulator.Stats().Refunds)
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/device"
 )
 
@@ -70,9 +70,9 @@ func openReplayReader(t *testing.T, card string) *device.Manager {
 // replayed serial card reader (framing, kind and the device manager all
 // real) instead of the channel double.
 func TestKioskPaysFromReplayedCardReader(t *testing.T) {
-	var demo onecardtest.Card
-	for _, c := range onecardtest.DemoCards() {
-		if c.Account == onecardtest.DemoNormal {
+	var demo sim.Card
+	for _, c := range sim.DemoCards() {
+		if c.Account == sim.DemoNormal {
 			demo = c
 		}
 	}
@@ -94,10 +94,10 @@ func TestKioskPaysFromReplayedCardReader(t *testing.T) {
 	assert.Equal(t, ResultPaid, h.k.State().LastResult)
 	assert.True(t, h.shows("Paid"), h.texts())
 	assert.True(t, h.shows("Balance now: ¥91.50"), h.texts())
-	charges := h.r.charges(onecardtest.DemoNormal)
+	charges := h.r.charges(sim.DemoNormal)
 	require.Len(t, charges, 1, "one frame, one charge")
 	assert.Equal(t, money.Fen(8_50), charges[0].Amount)
-	assert.Equal(t, money.Fen(91_50), h.r.balance(t, onecardtest.DemoNormal))
+	assert.Equal(t, money.Fen(91_50), h.r.balance(t, sim.DemoNormal))
 }
 
 // TestCanteenChargesFromReplayedCardReader: the canteen's armed amount is
@@ -126,7 +126,7 @@ func TestCanteenChargesFromReplayedCardReader(t *testing.T) {
 	h.scanFeedFrom(src, s)
 	h.waitScreen(ScreenResult)
 	assert.Equal(t, ResultPaid, h.k.State().LastResult, h.texts())
-	charges := h.r.charges(onecardtest.DemoRich)
+	charges := h.r.charges(sim.DemoRich)
 	require.Len(t, charges, 1)
 	assert.Equal(t, money.Fen(5_00), charges[0].Amount)
 }

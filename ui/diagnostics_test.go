@@ -15,7 +15,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // label returns the first label whose text contains s, nil if none is
@@ -49,7 +49,7 @@ func TestDiagnosticsShowsTokenClockJournalLimitsVersionAndLog(t *testing.T) {
 		d.LogLines = func() []string { return logs }
 	})
 	ctx := context.Background()
-	paid, err := h.r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 12_34})
+	paid, err := h.r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 12_34})
 	require.NoError(t, err)
 	require.Equal(t, agent.StatePaid, paid.State)
 
@@ -98,7 +98,7 @@ func TestDiagnosticsShowsTokenClockJournalLimitsVersionAndLog(t *testing.T) {
 	assert.False(t, h.shows("msg=line05"), "only the last ten lines")
 
 	// Refresh counts again.
-	_, err = h.r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00})
+	_, err = h.r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
 	require.NoError(t, err)
 	h.tap("Refresh")
 	h.waitFor("the new count", func() bool { return h.shows("Orders by state: paid 2") })
@@ -118,7 +118,7 @@ func TestDiagnosticsShowsTokenClockJournalLimitsVersionAndLog(t *testing.T) {
 func settleWeek(t testing.TB, r *rig) []string {
 	t.Helper()
 	ctx := context.Background()
-	paid, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 12_00})
+	paid, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 12_00})
 	require.NoError(t, err)
 	require.Equal(t, agent.StatePaid, paid.State)
 	r.clock.Advance(24 * time.Hour)
@@ -160,15 +160,15 @@ func payToday(t testing.TB, r *rig) string {
 	}
 	lookup()
 	r.net.down.Store(true)
-	pay(onecardtest.DemoNormal, 6_00, agent.StateOfflineAccepted)
+	pay(sim.DemoNormal, 6_00, agent.StateOfflineAccepted)
 	r.net.down.Store(false)
 	lookup()
-	pay(onecardtest.DemoNormal, 8_50, agent.StatePaid)
-	part := pay(onecardtest.DemoNormal, 3_50, agent.StatePaid)
+	pay(sim.DemoNormal, 8_50, agent.StatePaid)
+	part := pay(sim.DemoNormal, 3_50, agent.StatePaid)
 	refund, err := r.svc.Refund(ctx, part.OrderNo, 1_50, "")
 	require.NoError(t, err)
 	require.Equal(t, agent.StatePaid, refund.State)
-	pay(onecardtest.DemoLow, 5_00, agent.StateDeclined)
+	pay(sim.DemoLow, 5_00, agent.StateDeclined)
 	return r.clock.Now().In(r.svc.Location()).Format("20060102")
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // Card reader numbers of the simulator's demo cards.
@@ -27,10 +27,10 @@ const (
 )
 
 // charges lists the simulator's successful payments of an account.
-func (r *rig) charges(account string) []onecardtest.Transaction {
-	var out []onecardtest.Transaction
-	for _, tx := range r.sim.Transactions() {
-		if tx.Account == account && tx.Kind == onecardtest.KindPay && tx.Status == onecard.StatusPaid {
+func (r *rig) charges(account string) []sim.Transaction {
+	var out []sim.Transaction
+	for _, tx := range r.simulator.Transactions() {
+		if tx.Account == account && tx.Kind == sim.KindPay && tx.Status == onecard.StatusPaid {
 			out = append(out, tx)
 		}
 	}
@@ -39,7 +39,7 @@ func (r *rig) charges(account string) []onecardtest.Transaction {
 
 func (r *rig) balance(t *testing.T, account string) money.Fen {
 	t.Helper()
-	b, ok := r.sim.Balance(account)
+	b, ok := r.simulator.Balance(account)
 	require.True(t, ok)
 	return b
 }
@@ -65,11 +65,11 @@ func TestKioskHappyPath(t *testing.T) {
 	assert.Equal(t, ResultPaid, h.k.State().LastResult)
 	assert.True(t, h.shows("Paid"))
 	assert.True(t, h.shows("Balance now: ¥88.00"))
-	charges := h.r.charges(onecardtest.DemoNormal)
+	charges := h.r.charges(sim.DemoNormal)
 	require.Len(t, charges, 1, "charged once")
 	assert.Equal(t, money.Fen(12_00), charges[0].Amount)
 	assert.True(t, h.shows("Transaction: "+charges[0].OutID))
-	assert.Equal(t, money.Fen(88_00), h.r.balance(t, onecardtest.DemoNormal))
+	assert.Equal(t, money.Fen(88_00), h.r.balance(t, sim.DemoNormal))
 
 	// A student who reads Chinese switches while the receipt is up: the
 	// receipt itself is redrawn in Chinese.
@@ -98,8 +98,8 @@ func TestKioskKeypadAmount(t *testing.T) {
 	h.tap("Pay now")
 	h.waitScreen(ScreenResult)
 	assert.Equal(t, ResultPaid, h.k.State().LastResult)
-	require.Len(t, h.r.charges(onecardtest.DemoRich), 1)
-	assert.Equal(t, money.Fen(25), h.r.charges(onecardtest.DemoRich)[0].Amount)
+	require.Len(t, h.r.charges(sim.DemoRich), 1)
+	assert.Equal(t, money.Fen(25), h.r.charges(sim.DemoRich)[0].Amount)
 }
 
 func TestKioskDeclinedLowBalance(t *testing.T) {
@@ -112,7 +112,7 @@ func TestKioskDeclinedLowBalance(t *testing.T) {
 	h.waitScreen(ScreenResult)
 	assert.Equal(t, ResultDeclined, h.k.State().LastResult)
 	assert.True(t, h.shows("Declined: the balance is too low"), h.texts())
-	assert.Equal(t, money.Fen(50), h.r.balance(t, onecardtest.DemoLow))
+	assert.Equal(t, money.Fen(50), h.r.balance(t, sim.DemoLow))
 
 	// The next student scans while the result is still up.
 	h.scan(agent.ScanCard, cardNormal)
@@ -143,7 +143,7 @@ func TestKioskLostCardRefused(t *testing.T) {
 	}
 	h.tap("Cancel")
 	assert.Equal(t, ScreenIdle, h.k.State().Screen)
-	assert.Empty(t, h.r.charges(onecardtest.DemoLost))
+	assert.Empty(t, h.r.charges(sim.DemoLost))
 }
 
 func TestKioskUnknownCard(t *testing.T) {
@@ -172,7 +172,7 @@ func TestKioskOfflineAcceptanceAndRefusal(t *testing.T) {
 	assert.True(t, h.shows("Recorded offline, will be confirmed"), h.texts())
 	h.waitFor("one unfinished order", func() bool { return h.k.State().Unfinished == 1 })
 	assert.True(t, h.shows("Unconfirmed: 1"))
-	assert.Empty(t, h.r.charges(onecardtest.DemoNormal), "nothing reached the platform")
+	assert.Empty(t, h.r.charges(sim.DemoNormal), "nothing reached the platform")
 
 	// Over the offline limit of ¥30.00 per payment: refused, with why.
 	h.tap("Done")
@@ -194,7 +194,7 @@ func TestKioskOfflineAcceptanceAndRefusal(t *testing.T) {
 	rep, err := h.r.svc.ReconcileAll(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 0, rep.Unfinished)
-	assert.Len(t, h.r.charges(onecardtest.DemoNormal), 1)
+	assert.Len(t, h.r.charges(sim.DemoNormal), 1)
 }
 
 func TestCanteenArmedChargesStudentsInARow(t *testing.T) {
@@ -207,7 +207,7 @@ func TestCanteenArmedChargesStudentsInARow(t *testing.T) {
 
 	h.scan(agent.ScanCard, cardNormal)
 	h.waitFor("the not-armed notice", func() bool { return h.shows("Set an amount first") })
-	assert.Empty(t, h.r.charges(onecardtest.DemoNormal), "nothing armed, nothing charged")
+	assert.Empty(t, h.r.charges(sim.DemoNormal), "nothing armed, nothing charged")
 
 	h.keys("6.5")
 	assert.True(t, h.shows("¥6.5"))
@@ -223,10 +223,10 @@ func TestCanteenArmedChargesStudentsInARow(t *testing.T) {
 
 	// The next student taps while the last result is still showing.
 	h.scan(agent.ScanCard, cardRich)
-	h.waitFor("the second payment", func() bool { return len(h.r.charges(onecardtest.DemoRich)) == 1 })
+	h.waitFor("the second payment", func() bool { return len(h.r.charges(sim.DemoRich)) == 1 })
 	h.waitScreen(ScreenResult)
-	assert.Equal(t, money.Fen(100_00-6_50), h.r.balance(t, onecardtest.DemoNormal))
-	assert.Equal(t, money.Fen(6_50), h.r.charges(onecardtest.DemoRich)[0].Amount)
+	assert.Equal(t, money.Fen(100_00-6_50), h.r.balance(t, sim.DemoNormal))
+	assert.Equal(t, money.Fen(6_50), h.r.charges(sim.DemoRich)[0].Amount)
 
 	h.scan(agent.ScanCard, cardLost)
 	h.waitFor("the lost card refused", func() bool { return h.k.State().LastResult == ResultCardRefused })
@@ -266,7 +266,7 @@ func TestIdleTimeoutReturnsHome(t *testing.T) {
 	h.r.clock.Advance(200 * time.Millisecond)
 	h.waitScreen(ScreenIdle)
 	assert.True(t, h.shows("Scan your campus card or QR code"))
-	assert.Empty(t, h.r.charges(onecardtest.DemoNormal))
+	assert.Empty(t, h.r.charges(sim.DemoNormal))
 }
 
 func TestWrongPINThenDiagnostics(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/offline"
 )
 
@@ -59,25 +60,25 @@ func (n *netSwitch) wrap(next http.RoundTripper) http.RoundTripper {
 // rig is a real agent.Service: the simulator over loopback HTTP, a bbolt
 // journal, one movable clock for both.
 type rig struct {
-	sim   *onecardtest.Server
-	store *offline.Store
-	svc   *agent.Service
-	clock *onecardtest.Clock
-	net   *netSwitch
+	simulator *sim.Server
+	store     *offline.Store
+	svc       *agent.Service
+	clock     *onecardtest.Clock
+	net       *netSwitch
 }
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
 	clock := onecardtest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
-	sim, _ := onecardtest.NewTestPair(t, func(o *onecardtest.Options) { o.Now = clock.Now })
+	simulator, _ := onecardtest.NewTestPair(t, func(o *sim.Options) { o.Now = clock.Now })
 	sw := &netSwitch{}
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
 	cipher, err := onecard.NewCipher(secret)
 	require.NoError(t, err)
 	hc := onecard.NewHTTPClient(10*time.Second, nil)
 	hc.Transport = sw.wrap(hc.Transport)
-	client, err := onecard.New(onecard.Config{URL: sim.URL(), BillURL: sim.BillURL(), AppKey: onecardtest.TestAppKey,
-		Cipher: cipher, PrivateKey: clientPriv, PlatformKey: &platformPriv.PublicKey, Location: sim.Location(),
+	client, err := onecard.New(onecard.Config{URL: simulator.URL(), BillURL: simulator.BillURL(), AppKey: onecardtest.TestAppKey,
+		Cipher: cipher, PrivateKey: clientPriv, PlatformKey: &platformPriv.PublicKey, Location: simulator.Location(),
 		HTTPClient: hc, Now: clock.Now})
 	require.NoError(t, err)
 	store, err := offline.Open(filepath.Join(t.TempDir(), "kiosk.db"))
@@ -89,11 +90,11 @@ func newRig(t testing.TB) *rig {
 			MaxPerCardDay: 40_00, CardMaxAge: time.Hour},
 		Reconcile: agent.ReconcilePolicy{Interval: time.Second, MaxInterval: time.Minute,
 			GiveUpAfter: 24 * time.Hour, RequestTimeout: 2 * time.Second},
-		Location: sim.Location(),
+		Location: simulator.Location(),
 		Clock:    clock,
 		Jitter:   func() float64 { return 0.5 },
 	})
-	return &rig{sim: sim, store: store, svc: svc, clock: clock, net: sw}
+	return &rig{simulator: simulator, store: store, svc: svc, clock: clock, net: sw}
 }
 
 // scanFeed is the UI's input edge: what a scanner would deliver.

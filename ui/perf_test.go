@@ -17,7 +17,7 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // The benchmarks of issue 5: what a student waits for on screen, against
@@ -148,13 +148,13 @@ func BenchmarkLookupCardFloor(b *testing.B) {
 func BenchmarkPayFloor(b *testing.B) {
 	r := newRig(b)
 	ctx := context.Background()
-	_, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoRich, Amount: 5_00})
+	_, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 5_00})
 	require.NoError(b, err)
 	samples := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		o, err := r.svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoRich, Amount: 5_00})
+		o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 5_00})
 		if err != nil || o.State != agent.StatePaid {
 			b.Fatalf("pay: %v, %+v", err, o)
 		}
@@ -207,7 +207,7 @@ func BenchmarkMemoryAfter1000Payments(b *testing.B) {
 		payOnce(bk, cardRich, nil)
 	}
 	rss, heap := memNow(b)
-	require.Len(b, bk.r.charges(onecardtest.DemoRich), 1001)
+	require.Len(b, bk.r.charges(sim.DemoRich), 1001)
 	b.ReportMetric(rssStart, "rss-start-MiB")
 	b.ReportMetric(rss, "rss-after-MiB")
 	b.ReportMetric(heapStart, "heap-start-MiB")

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // TestTestFontCoversTheCatalogue checks that every character the screens
@@ -41,7 +41,7 @@ func TestTestFontCoversTheCatalogue(t *testing.T) {
 	for _, it := range testMenu() {
 		all += it.Name
 	}
-	for _, c := range onecardtest.DemoCards() {
+	for _, c := range sim.DemoCards() {
 		all += c.Name
 	}
 	missing := map[rune]bool{}

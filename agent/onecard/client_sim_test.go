@@ -20,6 +20,7 @@ import (
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // These tests run the client against the strict simulator over real HTTP
@@ -41,23 +42,23 @@ var baseTime = time.Date(2024, 5, 12, 10, 0, 0, 0, shanghai)
 
 // env is one simulator with a client that already holds a token.
 type env struct {
-	srv   *onecardtest.Server
+	srv   *sim.Server
 	c     *onecard.Client
 	clock *onecardtest.Clock
 	tok   string
 }
 
-func setupAt(t testing.TB, start time.Time, opts ...func(*onecardtest.Options)) *env {
+func setupAt(t testing.TB, start time.Time, opts ...func(*sim.Options)) *env {
 	t.Helper()
 	clock := onecardtest.NewClock(start)
-	opts = append([]func(*onecardtest.Options){func(o *onecardtest.Options) { o.Now = clock.Now }}, opts...)
+	opts = append([]func(*sim.Options){func(o *sim.Options) { o.Now = clock.Now }}, opts...)
 	srv, c := onecardtest.NewTestPair(t, opts...)
 	tok, err := c.AccessToken(context.Background())
 	require.NoError(t, err)
 	return &env{srv: srv, c: c, clock: clock, tok: tok.Value}
 }
 
-func setup(t testing.TB, opts ...func(*onecardtest.Options)) *env {
+func setup(t testing.TB, opts ...func(*sim.Options)) *env {
 	t.Helper()
 	return setupAt(t, baseTime, opts...)
 }
@@ -156,18 +157,18 @@ func TestSimAccessToken(t *testing.T) {
 	assert.NotEqual(t, e.tok, tok2.Value)
 
 	// The first token was voided by the second.
-	_, err = e.c.QueryCard(ctx, e.tok, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err = e.c.QueryCard(ctx, e.tok, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	requireSystem(t, err, onecard.ErrcodeTokenInvalid)
 	var se *onecard.SystemError
 	require.ErrorAs(t, err, &se)
 	assert.True(t, se.TokenInvalid())
 
-	_, err = e.c.QueryCard(ctx, tok2.Value, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err = e.c.QueryCard(ctx, tok2.Value, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 
 	// Expiry is on the platform's clock.
 	e.clock.Advance(2 * time.Hour)
-	_, err = e.c.QueryCard(ctx, tok2.Value, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err = e.c.QueryCard(ctx, tok2.Value, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	requireSystem(t, err, onecard.ErrcodeTokenInvalid)
 
 	st := e.srv.Stats()
@@ -179,24 +180,24 @@ func TestSimAccessToken(t *testing.T) {
 func TestSimQueryCard(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	demo := map[string]onecardtest.Card{}
-	for _, c := range onecardtest.DemoCards() {
+	demo := map[string]sim.Card{}
+	for _, c := range sim.DemoCards() {
 		demo[c.Account] = c
 	}
-	normal, barcode := demo[onecardtest.DemoNormal], demo[onecardtest.DemoBarcode]
+	normal, barcode := demo[sim.DemoNormal], demo[sim.DemoBarcode]
 
 	tests := []struct {
 		idtype, id string
 		want       []string
 	}{
-		{"acc", normal.Account, []string{onecardtest.DemoNormal}},
-		{"sno", normal.SNo, []string{onecardtest.DemoNormal}},
-		{"id", normal.Cert, []string{onecardtest.DemoNormal}},
-		{"phone", normal.Phone, []string{onecardtest.DemoNormal}},
-		{"cardid", normal.CardID, []string{onecardtest.DemoNormal}},
-		{"barcode", barcode.Barcode, []string{onecardtest.DemoBarcode}},
+		{"acc", normal.Account, []string{sim.DemoNormal}},
+		{"sno", normal.SNo, []string{sim.DemoNormal}},
+		{"id", normal.Cert, []string{sim.DemoNormal}},
+		{"phone", normal.Phone, []string{sim.DemoNormal}},
+		{"cardid", normal.CardID, []string{sim.DemoNormal}},
+		{"barcode", barcode.Barcode, []string{sim.DemoBarcode}},
 		// One person, an old lost card and a new one.
-		{"sno", barcode.SNo, []string{onecardtest.DemoLost, onecardtest.DemoBarcode}},
+		{"sno", barcode.SNo, []string{sim.DemoLost, sim.DemoBarcode}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.idtype+"="+tt.id, func(t *testing.T) {
@@ -225,9 +226,9 @@ func TestSimQueryCard(t *testing.T) {
 		account                string
 		lost, frozen, barcodes bool
 	}{
-		{onecardtest.DemoLost, true, false, false},
-		{onecardtest.DemoFrozen, false, true, false},
-		{onecardtest.DemoBarcode, false, false, true},
+		{sim.DemoLost, true, false, false},
+		{sim.DemoFrozen, false, true, false},
+		{sim.DemoBarcode, false, false, true},
 	}
 	for _, f := range flags {
 		cards, err := e.c.QueryCard(t.Context(), e.tok, onecard.CardQuery{IDType: "acc", ID: f.account})
@@ -245,24 +246,24 @@ func TestSimQueryCard(t *testing.T) {
 func TestSimPay(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	r := e.mustPay(t, "P-0001", onecardtest.DemoNormal, 10_00)
+	r := e.mustPay(t, "P-0001", sim.DemoNormal, 10_00)
 	assert.Equal(t, "P-0001", r.OrderNo)
-	assert.Equal(t, onecardtest.DemoNormal, r.Account)
+	assert.Equal(t, sim.DemoNormal, r.Account)
 	assert.Equal(t, onecard.AccTypeCard, r.AccType)
 	assert.Equal(t, "100000", r.MercAcc)
 	assert.Equal(t, money.Fen(10_00), r.Amount)
 	assert.NotEmpty(t, r.OutID)
 	assert.LessOrEqual(t, len(r.OutID), 24)
-	assert.Equal(t, money.Fen(90_00), e.balance(t, onecardtest.DemoNormal))
+	assert.Equal(t, money.Fen(90_00), e.balance(t, sim.DemoNormal))
 
 	tx, ok := e.srv.Order("P-0001")
 	require.True(t, ok)
-	assert.Equal(t, onecardtest.KindPay, tx.Kind)
+	assert.Equal(t, sim.KindPay, tx.Kind)
 	assert.Equal(t, onecard.StatusPaid, tx.Status)
 	assert.Equal(t, r.OutID, tx.OutID)
 	assert.True(t, tx.Time.Equal(baseTime))
 
-	r2 := e.mustPay(t, "P-0002", onecardtest.DemoNormal, 1)
+	r2 := e.mustPay(t, "P-0002", sim.DemoNormal, 1)
 	assert.NotEqual(t, r.OutID, r2.OutID, "out_id is unique")
 	assert.Equal(t, 2, e.srv.Stats().Charges)
 }
@@ -275,11 +276,11 @@ func TestSimPayDeclined(t *testing.T) {
 		amount                 money.Fen
 		retcode                string
 	}{
-		{"insufficient", onecardtest.DemoLow, "###", 51, onecard.RetcodeInsufficient},
-		{"lost", onecardtest.DemoLost, "###", 1_00, onecard.RetcodeCardLost},
-		{"frozen", onecardtest.DemoFrozen, "###", 1_00, onecard.RetcodeFrozen},
+		{"insufficient", sim.DemoLow, "###", 51, onecard.RetcodeInsufficient},
+		{"lost", sim.DemoLost, "###", 1_00, onecard.RetcodeCardLost},
+		{"frozen", sim.DemoFrozen, "###", 1_00, onecard.RetcodeFrozen},
 		{"unknown account", "999999", "###", 1_00, onecard.RetcodeAccountNotFound},
-		{"electronic account type", onecardtest.DemoNormal, "001", 1_00, onecard.RetcodeAccountNotFound},
+		{"electronic account type", sim.DemoNormal, "001", 1_00, onecard.RetcodeAccountNotFound},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,7 +297,7 @@ func TestSimPayDeclined(t *testing.T) {
 			st, err := e.c.QueryPayments(t.Context(), e.tok, []onecard.PayQuery{{Account: tt.account, AccType: tt.acctype, OrderNo: orderNo}})
 			require.NoError(t, err)
 			assert.Equal(t, onecard.StatusFailed, st[0].Status)
-			_, err = e.pay(t, orderNo, onecardtest.DemoRich, 1)
+			_, err = e.pay(t, orderNo, sim.DemoRich, 1)
 			requireBusiness(t, err, onecard.RetcodeDuplicateOrder)
 		})
 	}
@@ -306,17 +307,17 @@ func TestSimPayDeclined(t *testing.T) {
 func TestSimDuplicateOrderChargedOnce(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	e.mustPay(t, "DUP-1", onecardtest.DemoNormal, 10_00)
-	_, err := e.pay(t, "DUP-1", onecardtest.DemoNormal, 10_00)
+	e.mustPay(t, "DUP-1", sim.DemoNormal, 10_00)
+	_, err := e.pay(t, "DUP-1", sim.DemoNormal, 10_00)
 	requireBusiness(t, err, onecard.RetcodeDuplicateOrder)
-	assert.Equal(t, money.Fen(90_00), e.balance(t, onecardtest.DemoNormal))
+	assert.Equal(t, money.Fen(90_00), e.balance(t, sim.DemoNormal))
 
 	// Concurrent reuse of one new number: exactly one charge.
 	var wg sync.WaitGroup
 	var okCount, dupCount atomic.Int32
 	for range 8 {
 		wg.Go(func() {
-			_, err := e.c.Pay(context.Background(), e.tok, payReq("DUP-2", onecardtest.DemoNormal, 1_00))
+			_, err := e.c.Pay(context.Background(), e.tok, payReq("DUP-2", sim.DemoNormal, 1_00))
 			var be *onecard.BusinessError
 			switch {
 			case err == nil:
@@ -329,14 +330,14 @@ func TestSimDuplicateOrderChargedOnce(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int32(1), okCount.Load())
 	assert.Equal(t, int32(7), dupCount.Load())
-	assert.Equal(t, money.Fen(89_00), e.balance(t, onecardtest.DemoNormal))
+	assert.Equal(t, money.Fen(89_00), e.balance(t, sim.DemoNormal))
 	assert.Equal(t, 2, e.srv.Stats().Charges)
 }
 
 func TestSimConcurrentPaysNeverOverdraw(t *testing.T) {
 	t.Parallel()
-	e := setup(t, func(o *onecardtest.Options) {
-		o.Cards = []onecardtest.Card{{Account: "200001", Balance: 10_00}}
+	e := setup(t, func(o *sim.Options) {
+		o.Cards = []sim.Card{{Account: "200001", Balance: 10_00}}
 	})
 	var wg sync.WaitGroup
 	var okCount, poorCount atomic.Int32
@@ -361,7 +362,7 @@ func TestSimConcurrentPaysNeverOverdraw(t *testing.T) {
 func TestSimRefund(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	acc := onecardtest.DemoNormal
+	acc := sim.DemoNormal
 	e.mustPay(t, "ORIG-1", acc, 30_00)
 	require.Equal(t, money.Fen(70_00), e.balance(t, acc))
 
@@ -393,7 +394,7 @@ func TestSimRefund(t *testing.T) {
 		name, orderNo, original, account, retcode string
 	}{
 		{"unknown original", "REF-5", "NOPE", acc, onecard.RetcodeRecordNotFound},
-		{"other account", "REF-6", "ORIG-2", onecardtest.DemoRich, onecard.RetcodeRecordNotFound},
+		{"other account", "REF-6", "ORIG-2", sim.DemoRich, onecard.RetcodeRecordNotFound},
 		{"refund of a refund", "REF-7", "REF-1", acc, onecard.RetcodeRecordNotFound},
 		{"reused order_no", "ORIG-2", "ORIG-2", acc, onecard.RetcodeDuplicateOrder},
 		{"reused refund order_no", "REF-1", "ORIG-2", acc, onecard.RetcodeDuplicateOrder},
@@ -411,9 +412,9 @@ func TestSimRefund(t *testing.T) {
 func TestSimPayQueryBatch(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	acc := onecardtest.DemoNormal
+	acc := sim.DemoNormal
 	paid := e.mustPay(t, "Q-PAID", acc, 10_00)
-	_, err := e.pay(t, "Q-FAILED", onecardtest.DemoLow, 1_00)
+	_, err := e.pay(t, "Q-FAILED", sim.DemoLow, 1_00)
 	requireBusiness(t, err, onecard.RetcodeInsufficient)
 	e.mustPay(t, "Q-OTHER", acc, 3_00)
 	e.mustPay(t, "Q-REFUNDED", acc, 5_00)
@@ -426,11 +427,11 @@ func TestSimPayQueryBatch(t *testing.T) {
 
 	qs := []onecard.PayQuery{
 		{Account: acc, AccType: "###", OrderNo: "Q-PAID"},
-		{Account: onecardtest.DemoLow, AccType: "###", OrderNo: "Q-FAILED"},
+		{Account: sim.DemoLow, AccType: "###", OrderNo: "Q-FAILED"},
 		{Account: acc, AccType: "###", OrderNo: "Q-REFUNDED"},
 		{Account: acc, AccType: "###", OrderNo: "Q-REFUND"},
 		{Account: acc, AccType: "###", OrderNo: "Q-RECENT"},
-		{Account: onecardtest.DemoRich, AccType: "###", OrderNo: "Q-OTHER"}, // another account's order
+		{Account: sim.DemoRich, AccType: "###", OrderNo: "Q-OTHER"}, // another account's order
 	}
 	want := []onecard.OrderStatus{"60", "77", "80", "60", "20", "78"}
 	for i := len(qs); i < onecard.MaxPayQueries; i++ {
@@ -453,7 +454,7 @@ func TestSimPayQueryBatch(t *testing.T) {
 	var re *onecard.RequestError
 	_, err = e.c.QueryPayments(t.Context(), e.tok, append(qs, onecard.PayQuery{Account: acc, AccType: "###", OrderNo: "Q-51"}))
 	assert.ErrorAs(t, err, &re, "51 orders are refused before sending")
-	_, err = e.c.QueryPayments(t.Context(), e.tok, []onecard.PayQuery{qs[0], {Account: onecardtest.DemoRich, AccType: "###", OrderNo: "Q-PAID"}})
+	_, err = e.c.QueryPayments(t.Context(), e.tok, []onecard.PayQuery{qs[0], {Account: sim.DemoRich, AccType: "###", OrderNo: "Q-PAID"}})
 	assert.ErrorAs(t, err, &re, "an order_no asked twice could take the other's answer")
 
 	e.srv.SetProcessingFor(0)
@@ -466,12 +467,12 @@ func TestSimDownloadBill(t *testing.T) {
 	t.Parallel()
 	// The day before, one minute to midnight on the platform (15:59 UTC).
 	e := setupAt(t, time.Date(2024, 5, 11, 23, 59, 0, 0, shanghai))
-	acc := onecardtest.DemoNormal
+	acc := sim.DemoNormal
 	e.mustPay(t, "B-YESTERDAY", acc, 7_00)
 	e.clock.Advance(2 * time.Minute) // 2024-05-12 00:01 in Shanghai, still the 11th in UTC
 
 	e.mustPay(t, "B-1", acc, 10_00)
-	_, err := e.pay(t, "B-2", onecardtest.DemoLow, 1_00)
+	_, err := e.pay(t, "B-2", sim.DemoLow, 1_00)
 	requireBusiness(t, err, onecard.RetcodeInsufficient)
 	e.mustPay(t, "B-3", acc, 30_00)
 	_, err = e.refund(t, "B-R1", "B-3", acc, 12_50)
@@ -534,7 +535,7 @@ func TestSimSystemErrors(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	_, platformPriv, _ := onecardtest.TestKeys()
-	query := onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal}
+	query := onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal}
 
 	t.Run("clock 10m ahead", func(t *testing.T) {
 		e.srv.SetClockOffset(10 * time.Minute)
@@ -588,7 +589,7 @@ func TestSimTimezone(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := e.client(t, func(cfg *onecard.Config) { cfg.Location, cfg.Now = tt.loc, tt.now })
-			_, err := c.QueryCard(t.Context(), tok.Value, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+			_, err := c.QueryCard(t.Context(), tok.Value, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 			if tt.wantCode == "" {
 				require.NoError(t, err)
 				return
@@ -650,7 +651,7 @@ func TestSimTamperedReply(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			proxy := tamperProxy(t, e.srv.URL(), tt.tamper)
 			c := e.client(t, func(cfg *onecard.Config) { cfg.URL = proxy })
-			_, err := c.QueryCard(t.Context(), e.tok, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+			_, err := c.QueryCard(t.Context(), e.tok, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 			var se *onecard.SignatureError
 			require.ErrorAs(t, err, &se)
 			assert.ErrorIs(t, err, onecard.ErrBadSignature)
@@ -681,36 +682,36 @@ func TestSimFaults(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		fault   onecardtest.Fault
+		fault   sim.Fault
 		timeout time.Duration
 		check   check
 		charged bool
 	}{
-		{fault: onecardtest.Fault{Kind: onecardtest.FaultDropRequest}, check: transport(false, 0)},
-		{fault: onecardtest.Fault{Kind: onecardtest.FaultDropReply}, check: transport(true, 0), charged: true},
-		{fault: onecardtest.Fault{Kind: onecardtest.FaultDelay, Delay: time.Minute}, timeout: 500 * time.Millisecond, check: transport(true, 0)},
-		{fault: onecardtest.Fault{Kind: onecardtest.FaultHTTP500}, check: func(t *testing.T, err error) {
+		{fault: sim.Fault{Kind: sim.FaultDropRequest}, check: transport(false, 0)},
+		{fault: sim.Fault{Kind: sim.FaultDropReply}, check: transport(true, 0), charged: true},
+		{fault: sim.Fault{Kind: sim.FaultDelay, Delay: time.Minute}, timeout: 500 * time.Millisecond, check: transport(true, 0)},
+		{fault: sim.Fault{Kind: sim.FaultHTTP500}, check: func(t *testing.T, err error) {
 			transport(true, http.StatusInternalServerError)(t, err)
 			var txt *onecard.TextError
 			require.ErrorAs(t, err, &txt, "the error page's text is kept")
-			assert.Equal(t, onecardtest.InternalErrorText, txt.Text)
+			assert.Equal(t, sim.InternalErrorText, txt.Text)
 		}},
-		{fault: onecardtest.Fault{Kind: onecardtest.FaultHTTP500, AfterCommit: true}, check: transport(true, http.StatusInternalServerError), charged: true},
-		{fault: onecardtest.Fault{Kind: onecardtest.FaultGarbage}, check: func(t *testing.T, err error) {
+		{fault: sim.Fault{Kind: sim.FaultHTTP500, AfterCommit: true}, check: transport(true, http.StatusInternalServerError), charged: true},
+		{fault: sim.Fault{Kind: sim.FaultGarbage}, check: func(t *testing.T, err error) {
 			var txt *onecard.TextError
 			require.ErrorAs(t, err, &txt)
 			assert.Equal(t, http.StatusOK, txt.Status)
 		}},
-		{fault: onecardtest.Fault{Kind: onecardtest.FaultBadSignature}, check: func(t *testing.T, err error) {
+		{fault: sim.Fault{Kind: sim.FaultBadSignature}, check: func(t *testing.T, err error) {
 			var se *onecard.SignatureError
 			require.ErrorAs(t, err, &se)
 		}, charged: true},
-		{fault: onecardtest.Fault{Kind: onecardtest.FaultText}, check: func(t *testing.T, err error) {
+		{fault: sim.Fault{Kind: sim.FaultText}, check: func(t *testing.T, err error) {
 			var txt *onecard.TextError
 			require.ErrorAs(t, err, &txt)
-			assert.Equal(t, onecardtest.BusyText, txt.Text, "GBK decoded to UTF-8")
+			assert.Equal(t, sim.BusyText, txt.Text, "GBK decoded to UTF-8")
 		}},
-		{fault: onecardtest.Fault{Kind: onecardtest.FaultText, AfterCommit: true}, check: func(t *testing.T, err error) {
+		{fault: sim.Fault{Kind: sim.FaultText, AfterCommit: true}, check: func(t *testing.T, err error) {
 			var txt *onecard.TextError
 			require.ErrorAs(t, err, &txt)
 		}, charged: true},
@@ -731,7 +732,7 @@ func TestSimFaults(t *testing.T) {
 			f.Method, f.Times = onecard.MethodPay, 1
 			e.srv.InjectFault(f)
 
-			_, err := c.Pay(t.Context(), e.tok, payReq("F-1", onecardtest.DemoNormal, 10_00))
+			_, err := c.Pay(t.Context(), e.tok, payReq("F-1", sim.DemoNormal, 10_00))
 			require.Error(t, err)
 			tt.check(t, err)
 			assert.True(t, onecard.OutcomeUnknown(err), "the client cannot know: %v", err)
@@ -744,15 +745,15 @@ func TestSimFaults(t *testing.T) {
 			if tt.charged {
 				assert.True(t, recorded)
 				assert.Equal(t, 1, st.Charges)
-				assert.Equal(t, money.Fen(90_00), e.balance(t, onecardtest.DemoNormal))
+				assert.Equal(t, money.Fen(90_00), e.balance(t, sim.DemoNormal))
 			} else {
 				assert.False(t, recorded)
 				assert.Zero(t, st.Charges)
-				assert.Equal(t, money.Fen(100_00), e.balance(t, onecardtest.DemoNormal))
+				assert.Equal(t, money.Fen(100_00), e.balance(t, sim.DemoNormal))
 			}
 
 			// What pay.query says settles the order either way.
-			got, err := e.c.QueryPayments(t.Context(), e.tok, []onecard.PayQuery{{Account: onecardtest.DemoNormal, AccType: "###", OrderNo: "F-1"}})
+			got, err := e.c.QueryPayments(t.Context(), e.tok, []onecard.PayQuery{{Account: sim.DemoNormal, AccType: "###", OrderNo: "F-1"}})
 			require.NoError(t, err)
 			if tt.charged {
 				assert.Equal(t, onecard.StatusPaid, got[0].Status)
@@ -766,9 +767,9 @@ func TestSimFaults(t *testing.T) {
 func TestSimFaultDelayWithinTimeout(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	e.srv.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDelay, Delay: 20 * time.Millisecond, Times: 1})
+	e.srv.InjectFault(sim.Fault{Kind: sim.FaultDelay, Delay: 20 * time.Millisecond, Times: 1})
 	start := time.Now()
-	_, err := e.pay(t, "DL-1", onecardtest.DemoNormal, 1_00)
+	_, err := e.pay(t, "DL-1", sim.DemoNormal, 1_00)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
 }
@@ -778,9 +779,9 @@ func TestSimFaultDelayWithinTimeout(t *testing.T) {
 // signed encrypted reply, verification and decoding.
 func BenchmarkPayRoundTrip(b *testing.B) {
 	clock := onecardtest.NewClock(baseTime)
-	srv, c := onecardtest.NewTestPair(b, func(o *onecardtest.Options) {
+	srv, c := onecardtest.NewTestPair(b, func(o *sim.Options) {
 		o.Now = clock.Now
-		o.Cards = []onecardtest.Card{{Account: "300001", Balance: 9_999_999_999}}
+		o.Cards = []sim.Card{{Account: "300001", Balance: 9_999_999_999}}
 	})
 	ctx := context.Background()
 	tok, err := c.AccessToken(ctx)
@@ -812,11 +813,11 @@ func TestSimObserve(t *testing.T) {
 	})
 	_, err := c.AccessToken(t.Context())
 	requireBusiness(t, err, onecard.RetcodeIntervalTooShort)
-	_, err = c.Pay(t.Context(), e.tok, payReq("O-0001", onecardtest.DemoNormal, 1_00))
+	_, err = c.Pay(t.Context(), e.tok, payReq("O-0001", sim.DemoNormal, 1_00))
 	require.NoError(t, err)
-	_, err = c.Pay(t.Context(), e.tok, payReq("O-0002", onecardtest.DemoLost, 1_00))
+	_, err = c.Pay(t.Context(), e.tok, payReq("O-0002", sim.DemoLost, 1_00))
 	requireBusiness(t, err, onecard.RetcodeCardLost)
-	_, err = c.Pay(t.Context(), e.tok, payReq("", onecardtest.DemoNormal, 1_00))
+	_, err = c.Pay(t.Context(), e.tok, payReq("", sim.DemoNormal, 1_00))
 	require.Error(t, err, "refused before sending, still observed")
 
 	mu.Lock()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // dateClient returns a client whose clock stands at now, calling a server
@@ -63,7 +64,7 @@ func TestClockOffsetWithoutDateHeader(t *testing.T) {
 // test (or the demo) can show a terminal whose clock is off.
 func TestClockOffsetFromSimulator(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	srv, c := onecardtest.NewTestPair(t, func(o *onecardtest.Options) { o.Now = func() time.Time { return now } })
+	srv, c := onecardtest.NewTestPair(t, func(o *sim.Options) { o.Now = func() time.Time { return now } })
 	_, err := c.AccessToken(context.Background())
 	require.NoError(t, err)
 	off, _, ok := c.ClockOffset()

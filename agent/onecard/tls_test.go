@@ -13,6 +13,7 @@ import (
 
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // A campus platform behind its own CA: the client trusts exactly the CA it
@@ -20,10 +21,10 @@ import (
 func TestTLSWithCustomCA(t *testing.T) {
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
 	ts := httptest.NewUnstartedServer(nil)
-	sim, err := onecardtest.NewHandler(onecardtest.Options{AppKey: onecardtest.TestAppKey, AppSecret: secret,
+	simulator, err := sim.NewHandler(sim.Options{AppKey: onecardtest.TestAppKey, AppSecret: secret,
 		ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv, BaseURL: "https://" + ts.Listener.Addr().String()})
 	require.NoError(t, err)
-	ts.Config.Handler = sim
+	ts.Config.Handler = simulator
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 
@@ -32,8 +33,8 @@ func TestTLSWithCustomCA(t *testing.T) {
 	cipher, err := onecard.NewCipher(secret)
 	require.NoError(t, err)
 	newClient := func(roots *x509.CertPool) *onecard.Client {
-		c, err := onecard.New(onecard.Config{URL: sim.URL(), AppKey: onecardtest.TestAppKey, Cipher: cipher,
-			PrivateKey: clientPriv, PlatformKey: &platformPriv.PublicKey, Location: sim.Location(),
+		c, err := onecard.New(onecard.Config{URL: simulator.URL(), AppKey: onecardtest.TestAppKey, Cipher: cipher,
+			PrivateKey: clientPriv, PlatformKey: &platformPriv.PublicKey, Location: simulator.Location(),
 			HTTPClient: onecard.NewHTTPClient(5*time.Second, roots)})
 		require.NoError(t, err)
 		return c

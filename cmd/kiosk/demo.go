@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 	"github.com/campuspos/kiosk/cmd/internal/demo"
 	"github.com/campuspos/kiosk/offline"
@@ -23,7 +23,7 @@ import (
 // inside the kiosk on a loopback port, with a network cable that the
 // diagnostics screen can pull.
 type demoPlatform struct {
-	sim *onecardtest.Server
+	simulator *sim.Server
 	// addr is where the platform listens, kept while the cable is pulled
 	// so that plugging it back restores the address in kiosk.yaml.
 	addr string
@@ -62,20 +62,20 @@ func startDemo(dir string, log *slog.Logger) (*demoPlatform, string, error) {
 		return nil, "", fmt.Errorf("demo platform: %w", err)
 	}
 	opts.BaseURL = "http://" + ln.Addr().String()
-	sim, err := onecardtest.NewHandler(opts)
+	simulator, err := sim.NewHandler(opts)
 	if err != nil {
 		ln.Close()
 		return nil, "", &demo.Error{Err: fmt.Errorf("%s: %w", d.SimYAML, err)}
 	}
-	p := &demoPlatform{sim: sim, addr: ln.Addr().String(), log: log}
+	p := &demoPlatform{simulator: simulator, addr: ln.Addr().String(), log: log}
 	p.serve(ln)
-	if err := d.WriteKioskYAML(sim.URL(), opts.AppKey, opts.AppSecret, opts.Location.String()); err != nil {
+	if err := d.WriteKioskYAML(simulator.URL(), opts.AppKey, opts.AppSecret, opts.Location.String()); err != nil {
 		p.Close()
 		return nil, "", err
 	}
 	// The card numbers stay out of the log (they are in the README and in
 	// sim.yaml): the log of a kiosk is shared more widely than either.
-	log.Info("demo platform started", "url", sim.URL(), "admin", opts.BaseURL+onecardtest.AdminPrefix,
+	log.Info("demo platform started", "url", simulator.URL(), "admin", opts.BaseURL+sim.AdminPrefix,
 		"cards", d.SimYAML, "diagnostics_pin", demo.PIN)
 	return p, d.KioskYAML, nil
 }
@@ -105,7 +105,7 @@ func freshStore(path string) error {
 // platform closes. The caller holds mu or owns p alone.
 func (p *demoPlatform) serve(ln net.Listener) {
 	srv := &http.Server{
-		Handler:           p.sim,
+		Handler:           p.simulator,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 	}
@@ -166,12 +166,12 @@ func (p *demoPlatform) toggleDrops() (string, error) {
 	if p.closed {
 		return "", errors.New("the demo platform has stopped")
 	}
-	if len(p.sim.Faults()) > 0 {
-		p.sim.ClearFaults()
+	if len(p.simulator.Faults()) > 0 {
+		p.simulator.ClearFaults()
 		p.log.Info("demo: the platform answers again")
 		return "The platform answers again: the reconciler confirms the payments left unknown.", nil
 	}
-	p.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropRequest})
+	p.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropRequest})
 	p.log.Info("demo: the platform drops every request")
 	return "The platform now drops every request: payments end \"will be confirmed\"; press again to stop.", nil
 }
@@ -196,6 +196,6 @@ func (p *demoPlatform) Close() {
 		p.srv = nil
 	}
 	p.mu.Unlock()
-	p.sim.Close()
+	p.simulator.Close()
 	p.serving.Wait()
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 	"github.com/campuspos/kiosk/cmd/internal/demo"
 	"github.com/campuspos/kiosk/cmd/internal/syncbuf"
@@ -137,7 +137,7 @@ func TestDemoStory(t *testing.T) {
 	ctx := t.Context()
 	plat, a, logs := openDemo(t, t.TempDir())
 	svc := a.Service
-	card := onecard.CardQuery{IDType: "cardid", ID: onecardtest.DemoCards()[0].CardID}
+	card := onecard.CardQuery{IDType: "cardid", ID: sim.DemoCards()[0].CardID}
 
 	_, err := svc.LookupCard(ctx, card)
 	require.NoError(t, err)
@@ -155,7 +155,7 @@ func TestDemoStory(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotNil(t, found.Cached, "offline, the card seen a moment ago comes from the cache")
 
-	o, err := svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: money.Fen(12_00)})
+	o, err := svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: money.Fen(12_00)})
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateOfflineAccepted, o.State)
 
@@ -181,7 +181,7 @@ func TestDemoStory(t *testing.T) {
 	_, err = svc.QueryCard(ctx, card)
 	require.NoError(t, err)
 
-	for _, c := range onecardtest.DemoCards() {
+	for _, c := range sim.DemoCards() {
 		assert.NotContains(t, logs.String(), c.CardID, "card numbers stay out of the log")
 	}
 	plat.Close()
@@ -285,7 +285,7 @@ func TestDemoKeyboard(t *testing.T) {
 		}
 		return agent.Scan{}
 	}
-	zhang := onecardtest.DemoCards()[0]
+	zhang := sim.DemoCards()[0]
 	q, err := deps.Mapper.Query(typeIn(zhang.CardID))
 	require.NoError(t, err)
 	assert.Equal(t, onecard.CardQuery{IDType: "cardid", ID: zhang.CardID}, q)
@@ -294,7 +294,7 @@ func TestDemoKeyboard(t *testing.T) {
 	require.Len(t, found.Cards, 1)
 	assert.Equal(t, zhang.Name, found.Cards[0].Name)
 
-	qr := onecardtest.DemoCards()[5]
+	qr := sim.DemoCards()[5]
 	q, err = deps.Mapper.Query(typeIn(qr.Barcode))
 	require.NoError(t, err)
 	assert.Equal(t, "barcode", q.IDType, "a payment code typed in is looked up as one")

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/offline"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,11 +17,11 @@ func TestJournalCommands(t *testing.T) {
 	e := newEnv(t)
 	var paid []string
 	for _, amount := range []string{"1.00", "2.00", "3.00"} {
-		code, o := e.jsonRun(t, "pay", "--account", onecardtest.DemoNormal, "--amount", amount)
+		code, o := e.jsonRun(t, "pay", "--account", sim.DemoNormal, "--amount", amount)
 		require.Equal(t, exitOK, code)
 		paid = append(paid, o["order_no"].(string))
 	}
-	code, _ := e.jsonRun(t, "pay", "--account", onecardtest.DemoLow, "--amount", "5.00")
+	code, _ := e.jsonRun(t, "pay", "--account", sim.DemoLow, "--amount", "5.00")
 	require.Equal(t, exitDeclined, code)
 
 	code, q := e.jsonRun(t, "queue")
@@ -37,7 +37,7 @@ func TestJournalCommands(t *testing.T) {
 	code, _, _ = e.kioskctl(t, "queue", "--state", "lost")
 	assert.Equal(t, exitUsage, code)
 
-	day := e.sim.Now().In(e.sim.Location()).Format(onecard.BillDateLayout)
+	day := e.simulator.Now().In(e.simulator.Location()).Format(onecard.BillDateLayout)
 	code, out, stderr := e.kioskctl(t, "export", "--from", day)
 	require.Equal(t, exitOK, code, stderr)
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
@@ -65,11 +65,11 @@ func TestRefusesWhileTheKioskHoldsTheDatabase(t *testing.T) {
 	held, err := offline.Open(filepath.Join(filepath.Dir(e.config), "kiosk.db"))
 	require.NoError(t, err)
 	defer held.Close()
-	calls := e.sim.Stats().TokenCalls
+	calls := e.simulator.Stats().TokenCalls
 
-	code, _, stderr := e.kioskctl(t, "pay", "--account", onecardtest.DemoNormal, "--amount", "1")
+	code, _, stderr := e.kioskctl(t, "pay", "--account", sim.DemoNormal, "--amount", "1")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "is the kiosk running?")
-	assert.Equal(t, calls, e.sim.Stats().TokenCalls)
-	assert.Empty(t, e.sim.Transactions())
+	assert.Equal(t, calls, e.simulator.Stats().TokenCalls)
+	assert.Empty(t, e.simulator.Transactions())
 }

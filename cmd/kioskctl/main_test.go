@@ -15,6 +15,7 @@ import (
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,26 +30,26 @@ func TestMain(m *testing.M) {
 }
 
 type env struct {
-	sim    *onecardtest.Server
-	config string
+	simulator *sim.Server
+	config    string
 }
 
 // newEnv starts a simulator with the TEST-ONLY keys and writes a kiosk
 // config for it, keys and store in a temp dir. modes change the
 // simulator's options (its field variations).
-func newEnv(t *testing.T, modes ...func(*onecardtest.Options)) *env {
+func newEnv(t *testing.T, modes ...func(*sim.Options)) *env {
 	t.Helper()
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
-	opts := onecardtest.Options{
+	opts := sim.Options{
 		AppKey: onecardtest.TestAppKey, AppSecret: secret,
 		ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv,
 	}
 	for _, m := range modes {
 		m(&opts)
 	}
-	sim := onecardtest.NewServer(opts)
-	t.Cleanup(sim.Close)
-	return &env{sim: sim, config: onecardtest.WriteKioskConfig(t, t.TempDir(), sim, "1s", "")}
+	simulator := sim.NewServer(opts)
+	t.Cleanup(simulator.Close)
+	return &env{simulator: simulator, config: onecardtest.WriteKioskConfig(t, t.TempDir(), simulator, "1s", "")}
 }
 
 // kioskctl runs the command in-process and returns exit status and output.
@@ -80,15 +81,15 @@ func TestAllSixCalls(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	list := cards["cards"].([]any)
 	require.Len(t, list, 1)
-	assert.Equal(t, onecardtest.DemoNormal, list[0].(map[string]any)["account"])
+	assert.Equal(t, sim.DemoNormal, list[0].(map[string]any)["account"])
 	assert.Equal(t, "100.00", list[0].(map[string]any)["balance"])
 
-	code, pay := e.jsonRun(t, "pay", "--account", onecardtest.DemoNormal, "--amount", "12.34")
+	code, pay := e.jsonRun(t, "pay", "--account", sim.DemoNormal, "--amount", "12.34")
 	require.Equal(t, exitOK, code)
 	assert.Equal(t, "paid", pay["state"])
 	orderNo := pay["order_no"].(string)
 	assert.NotEmpty(t, pay["out_id"])
-	bal, _ := e.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := e.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-12_34), bal)
 
 	code, refund := e.jsonRun(t, "refund", "--order-no", orderNo, "--amount", "2.34")
@@ -102,7 +103,7 @@ func TestAllSixCalls(t *testing.T) {
 	require.Len(t, orders, 2)
 	assert.Equal(t, "60", orders[0].(map[string]any)["order_status"])
 
-	day := e.sim.Now().In(e.sim.Location()).Format(onecard.BillDateLayout)
+	day := e.simulator.Now().In(e.simulator.Location()).Format(onecard.BillDateLayout)
 	out := filepath.Join(t.TempDir(), "bill.txt")
 	code, bill := e.jsonRun(t, "bill", "--date", day, "--crypt", "1", "--out", out)
 	require.Equal(t, exitOK, code)
@@ -113,7 +114,7 @@ func TestAllSixCalls(t *testing.T) {
 	assert.Contains(t, string(text), orderNo)
 
 	// The token was fetched once and reused by every later run.
-	assert.Equal(t, 1, e.sim.Stats().TokenCalls)
+	assert.Equal(t, 1, e.simulator.Stats().TokenCalls)
 }
 
 func TestExitStatus(t *testing.T) {
@@ -123,11 +124,11 @@ func TestExitStatus(t *testing.T) {
 		args []string
 		want int
 	}{
-		{"declined: insufficient balance", []string{"pay", "--account", onecardtest.DemoLow, "--amount", "0.51"}, exitDeclined},
-		{"declined: lost card", []string{"pay", "--account", onecardtest.DemoLost, "--amount", "1"}, exitDeclined},
-		{"amount with three decimals", []string{"pay", "--account", onecardtest.DemoNormal, "--amount", "0.001"}, exitUsage},
-		{"negative amount", []string{"pay", "--account", onecardtest.DemoNormal, "--amount", "-1"}, exitUsage},
-		{"zero amount", []string{"pay", "--account", onecardtest.DemoNormal, "--amount", "0"}, exitUsage},
+		{"declined: insufficient balance", []string{"pay", "--account", sim.DemoLow, "--amount", "0.51"}, exitDeclined},
+		{"declined: lost card", []string{"pay", "--account", sim.DemoLost, "--amount", "1"}, exitDeclined},
+		{"amount with three decimals", []string{"pay", "--account", sim.DemoNormal, "--amount", "0.001"}, exitUsage},
+		{"negative amount", []string{"pay", "--account", sim.DemoNormal, "--amount", "-1"}, exitUsage},
+		{"zero amount", []string{"pay", "--account", sim.DemoNormal, "--amount", "0"}, exitUsage},
 		{"over-long account", []string{"pay", "--account", "12345678901", "--amount", "1"}, exitUsage},
 		{"unknown idtype", []string{"card", "--idtype", "email", "--id", "x"}, exitUsage},
 		{"unknown command", []string{"teleport"}, exitUsage},
@@ -141,14 +142,14 @@ func TestExitStatus(t *testing.T) {
 			assert.Equal(t, c.want, code, stderr)
 		})
 	}
-	bal, _ := e.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := e.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal, "nothing was charged")
 }
 
 func TestOutcomeUnknownExitsThree(t *testing.T) {
 	e := newEnv(t)
-	e.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-	code, obj := e.jsonRun(t, "pay", "--account", onecardtest.DemoNormal, "--amount", "5")
+	e.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	code, obj := e.jsonRun(t, "pay", "--account", sim.DemoNormal, "--amount", "5")
 	assert.Equal(t, exitUnknown, code)
 	assert.Equal(t, "unknown", obj["state"])
 	assert.Equal(t, "unknown", obj["outcome"])
@@ -193,7 +194,7 @@ func TestConfigErrorsExitTwo(t *testing.T) {
 // Asia/Shanghai (8 hours apart, far beyond the 6-minute window).
 func TestRunsUnderTZUTC(t *testing.T) {
 	e := newEnv(t)
-	for _, args := range [][]string{{"token"}, {"pay", "--account", onecardtest.DemoNormal, "--amount", "1.00"}} {
+	for _, args := range [][]string{{"token"}, {"pay", "--account", sim.DemoNormal, "--amount", "1.00"}} {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"--config", e.config, "--json"}, args...)...)
 		cmd.Env = append(os.Environ(), "KIOSKCTL_TEST_AS_MAIN=1", "TZ=UTC")
@@ -202,7 +203,7 @@ func TestRunsUnderTZUTC(t *testing.T) {
 		require.NoError(t, err, "%s", out)
 		assert.NotContains(t, string(out), "40018")
 	}
-	bal, _ := e.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := e.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(99_00), bal)
 }
 
@@ -210,7 +211,7 @@ func TestRunsUnderTZUTC(t *testing.T) {
 // leaves stdout to the command's JSON.
 func TestVerboseLogsTheOrderOnStderr(t *testing.T) {
 	e := newEnv(t)
-	code, out, errOut := e.kioskctl(t, "--json", "--verbose", "pay", "--account", onecardtest.DemoNormal, "--amount", "5")
+	code, out, errOut := e.kioskctl(t, "--json", "--verbose", "pay", "--account", sim.DemoNormal, "--amount", "5")
 	require.Equal(t, exitOK, code, errOut)
 	var obj map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &obj), "stdout is only the JSON")
@@ -218,8 +219,8 @@ func TestVerboseLogsTheOrderOnStderr(t *testing.T) {
 	assert.Contains(t, errOut, "order_no="+orderNo)
 	assert.Contains(t, errOut, "to=paid")
 	assert.Contains(t, errOut, "method=synjones.onecard.gdccard.pay")
-	assert.NotContains(t, errOut, onecardtest.DemoNormal, "the account is masked")
+	assert.NotContains(t, errOut, sim.DemoNormal, "the account is masked")
 
-	_, _, quiet := e.kioskctl(t, "pay", "--account", onecardtest.DemoNormal, "--amount", "5")
+	_, _, quiet := e.kioskctl(t, "pay", "--account", sim.DemoNormal, "--amount", "5")
 	assert.NotContains(t, quiet, "order_no=", "without --verbose, no log")
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // queued returns the queue's JSON object of one order.
@@ -47,10 +47,10 @@ func (e *env) queueLine(t *testing.T, orderNo string) string {
 // payment's number.
 func (e *env) payThenLoseRefund(t *testing.T) string {
 	t.Helper()
-	code, pay := e.jsonRun(t, "pay", "--account", onecardtest.DemoNormal, "--amount", "10.00")
+	code, pay := e.jsonRun(t, "pay", "--account", sim.DemoNormal, "--amount", "10.00")
 	require.Equal(t, exitOK, code)
 	payment := pay["order_no"].(string)
-	e.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
+	e.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
 	code, refund := e.jsonRun(t, "refund", "--order-no", payment, "--amount", "5.00")
 	require.Equal(t, exitUnknown, code)
 	require.Equal(t, agent.RefundNo(agent.Order{OrderNo: payment}), refund["order_no"])
@@ -72,7 +72,7 @@ func TestRefundRefusedWhileOneIsUnconfirmed(t *testing.T) {
 	payment := e.payThenLoseRefund(t)
 	first := payment + "R1"
 
-	sent, ledger := e.sim.Stats(), len(e.sim.Transactions())
+	sent, ledger := e.simulator.Stats(), len(e.simulator.Transactions())
 	code, out, errOut := e.kioskctl(t, "refund", "--order-no", payment, "--amount", "5.00")
 	assert.Equal(t, exitUsage, code, errOut)
 	assert.Empty(t, out)
@@ -82,8 +82,8 @@ func TestRefundRefusedWhileOneIsUnconfirmed(t *testing.T) {
 	assert.NotContains(t, errOut, "kioskctl resolve", "the refund is not under review")
 	assert.NotContains(t, errOut, "kioskctl bill", "the platform has not said it has the refund")
 	assert.NotContains(t, errOut, "outcome is unknown", "nothing was sent: nothing is unknown")
-	assert.Equal(t, sent, e.sim.Stats(), "nothing more was sent to the platform")
-	assert.Len(t, e.sim.Transactions(), ledger)
+	assert.Equal(t, sent, e.simulator.Stats(), "nothing more was sent to the platform")
+	assert.Len(t, e.simulator.Transactions(), ledger)
 
 	line := e.queueLine(t, payment)
 	assert.Contains(t, line, "pending "+first)
@@ -99,7 +99,7 @@ func TestRefundRefusedWhileOneIsUnconfirmed(t *testing.T) {
 	code, out, errOut = e.kioskctl(t, "refund", "--order-no", payment, "--amount", "5.00")
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "order "+payment+"R2: paid")
-	bal, _ := e.sim.Balance(onecardtest.DemoNormal)
+	bal, _ := e.simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal, "charged 10.00, refunded 5.00 twice")
 	assert.Contains(t, e.queueLine(t, payment), "refunded 10.00")
 }
@@ -108,7 +108,7 @@ func TestRefundRefusedWhileOneIsUnconfirmed(t *testing.T) {
 // numbers: the refund is resent, the platform answers "duplicate order
 // number", and only the day's bill settles it.
 func TestRefundRefusedJSONAndTheBillSettles(t *testing.T) {
-	e := newEnv(t, func(o *onecardtest.Options) { o.QueryForgetsRefunds = true })
+	e := newEnv(t, func(o *sim.Options) { o.QueryForgetsRefunds = true })
 	payment := e.payThenLoseRefund(t)
 	first := payment + "R1"
 
@@ -130,7 +130,7 @@ func TestRefundRefusedJSONAndTheBillSettles(t *testing.T) {
 	assert.Equal(t, false, p["platform_has"])
 	assert.Contains(t, e.queueLine(t, first), "platform has it")
 
-	sent := e.sim.Stats()
+	sent := e.simulator.Stats()
 	code, obj := e.jsonRun(t, "refund", "--order-no", payment, "--amount", "5.00")
 	assert.Equal(t, exitUsage, code)
 	assert.EqualValues(t, exitUsage, obj["exit"])
@@ -141,7 +141,7 @@ func TestRefundRefusedJSONAndTheBillSettles(t *testing.T) {
 		"order_no": first, "state": "unknown", "amount": "5.00", "amount_fen": 500.0, "platform_has": true,
 	}}, obj["pending_refunds"])
 	assert.Equal(t, []any{"kioskctl reconcile", "kioskctl query " + first, "kioskctl bill --date " + day + " --reconcile"}, obj["next_steps"])
-	assert.Equal(t, sent, e.sim.Stats(), "nothing more was sent to the platform")
+	assert.Equal(t, sent, e.simulator.Stats(), "nothing more was sent to the platform")
 
 	code, _, errOut := e.kioskctl(t, "refund", "--order-no", payment, "--amount", "5.00")
 	assert.Equal(t, exitUsage, code)

@@ -10,17 +10,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // The day report adds up the day's orders by what became of them, and once
 // the day's bill is reconciled shows the bill's net beside the journal's.
 func TestReportOfADay(t *testing.T) {
 	e := newEnv(t)
-	day := e.sim.Now().In(e.sim.Location()).Format(onecard.BillDateLayout)
-	code, pay := e.jsonRun(t, "pay", "--account", onecardtest.DemoNormal, "--amount", "12.00")
+	day := e.simulator.Now().In(e.simulator.Location()).Format(onecard.BillDateLayout)
+	code, pay := e.jsonRun(t, "pay", "--account", sim.DemoNormal, "--amount", "12.00")
 	require.Equal(t, exitOK, code)
-	code, _ = e.jsonRun(t, "pay", "--account", onecardtest.DemoLow, "--amount", "99.00")
+	code, _ = e.jsonRun(t, "pay", "--account", sim.DemoLow, "--amount", "99.00")
 	require.Equal(t, exitDeclined, code)
 	code, _ = e.jsonRun(t, "refund", "--order-no", pay["order_no"].(string), "--amount", "2.00")
 	require.Equal(t, exitOK, code)
@@ -59,7 +59,7 @@ func TestReportOfADay(t *testing.T) {
 // endpoint, the same figures.
 func TestReportWhileTheKioskRuns(t *testing.T) {
 	e := runningKiosk(t, "s3cret-token-0123456789")
-	day := e.sim.Now().In(e.sim.Location()).Format(onecard.BillDateLayout)
+	day := e.simulator.Now().In(e.simulator.Location()).Format(onecard.BillDateLayout)
 	code, rep := e.jsonRun(t, "report", "--date", day)
 	require.Equal(t, exitOK, code, "%v", rep)
 	d := rep["days"].([]any)[0].(map[string]any)

@@ -12,14 +12,14 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/offline"
 )
 
 func TestResolveEndsAReview(t *testing.T) {
 	e := newEnv(t)
-	e.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-	code, obj := e.jsonRun(t, "pay", "--account", onecardtest.DemoNormal, "--amount", "5")
+	e.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	code, obj := e.jsonRun(t, "pay", "--account", sim.DemoNormal, "--amount", "5")
 	require.Equal(t, exitUnknown, code)
 	orderNo := obj["order_no"].(string)
 

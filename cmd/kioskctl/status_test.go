@@ -13,6 +13,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 	"github.com/campuspos/kiosk/cmd/internal/status"
 )
@@ -28,12 +29,12 @@ func runningKiosk(t *testing.T, token string) *env {
 	if token != "" {
 		extra += "  token: " + token + "\n"
 	}
-	e.config = onecardtest.WriteKioskConfig(t, t.TempDir(), e.sim, "1s", extra)
+	e.config = onecardtest.WriteKioskConfig(t, t.TempDir(), e.simulator, "1s", extra)
 	cfg, err := config.Load(e.config)
 	require.NoError(t, err)
 	a, err := app.Open(cfg, agent.SystemClock{})
 	require.NoError(t, err)
-	_, err = a.Service.Pay(context.Background(), agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00})
+	_, err = a.Service.Pay(context.Background(), agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
 	require.NoError(t, err)
 	srv := status.New(status.Options{Config: cfg, Agent: a.Service, Tokens: a.Store, Version: "v9"})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -85,7 +86,7 @@ func TestStatusWithoutEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
-	e.config = onecardtest.WriteKioskConfig(t, t.TempDir(), e.sim, "1s", "status:\n  listen: \""+addr+"\"\n")
+	e.config = onecardtest.WriteKioskConfig(t, t.TempDir(), e.simulator, "1s", "status:\n  listen: \""+addr+"\"\n")
 	code, _, errOut = e.kioskctl(t, "status")
 	assert.Equal(t, exitDeclined, code)
 	assert.Contains(t, errOut, "no kiosk answers on "+addr)

@@ -19,6 +19,7 @@ import (
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/demo"
 	"github.com/campuspos/kiosk/cmd/internal/syncbuf"
 )
@@ -84,7 +85,7 @@ func mode(t *testing.T, path string) os.FileMode {
 
 func TestDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	sim := start(t, "--listen", "127.0.0.1:0", "--demo", dir)
+	simulator := start(t, "--listen", "127.0.0.1:0", "--demo", dir)
 
 	assert.Equal(t, os.FileMode(0o700), mode(t, dir))
 	keys := map[string][]byte{}
@@ -99,7 +100,7 @@ func TestDemo(t *testing.T) {
 	cfg, err := config.Load(filepath.Join(dir, demo.KioskYAML))
 	require.NoError(t, err)
 	assert.Empty(t, cfg.Warnings)
-	assert.Equal(t, sim.url, cfg.Platform.URL)
+	assert.Equal(t, simulator.url, cfg.Platform.URL)
 	assert.True(t, strings.HasSuffix(cfg.Platform.URL, "/tsm"))
 	assert.Equal(t, demo.AppKey, cfg.Platform.AppKey)
 	assert.Equal(t, "Asia/Shanghai", cfg.Platform.Timezone)
@@ -118,15 +119,15 @@ func TestDemo(t *testing.T) {
 	_, _, err = c.DownloadBill(t.Context(), tok.Value, onecard.BillRequest{Date: time.Now().In(cfg.Platform.Location).Format("20060102"), Type: "ALL"})
 	require.NoError(t, err, "the bill path is served too")
 
-	log := sim.stderr.String()
+	log := simulator.stderr.String()
 	assert.Contains(t, log, filepath.Join(dir, demo.KioskYAML))
 	assert.Contains(t, log, "cardid ****0001")
 	assert.Contains(t, log, "barcode ****2345")
-	for _, c := range onecardtest.DemoCards() {
+	for _, c := range sim.DemoCards() {
 		assert.NotContains(t, log, c.CardID, "full card numbers stay out of the log")
 	}
 	assert.NotContains(t, log, strings.TrimSpace(string(keys[demo.Secret])))
-	assert.Equal(t, exitOK, sim.stop(), "graceful shutdown")
+	assert.Equal(t, exitOK, simulator.stop(), "graceful shutdown")
 
 	// A second run reuses the keys and settings and points kiosk.yaml at
 	// its own address.
@@ -168,7 +169,7 @@ func TestFlagsAndCardsFile(t *testing.T) {
 	secret, clientPub, platformPriv := writeTestKeys(t, dir)
 	cardsFile := filepath.Join(dir, "cards.json")
 	require.NoError(t, os.WriteFile(cardsFile, []byte(`[{"account": "4711", "name": "测试", "cardid": "9990004711", "balance_fen": 1234}]`), 0o600))
-	sim := start(t, "--listen", "127.0.0.1:0", "--app-key", "flag-key", "--app-secret-file", secret,
+	simulator := start(t, "--listen", "127.0.0.1:0", "--app-key", "flag-key", "--app-secret-file", secret,
 		"--client-public-key", clientPub, "--platform-private-key", platformPriv, "--cards", cardsFile,
 		"--timezone", "Asia/Urumqi", "--token-ttl", "30m", "-v")
 
@@ -177,7 +178,7 @@ func TestFlagsAndCardsFile(t *testing.T) {
 	require.NoError(t, err)
 	loc, err := time.LoadLocation("Asia/Urumqi")
 	require.NoError(t, err)
-	c, err := onecard.New(onecard.Config{URL: sim.url, AppKey: "flag-key", Cipher: cipher, PrivateKey: clientKey,
+	c, err := onecard.New(onecard.Config{URL: simulator.url, AppKey: "flag-key", Cipher: cipher, PrivateKey: clientKey,
 		PlatformKey: &platformKey.PublicKey, Location: loc})
 	require.NoError(t, err)
 	tok, err := c.AccessToken(t.Context())
@@ -187,15 +188,15 @@ func TestFlagsAndCardsFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cards, 1)
 	assert.Equal(t, int64(1234), int64(cards[0].Balance))
-	_, err = c.QueryCard(t.Context(), tok.Value, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err = c.QueryCard(t.Context(), tok.Value, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	var be *onecard.BusinessError
 	assert.ErrorAs(t, err, &be, "the file replaces the demo cards")
 
-	log := sim.stderr.String()
+	log := simulator.stderr.String()
 	assert.Contains(t, log, "synjones.onecard.query.card errcode 0 retcode 0", "-v logs requests")
 	assert.NotContains(t, log, tok.Value, "tokens stay out of the log")
 	assert.Contains(t, log, "full numbers in "+cardsFile)
-	assert.Equal(t, exitOK, sim.stop())
+	assert.Equal(t, exitOK, simulator.stop())
 }
 
 func TestHelp(t *testing.T) {

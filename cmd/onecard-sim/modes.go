@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // modeFlags are the field-variation flags: ways a real platform protects
@@ -17,7 +17,7 @@ import (
 type modeFlags struct {
 	refundsUncapped     bool
 	queryForgetsRefunds bool
-	hold                onecardtest.HoldPolicy
+	hold                sim.HoldPolicy
 	duplicateReply      string
 	// set records which hold flags were given, for check.
 	set map[string]bool
@@ -73,7 +73,7 @@ func (m *modeFlags) register(fs *flag.FlagSet) {
 		if v == "" {
 			return errors.New("want 60045, 60070 or replay")
 		}
-		if err := onecardtest.ValidateDuplicateReply(v); err != nil {
+		if err := sim.ValidateDuplicateReply(v); err != nil {
 			return err
 		}
 		m.set["duplicate-reply"], m.duplicateReply = true, v
@@ -98,7 +98,7 @@ func (m *modeFlags) check() error {
 // sim.yaml key and leaves the others as the file set them. The hold flags
 // replace sim.yaml's hold as a whole (check makes --hold-fraction come
 // with the others).
-func (m *modeFlags) apply(o *onecardtest.Options) {
+func (m *modeFlags) apply(o *sim.Options) {
 	if m.set["refunds-uncapped"] {
 		o.RefundsUncapped = m.refundsUncapped
 	}

@@ -15,15 +15,16 @@ import (
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/demo"
 	"github.com/campuspos/kiosk/cmd/internal/syncbuf"
 )
 
 // admin calls an admin endpoint of a running simulator and decodes its
 // JSON answer into out.
-func admin(t *testing.T, sim *started, method, name string, out any) {
+func admin(t *testing.T, simulator *started, method, name string, out any) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, strings.TrimSuffix(sim.url, "/tsm")+onecardtest.AdminPrefix+name, nil)
+	req, err := http.NewRequestWithContext(t.Context(), method, strings.TrimSuffix(simulator.url, "/tsm")+sim.AdminPrefix+name, nil)
 	require.NoError(t, err)
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
@@ -38,54 +39,54 @@ func admin(t *testing.T, sim *started, method, name string, out any) {
 func TestFieldVariationFlags(t *testing.T) {
 	dir := t.TempDir()
 	secret, clientPub, platformPriv := writeTestKeys(t, dir)
-	sim := start(t, "--listen", "127.0.0.1:0", "--app-key", "k", "--app-secret-file", secret,
+	simulator := start(t, "--listen", "127.0.0.1:0", "--app-key", "k", "--app-secret-file", secret,
 		"--client-public-key", clientPub, "--platform-private-key", platformPriv,
 		"--refunds-uncapped", "--query-forgets-refunds", "--duplicate-reply", "replay",
 		"--hold-fraction", "1", "--hold-for", "1h", "--hold-seed", "3")
-	assert.Contains(t, sim.stderr.String(), "field variations: refunds uncapped; pay.query forgets refunds; holding 1 of pays and refunds for 1h0m0s (seed 3); reused order_no answered with replay")
+	assert.Contains(t, simulator.stderr.String(), "field variations: refunds uncapped; pay.query forgets refunds; holding 1 of pays and refunds for 1h0m0s (seed 3); reused order_no answered with replay")
 
 	clientKey, platformKey, appSecret := onecardtest.TestKeys()
 	cipher, err := onecard.NewCipher(appSecret)
 	require.NoError(t, err)
 	loc, err := time.LoadLocation(demo.DefaultTimezone)
 	require.NoError(t, err)
-	c, err := onecard.New(onecard.Config{URL: sim.url, AppKey: "k", Cipher: cipher, PrivateKey: clientKey, PlatformKey: &platformKey.PublicKey, Location: loc})
+	c, err := onecard.New(onecard.Config{URL: simulator.url, AppKey: "k", Cipher: cipher, PrivateKey: clientKey, PlatformKey: &platformKey.PublicKey, Location: loc})
 	require.NoError(t, err)
 	tok, err := c.AccessToken(t.Context())
 	require.NoError(t, err)
 	status := func(orderNo string) onecard.OrderStatus {
 		t.Helper()
-		sts, err := c.QueryPayments(t.Context(), tok.Value, []onecard.PayQuery{{Account: onecardtest.DemoNormal, AccType: "###", OrderNo: orderNo}})
+		sts, err := c.QueryPayments(t.Context(), tok.Value, []onecard.PayQuery{{Account: sim.DemoNormal, AccType: "###", OrderNo: orderNo}})
 		require.NoError(t, err)
 		return sts[0].Status
 	}
 	release := func(want int) {
 		t.Helper()
 		var held map[string]int
-		admin(t, sim, http.MethodGet, "held", &held)
+		admin(t, simulator, http.MethodGet, "held", &held)
 		assert.Equal(t, map[string]int{"held": want}, held)
 		var got map[string]int
-		admin(t, sim, http.MethodPost, "held/release", &got)
+		admin(t, simulator, http.MethodPost, "held/release", &got)
 		assert.Equal(t, map[string]int{"released": want, "held": 0}, got)
 	}
 
 	// --hold-fraction 1: the payment is held, the query overtakes it.
-	_, err = c.Pay(t.Context(), tok.Value, onecard.PayRequest{OrderNo: "F-1", Account: onecardtest.DemoNormal, AccType: "###", MercAcc: "100000", Amount: 10_00})
+	_, err = c.Pay(t.Context(), tok.Value, onecard.PayRequest{OrderNo: "F-1", Account: sim.DemoNormal, AccType: "###", MercAcc: "100000", Amount: 10_00})
 	assert.True(t, onecard.OutcomeUnknown(err), "%v", err)
 	assert.Equal(t, onecard.StatusNoOrder, status("F-1"))
 	release(1)
 	assert.Equal(t, onecard.StatusPaid, status("F-1"))
 
 	// --refunds-uncapped, --query-forgets-refunds, --duplicate-reply replay.
-	refund := onecard.RefundRequest{OrderNo: "F-R1", RefundOrderNo: "F-1", Account: onecardtest.DemoNormal, AccType: "###", MercAcc: "100000", Amount: 12_00}
+	refund := onecard.RefundRequest{OrderNo: "F-R1", RefundOrderNo: "F-1", Account: sim.DemoNormal, AccType: "###", MercAcc: "100000", Amount: 12_00}
 	for range 2 {
 		_, err = c.Refund(t.Context(), tok.Value, refund)
 		assert.True(t, onecard.OutcomeUnknown(err), "%v", err)
 		release(1)
 	}
 	assert.Equal(t, onecard.StatusNoOrder, status("F-R1"))
-	var st onecardtest.Stats
-	admin(t, sim, http.MethodGet, "stats", &st)
+	var st sim.Stats
+	admin(t, simulator, http.MethodGet, "stats", &st)
 	assert.Equal(t, 1, st.OverRefunds)
 	assert.Equal(t, 1, st.Replays, "the resent refund got its recorded outcome")
 	assert.Equal(t, 3, st.ProcessedLate)
@@ -95,11 +96,11 @@ func TestFieldVariationFlags(t *testing.T) {
 			BalanceFen money.Fen `json:"balance_fen"`
 		} `json:"balances"`
 	}
-	admin(t, sim, http.MethodGet, "ledger", &ledger)
+	admin(t, simulator, http.MethodGet, "ledger", &ledger)
 	require.NotEmpty(t, ledger.Balances)
-	assert.Equal(t, onecardtest.DemoNormal, ledger.Balances[0].Account)
+	assert.Equal(t, sim.DemoNormal, ledger.Balances[0].Account)
 	assert.Equal(t, money.Fen(102_00), ledger.Balances[0].BalanceFen, "refunded once, beyond the payment")
-	assert.Equal(t, exitOK, sim.stop(), "a shutdown with nothing held")
+	assert.Equal(t, exitOK, simulator.stop(), "a shutdown with nothing held")
 }
 
 func TestFieldVariationUsageErrors(t *testing.T) {
@@ -139,16 +140,16 @@ func TestFieldVariationUsageErrors(t *testing.T) {
 
 func TestFieldVariationDefaults(t *testing.T) {
 	var m modeFlags
-	var o onecardtest.Options
+	var o sim.Options
 	m.apply(&o)
-	assert.Equal(t, onecardtest.Options{}, o, "no flag, no variation")
+	assert.Equal(t, sim.Options{}, o, "no flag, no variation")
 	assert.Empty(t, m.String())
 
 	// A zero fraction is off, and needs no --hold-for.
 	f, err := parseFlags([]string{"--hold-fraction", "0", "--duplicate-reply", "60070"}, &bytes.Buffer{})
 	require.NoError(t, err)
 	f.modes.apply(&o)
-	assert.Equal(t, onecardtest.HoldPolicy{}, o.Hold)
+	assert.Equal(t, sim.HoldPolicy{}, o.Hold)
 	assert.Equal(t, onecard.RetcodeOrderExists, o.DuplicateReply)
 	assert.Equal(t, "reused order_no answered with 60070", f.modes.String())
 }

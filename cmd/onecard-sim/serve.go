@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/demo"
 )
 
@@ -80,21 +80,21 @@ func serve(ctx context.Context, f flags, stderr io.Writer, ready func(string)) e
 		return fmt.Errorf("listen: %w", err)
 	}
 	opts.BaseURL = "http://" + dialAddr(ln.Addr())
-	sim, err := onecardtest.NewHandler(opts)
+	simulator, err := sim.NewHandler(opts)
 	if err != nil {
 		ln.Close()
 		return usagef("%w", err)
 	}
-	defer sim.Close()
+	defer simulator.Close()
 	if dir != nil {
-		if err := dir.WriteKioskYAML(sim.URL(), opts.AppKey, opts.AppSecret, st.Timezone); err != nil {
+		if err := dir.WriteKioskYAML(simulator.URL(), opts.AppKey, opts.AppSecret, st.Timezone); err != nil {
 			ln.Close()
 			return err
 		}
 		logger.Printf("kiosk configuration: %s (for kiosk and kioskctl --config)", dir.KioskYAML)
 		logger.Printf("simulator configuration: %s", dir.SimYAML)
 	}
-	logger.Printf("platform API on %s, bill download on %s, admin under %s%s", sim.URL(), sim.BillURL(), opts.BaseURL, onecardtest.AdminPrefix)
+	logger.Printf("platform API on %s, bill download on %s, admin under %s%s", simulator.URL(), simulator.BillURL(), opts.BaseURL, sim.AdminPrefix)
 	where := "the built-in demo set"
 	switch {
 	case st.CardsFile != "":
@@ -102,17 +102,17 @@ func serve(ctx context.Context, f flags, stderr io.Writer, ready func(string)) e
 	case st.Cards != nil:
 		where = "full numbers in " + cfgPath
 	}
-	logCards(logger, sim.Cards(), where)
+	logCards(logger, simulator.Cards(), where)
 
 	srv := &http.Server{
-		Handler:           sim,
+		Handler:           simulator,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          logger,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
-		ready(sim.URL())
+		ready(simulator.URL())
 	}
 	select {
 	case err := <-errc:
@@ -123,7 +123,7 @@ func serve(ctx context.Context, f flags, stderr io.Writer, ready func(string)) e
 	// Close first: it aborts requests held by a delay fault, which would
 	// otherwise keep Shutdown waiting, and drops those held for late
 	// processing.
-	sim.Close()
+	simulator.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -151,15 +151,15 @@ func dialAddr(a net.Addr) string {
 
 // logCards lists the cards with their numbers masked: the log may be
 // shared, the full numbers are in the configuration.
-func logCards(logger *log.Logger, cards []onecardtest.Card, where string) {
+func logCards(logger *log.Logger, cards []sim.Card, where string) {
 	logger.Printf("%d cards (%s):", len(cards), where)
 	for _, c := range cards {
 		var notes []string
 		if c.CardID != "" {
-			notes = append(notes, "cardid "+onecardtest.Mask(c.CardID))
+			notes = append(notes, "cardid "+sim.Mask(c.CardID))
 		}
 		if c.Barcode != "" {
-			notes = append(notes, "barcode "+onecardtest.Mask(c.Barcode))
+			notes = append(notes, "barcode "+sim.Mask(c.Barcode))
 		}
 		if c.Lost {
 			notes = append(notes, "LOST")
@@ -167,6 +167,6 @@ func logCards(logger *log.Logger, cards []onecardtest.Card, where string) {
 		if c.Frozen {
 			notes = append(notes, "FROZEN")
 		}
-		logger.Printf("  account %s  %-4s %12s  %s", onecardtest.Mask(c.Account), c.Name, c.Balance.String(), strings.Join(notes, ", "))
+		logger.Printf("  account %s  %-4s %12s  %s", sim.Mask(c.Account), c.Name, c.Balance.String(), strings.Join(notes, ", "))
 	}
 }

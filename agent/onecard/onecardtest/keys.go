@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // testKeys holds the TEST-ONLY key material; see testdata/keys/README.md.
@@ -43,7 +44,7 @@ func TestKeys() (clientPriv, platformPriv *rsa.PrivateKey, appSecret string) {
 		strings.TrimSpace(string(read("TEST-ONLY-app-secret.txt")))
 }
 
-// NewTestPair starts a Server with the test keys (TestAppKey, TestKeys) and
+// NewTestPair starts a sim.Server with the test keys (TestAppKey, TestKeys) and
 // returns it with a Client configured for it: same app key and secret, the
 // client test key for signing, reply signatures verified against the
 // platform key, the server's zone and clock (Options.Now). Each opts
@@ -51,10 +52,10 @@ func TestKeys() (clientPriv, platformPriv *rsa.PrivateKey, appSecret string) {
 // follows AppKey, AppSecret, PlatformKey, Location and Now but always signs
 // with the client test key. Close and the client's idle connections are
 // cleaned up with t.Cleanup.
-func NewTestPair(t testing.TB, opts ...func(*Options)) (*Server, *onecard.Client) {
+func NewTestPair(t testing.TB, opts ...func(*sim.Options)) (*sim.Server, *onecard.Client) {
 	t.Helper()
 	clientPriv, platformPriv, secret := TestKeys()
-	o := Options{
+	o := sim.Options{
 		AppKey:      TestAppKey,
 		AppSecret:   secret,
 		ClientKey:   &clientPriv.PublicKey,
@@ -63,11 +64,11 @@ func NewTestPair(t testing.TB, opts ...func(*Options)) (*Server, *onecard.Client
 	for _, f := range opts {
 		f(&o)
 	}
-	s, err := NewHandler(o)
+	s, err := sim.NewHandler(o)
 	if err != nil {
 		t.Fatalf("onecardtest: %v", err)
 	}
-	s.start()
+	s.Start()
 	t.Cleanup(s.Close)
 
 	cipher, err := onecard.NewCipher(o.AppSecret)
@@ -82,7 +83,7 @@ func NewTestPair(t testing.TB, opts ...func(*Options)) (*Server, *onecard.Client
 		AppKey:     o.AppKey,
 		Cipher:     cipher,
 		PrivateKey: clientPriv,
-		Location:   s.loc,
+		Location:   s.Location(),
 		HTTPClient: hc,
 		Now:        o.Now,
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/campuspos/kiosk/agent/config"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // WriteKioskConfig writes, into dir, the TEST-ONLY client key, the
@@ -16,7 +17,7 @@ import (
 // extra is YAML appended as it is (more sections, e.g. offline:). It
 // returns the configuration's path. The server must use TestAppKey and the
 // TestKeys, as NewTestPair's does.
-func WriteKioskConfig(t testing.TB, dir string, s *Server, timeout string, extra string) string {
+func WriteKioskConfig(t testing.TB, dir string, s *sim.Server, timeout string, extra string) string {
 	t.Helper()
 	clientPriv, platformPriv, secret := TestKeys()
 	write := func(name, typ string, der []byte, err error) {

@@ -22,6 +22,7 @@ import (
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 	"github.com/campuspos/kiosk/cmd/internal/promises"
 	"github.com/stretchr/testify/assert"
@@ -52,10 +53,10 @@ func TestMain(m *testing.M) {
 // chaosAccounts are the simulated cards the child charges: rich enough that
 // no payment is ever declined for balance, so that every decline seen is
 // the journal's doing.
-func chaosAccounts() []onecardtest.Card {
-	cards := make([]onecardtest.Card, 8)
+func chaosAccounts() []sim.Card {
+	cards := make([]sim.Card, 8)
 	for i := range cards {
-		cards[i] = onecardtest.Card{Account: fmt.Sprintf("9000%02d", i), Name: "混沌", SNo: fmt.Sprintf("2026%06d", i),
+		cards[i] = sim.Card{Account: fmt.Sprintf("9000%02d", i), Name: "混沌", SNo: fmt.Sprintf("2026%06d", i),
 			Balance: 10_000_000_00}
 	}
 	return cards
@@ -181,14 +182,14 @@ func TestChaos(t *testing.T) {
 	}
 	wantOrders, wantKills := envInt("CHAOS_ORDERS", 1000), envInt("CHAOS_KILLS", 20)
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
-	sim := onecardtest.NewServer(onecardtest.Options{AppKey: onecardtest.TestAppKey, AppSecret: secret,
+	simulator := sim.NewServer(sim.Options{AppKey: onecardtest.TestAppKey, AppSecret: secret,
 		ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv, Cards: chaosAccounts()})
-	t.Cleanup(sim.Close)
-	net := newPlug(t, strings.TrimPrefix(strings.TrimSuffix(sim.URL(), "/tsm"), "http://"))
+	t.Cleanup(simulator.Close)
+	net := newPlug(t, strings.TrimPrefix(strings.TrimSuffix(simulator.URL(), "/tsm"), "http://"))
 
 	dir := t.TempDir()
 	// The child talks to the platform through the plug.
-	cfgPath := plugConfig(t, dir, sim, net, "300ms", `offline:
+	cfgPath := plugConfig(t, dir, simulator, net, "300ms", `offline:
   enabled: true
   max_amount: "20.00"
   max_total: "300.00"
@@ -214,7 +215,7 @@ reconcile:
 	faultsCtx, stopFaults := context.WithCancel(context.Background())
 	injected := map[string]int{}
 	var faultsDone sync.WaitGroup
-	faultsDone.Go(func() { chaosFaults(faultsCtx, sim, net, injected) })
+	faultsDone.Go(func() { chaosFaults(faultsCtx, simulator, net, injected) })
 
 	start := time.Now()
 	kills, orders := 0, 0
@@ -226,7 +227,7 @@ reconcile:
 	}
 	stopFaults()
 	faultsDone.Wait()
-	sim.ClearFaults()
+	simulator.ClearFaults()
 	require.NoError(t, net.plugIn())
 	chaosTime := time.Since(start)
 
@@ -261,7 +262,7 @@ reconcile:
 
 	all, err := a.Store.Orders(ctx, agent.OrderFilter{})
 	require.NoError(t, err)
-	rep := promises.Check(promises.Input{Orders: all, Ledger: sim.Transactions()})
+	rep := promises.Check(promises.Input{Orders: all, Ledger: simulator.Transactions()})
 	states, told := map[agent.OrderState]int{}, map[agent.OrderState]int{}
 	for _, o := range all {
 		if o.Kind == agent.KindPay {
@@ -275,7 +276,7 @@ reconcile:
 		rep.Payments, rep.Refunds, chaosTime.Round(time.Millisecond), kills, settleTime.Round(time.Millisecond))
 	t.Logf("chaos: final states %s", sortedCounts(states))
 	t.Logf("chaos: customers were first told %s", sortedCounts(told))
-	t.Logf("chaos: faults injected %s; fired at the platform %v", sortedCounts(injected), sim.Stats().FaultsFired)
+	t.Logf("chaos: faults injected %s; fired at the platform %v", sortedCounts(injected), simulator.Stats().FaultsFired)
 	t.Logf("chaos: told paid/recorded/pending %d, never told %d; broken promises: %s", rep.Told, rep.Untold, rep)
 	assert.GreaterOrEqual(t, rep.Payments, wantOrders)
 	assert.True(t, rep.OK(), "the promises hold: %s", rep)
@@ -327,9 +328,9 @@ func countOrders(t *testing.T, cfg *config.Config) int {
 
 // chaosFaults switches the platform's faults, and the network, at random
 // until ctx ends.
-func chaosFaults(ctx context.Context, sim *onecardtest.Server, net *plug, injected map[string]int) {
-	kinds := []onecardtest.FaultKind{onecardtest.FaultDropRequest, onecardtest.FaultDropReply, onecardtest.FaultDelay,
-		onecardtest.FaultHTTP500, onecardtest.FaultGarbage, onecardtest.FaultBadSignature, onecardtest.FaultText}
+func chaosFaults(ctx context.Context, simulator *sim.Server, net *plug, injected map[string]int) {
+	kinds := []sim.FaultKind{sim.FaultDropRequest, sim.FaultDropReply, sim.FaultDelay,
+		sim.FaultHTTP500, sim.FaultGarbage, sim.FaultBadSignature, sim.FaultText}
 	unplugged := false
 	for {
 		select {
@@ -347,16 +348,16 @@ func chaosFaults(ctx context.Context, sim *onecardtest.Server, net *plug, inject
 				unplugged = false
 			}
 		case n <= 3:
-			sim.ClearFaults()
+			simulator.ClearFaults()
 		default:
-			f := onecardtest.Fault{Kind: kinds[rand.IntN(len(kinds))], Times: 1 + rand.IntN(3), AfterCommit: rand.IntN(2) == 0}
-			if f.Kind == onecardtest.FaultDelay {
+			f := sim.Fault{Kind: kinds[rand.IntN(len(kinds))], Times: 1 + rand.IntN(3), AfterCommit: rand.IntN(2) == 0}
+			if f.Kind == sim.FaultDelay {
 				f.Delay = 500 * time.Millisecond // past the 300 ms timeout
 			}
-			if f.Kind == onecardtest.FaultDropRequest || f.Kind == onecardtest.FaultDropReply || f.Kind == onecardtest.FaultDelay || f.Kind == onecardtest.FaultBadSignature {
+			if f.Kind == sim.FaultDropRequest || f.Kind == sim.FaultDropReply || f.Kind == sim.FaultDelay || f.Kind == sim.FaultBadSignature {
 				f.AfterCommit = false
 			}
-			sim.InjectFault(f)
+			simulator.InjectFault(f)
 			injected[string(f.Kind)]++
 		}
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 	"github.com/campuspos/kiosk/cmd/internal/promises"
 	"github.com/campuspos/kiosk/offline"
@@ -62,7 +63,7 @@ import (
 // simMode is one way the simulated platform behaves.
 type simMode struct {
 	name string
-	set  func(*onecardtest.Options)
+	set  func(*sim.Options)
 	// reviewOrphans hands charges the customer was never told about to a
 	// person (reconcile.orphans: review) instead of refunding them.
 	reviewOrphans bool
@@ -70,23 +71,23 @@ type simMode struct {
 
 func simModes() []simMode {
 	return []simMode{
-		{"strict", func(*onecardtest.Options) {}, false},
-		{"uncapped+forgets-refunds", func(o *onecardtest.Options) { o.RefundsUncapped, o.QueryForgetsRefunds = true, true }, false},
-		{"order-exists-60070+review-orphans", func(o *onecardtest.Options) {
+		{"strict", func(*sim.Options) {}, false},
+		{"uncapped+forgets-refunds", func(o *sim.Options) { o.RefundsUncapped, o.QueryForgetsRefunds = true, true }, false},
+		{"order-exists-60070+review-orphans", func(o *sim.Options) {
 			o.DuplicateReply = onecard.RetcodeOrderExists
 			o.QueryForgetsRefunds = true
 		}, true},
-		{"replay+uncapped", func(o *onecardtest.Options) {
-			o.DuplicateReply, o.RefundsUncapped = onecardtest.DuplicateReplay, true
+		{"replay+uncapped", func(o *sim.Options) {
+			o.DuplicateReply, o.RefundsUncapped = sim.DuplicateReplay, true
 		}, false},
 	}
 }
 
 // simCards are the accounts customers pay with; one is poor, so that some
 // payments are declined for balance.
-func simCards() []onecardtest.Card {
+func simCards() []sim.Card {
 	cards := chaosAccounts()[:4]
-	return append(cards, onecardtest.Card{Account: "900099", Name: "穷", SNo: "2026999999", Balance: 30_00})
+	return append(cards, sim.Card{Account: "900099", Name: "穷", SNo: "2026999999", Balance: 30_00})
 }
 
 // simCmd is one command to the child; simReply its answer.
@@ -288,19 +289,19 @@ type simChildProc struct {
 
 // simulation is one run of one schedule in one mode.
 type simulation struct {
-	t       *testing.T
-	rng     *rand.Rand
-	seed    uint64
-	mode    simMode
-	sim     *onecardtest.Server
-	clock   *onecardtest.Clock
-	net     *plug
-	cfgPath string
-	dbPath  string
-	backup  string
-	child   *simChildProc
-	offset  time.Duration
-	start   time.Time
+	t         *testing.T
+	rng       *rand.Rand
+	seed      uint64
+	mode      simMode
+	simulator *sim.Server
+	clock     *onecardtest.Clock
+	net       *plug
+	cfgPath   string
+	dbPath    string
+	backup    string
+	child     *simChildProc
+	offset    time.Duration
+	start     time.Time
 
 	told      []promises.Told
 	purchases int
@@ -319,16 +320,16 @@ type simulation struct {
 func newSimulation(t *testing.T, seed uint64, mode simMode) *simulation {
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
 	clock := onecardtest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
-	opts := onecardtest.Options{AppKey: onecardtest.TestAppKey, AppSecret: secret, ClientKey: &clientPriv.PublicKey,
+	opts := sim.Options{AppKey: onecardtest.TestAppKey, AppSecret: secret, ClientKey: &clientPriv.PublicKey,
 		PlatformKey: platformPriv, Cards: simCards(), Now: clock.Now}
 	mode.set(&opts)
-	sim := onecardtest.NewServer(opts)
-	t.Cleanup(sim.Close)
-	s := &simulation{t: t, seed: seed, mode: mode, sim: sim, clock: clock, start: clock.Now(),
+	simulator := sim.NewServer(opts)
+	t.Cleanup(simulator.Close)
+	s := &simulation{t: t, seed: seed, mode: mode, simulator: simulator, clock: clock, start: clock.Now(),
 		rng: rand.New(rand.NewPCG(seed, 1)), lastRef: map[string]money.Fen{}, fig: map[string]int{}}
 	dir := t.TempDir()
-	s.net = newPlug(t, strings.TrimPrefix(strings.TrimSuffix(sim.URL(), "/tsm"), "http://"))
-	s.cfgPath = plugConfig(t, dir, sim, s.net, "2s", `offline:
+	s.net = newPlug(t, strings.TrimPrefix(strings.TrimSuffix(simulator.URL(), "/tsm"), "http://"))
+	s.cfgPath = plugConfig(t, dir, simulator, s.net, "2s", `offline:
   enabled: true
   max_amount: "20.00"
   max_total: "200.00"
@@ -347,9 +348,9 @@ reconcile:
 
 // plugConfig writes the simulator's kiosk configuration (WriteKioskConfig)
 // with the platform reached through the plug.
-func plugConfig(t *testing.T, dir string, sim *onecardtest.Server, net *plug, timeout, extra string) string {
-	cfgPath := onecardtest.WriteKioskConfig(t, dir, sim, timeout, extra)
-	simHost := strings.TrimPrefix(strings.TrimSuffix(sim.URL(), "/tsm"), "http://")
+func plugConfig(t *testing.T, dir string, simulator *sim.Server, net *plug, timeout, extra string) string {
+	cfgPath := onecardtest.WriteKioskConfig(t, dir, simulator, timeout, extra)
+	simHost := strings.TrimPrefix(strings.TrimSuffix(simulator.URL(), "/tsm"), "http://")
 	raw, err := os.ReadFile(cfgPath)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(cfgPath, []byte(strings.ReplaceAll(string(raw), simHost, net.addr)), 0o600))
@@ -450,7 +451,7 @@ func (s *simulation) quit() {
 }
 
 func (s *simulation) day(t time.Time) string {
-	return t.In(s.sim.Location()).Format(onecard.BillDateLayout)
+	return t.In(s.simulator.Location()).Format(onecard.BillDateLayout)
 }
 
 // step runs one random operation of the schedule.
@@ -517,7 +518,7 @@ func (s *simulation) step() {
 	case n < 86:
 		s.fault()
 	case n < 89:
-		s.fig["released"] += s.sim.ReleaseHeld()
+		s.fig["released"] += s.simulator.ReleaseHeld()
 	case n < 92:
 		s.clock.Advance(time.Duration(1+r.IntN(30)) * time.Hour) // a night, a weekend's part
 		s.fig["clock_jumps"]++
@@ -585,20 +586,20 @@ func (s *simulation) refund(c simCmd) {
 
 // fault makes the platform misbehave for the next pay or refund.
 func (s *simulation) fault() {
-	kinds := []onecardtest.FaultKind{onecardtest.FaultDropRequest, onecardtest.FaultDropReply,
-		onecardtest.FaultHTTP500, onecardtest.FaultGarbage, onecardtest.FaultLate}
-	f := onecardtest.Fault{Kind: kinds[s.rng.IntN(len(kinds))], Times: 1 + s.rng.IntN(2),
+	kinds := []sim.FaultKind{sim.FaultDropRequest, sim.FaultDropReply,
+		sim.FaultHTTP500, sim.FaultGarbage, sim.FaultLate}
+	f := sim.Fault{Kind: kinds[s.rng.IntN(len(kinds))], Times: 1 + s.rng.IntN(2),
 		Method: []string{onecard.MethodPay, onecard.MethodRefund, onecard.MethodPayQuery}[s.rng.IntN(3)]}
 	switch f.Kind {
-	case onecardtest.FaultHTTP500, onecardtest.FaultGarbage:
+	case sim.FaultHTTP500, sim.FaultGarbage:
 		f.AfterCommit = s.rng.IntN(2) == 0
-	case onecardtest.FaultLate:
+	case sim.FaultLate:
 		f.Delay = time.Hour // released by the schedule, never by the wall clock
 		if f.Method == onecard.MethodPayQuery {
 			f.Method = onecard.MethodPay
 		}
 	}
-	s.sim.InjectFault(f)
+	s.simulator.InjectFault(f)
 	s.fig["fault_"+string(f.Kind)]++
 }
 
@@ -607,10 +608,10 @@ func (s *simulation) fault() {
 // day's bill is reconciled.
 func (s *simulation) settle() {
 	s.settling = true
-	s.sim.ClearFaults()
+	s.simulator.ClearFaults()
 	require.NoError(s.t, s.net.plugIn())
 	s.unplugged, s.offset = false, 0
-	s.fig["released"] += s.sim.ReleaseHeld()
+	s.fig["released"] += s.simulator.ReleaseHeld()
 	s.quit()
 	quiet := 0
 	for round := 0; quiet < 2; round++ {
@@ -619,7 +620,7 @@ func (s *simulation) settle() {
 		rep, ok := s.send(simCmd{Op: "reconcile_all"})
 		require.True(s.t, ok)
 		settled := rep.Settled
-		first := s.start.In(s.sim.Location())
+		first := s.start.In(s.simulator.Location())
 		for d := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, first.Location()); !d.After(s.clock.Now()); d = d.AddDate(0, 0, 1) {
 			rep, ok = s.send(simCmd{Op: "bill", Date: s.day(d)})
 			require.True(s.t, ok)
@@ -655,7 +656,7 @@ func (s *simulation) check() (promises.Report, map[agent.OrderState]int) {
 				}
 			}
 		}
-		for _, tx := range s.sim.Transactions() {
+		for _, tx := range s.simulator.Transactions() {
 			if strings.HasPrefix(tx.OrderNo, dbg) {
 				s.t.Logf("DEBUG platform %s %s %s %s %s", tx.OrderNo, tx.Kind, tx.Status, tx.Amount.Yuan(), tx.Time.Format(time.RFC3339))
 			}
@@ -667,14 +668,14 @@ func (s *simulation) check() (promises.Report, map[agent.OrderState]int) {
 			s.t.Logf("seed %d %s: needs_review: %s %s %s: %s", s.seed, s.mode.name, o.Kind, o.OrderNo, o.Amount.Yuan(), o.History[len(o.History)-1].Note)
 		}
 	}
-	return promises.Check(promises.Input{Orders: orders, Told: s.told, Ledger: s.sim.Transactions(), Restored: s.restored}), states
+	return promises.Check(promises.Input{Orders: orders, Told: s.told, Ledger: s.simulator.Transactions(), Restored: s.restored}), states
 }
 
 // ledgerDigest sums up the platform's ledger, so that two runs of one seed
 // can be compared at a glance.
-func ledgerDigest(sim *onecardtest.Server) string {
+func ledgerDigest(simulator *sim.Server) string {
 	h := sha256.New()
-	for _, tx := range sim.Transactions() {
+	for _, tx := range simulator.Transactions() {
 		fmt.Fprintf(h, "%s %s %s %d %s %d\n", tx.Kind, tx.OrderNo, tx.Status, tx.Amount, tx.RefundOf, tx.Refunded)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
@@ -708,7 +709,7 @@ func TestSimulation(t *testing.T) {
 				scheduled.Round(time.Millisecond), time.Since(settleStart).Round(time.Millisecond), sortedCounts(s.fig))
 			t.Logf("simulation %s: %d payments (%d told, %d never told; %d declined after offline acceptance; after a restore %d only on the platform, %d forgotten unsent, %d with a refund in review), %d refund orders, %s refunded; final states %s",
 				mode.name, rep.Payments, rep.Told, rep.Untold, rep.FailedAfterOffline, rep.Lost, rep.Forgotten, rep.InReview, rep.Refunds, rep.Refunded.Yuan(), sortedCounts(states))
-			t.Logf("simulation %s: ledger digest %s (a replay of the seed ends with the same)", mode.name, ledgerDigest(s.sim))
+			t.Logf("simulation %s: ledger digest %s (a replay of the seed ends with the same)", mode.name, ledgerDigest(s.simulator))
 			t.Logf("simulation %s: broken promises: %s", mode.name, rep)
 			assert.True(t, rep.OK(), "seed %d (replay: SEED=%d SIM_OPS=%d make chaos): %s", seed, seed, ops, rep)
 		})

@@ -23,7 +23,7 @@ import (
 
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // Names of the files inside the demo directory.
@@ -286,7 +286,7 @@ func (d *Dir) ensureSimYAML(created *[]string) error {
 		Timezone:           DefaultTimezone,
 		TokenTTL:           tokenTTL,
 		TokenMinInterval:   tokenInterval,
-		Cards:              onecardtest.DemoCards(),
+		Cards:              sim.DemoCards(),
 	}
 	body, err := config.MarshalYAML(st)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 )
 
@@ -35,7 +35,7 @@ func TestPrepareAndKioskYAML(t *testing.T) {
 	assert.Equal(t, AppKey, opts.AppKey)
 	assert.NotNil(t, opts.ClientKey)
 	assert.NotNil(t, opts.PlatformKey)
-	assert.Equal(t, onecardtest.DemoCards(), opts.Cards)
+	assert.Equal(t, sim.DemoCards(), opts.Cards)
 
 	require.NoError(t, d.WriteKioskYAML("http://127.0.0.1:1/tsm", opts.AppKey, opts.AppSecret, opts.Location.String()))
 	cfg, err := config.Load(d.KioskYAML)
@@ -51,7 +51,7 @@ func TestPrepareAndKioskYAML(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "keyboard:?kind=card", kb.Spec)
 	mapper := app.ScanMapper(cfg)
-	for _, c := range onecardtest.DemoCards() {
+	for _, c := range sim.DemoCards() {
 		q, err := mapper.Query(agent.Scan{Device: KeyboardDevice, Kind: agent.ScanCard, Text: c.CardID})
 		require.NoError(t, err)
 		assert.Equal(t, onecard.CardQuery{IDType: "cardid", ID: c.CardID}, q)
@@ -118,19 +118,19 @@ func TestSimFieldVariations(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, opts.RefundsUncapped)
 	assert.True(t, opts.QueryForgetsRefunds)
-	assert.Equal(t, onecardtest.HoldPolicy{Fraction: 0.25, For: 30 * time.Second, Seed: 7}, opts.Hold)
+	assert.Equal(t, sim.HoldPolicy{Fraction: 0.25, For: 30 * time.Second, Seed: 7}, opts.Hold)
 	assert.Equal(t, onecard.RetcodeOrderExists, opts.DuplicateReply, "an unquoted 60070 is the string")
 
 	st, err = LoadSimSettings(write(t, "duplicate_reply: replay\nhold: {fraction: 0}\n"))
 	require.NoError(t, err)
 	opts, err = st.Options()
 	require.NoError(t, err)
-	assert.Equal(t, onecardtest.DuplicateReplay, opts.DuplicateReply)
-	assert.Equal(t, onecardtest.HoldPolicy{}, opts.Hold, "a zero fraction holds nothing and needs no for")
+	assert.Equal(t, sim.DuplicateReplay, opts.DuplicateReply)
+	assert.Equal(t, sim.HoldPolicy{}, opts.Hold, "a zero fraction holds nothing and needs no for")
 	assert.False(t, opts.RefundsUncapped)
-	sim, err := onecardtest.NewHandler(opts)
+	simulator, err := sim.NewHandler(opts)
 	require.NoError(t, err, "the simulator takes the options")
-	sim.Close()
+	simulator.Close()
 
 	_, err = LoadSimSettings(write(t, "refunds_uncapped: maybe\n"))
 	require.Error(t, err)

@@ -18,7 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // Defaults of the simulator's settings.
@@ -33,20 +33,20 @@ const (
 // SimSettings mirror sim.yaml, the simulator's settings file. Paths are
 // absolute once loaded.
 type SimSettings struct {
-	Listen             string             `yaml:"listen,omitempty"`
-	AppKey             string             `yaml:"app_key,omitempty"`
-	AppSecretFile      string             `yaml:"app_secret_file,omitempty"`
-	ClientPublicKey    string             `yaml:"client_public_key,omitempty"`
-	PlatformPrivateKey string             `yaml:"platform_private_key,omitempty"`
-	Timezone           string             `yaml:"timezone,omitempty"`
-	TokenTTL           string             `yaml:"token_ttl,omitempty"`
-	TokenMinInterval   string             `yaml:"token_min_interval,omitempty"`
-	MainPath           string             `yaml:"main_path,omitempty"`
-	ProcessingFor      string             `yaml:"processing_for,omitempty"`
-	CardsFile          string             `yaml:"cards_file,omitempty"`
-	Cards              []onecardtest.Card `yaml:"cards,omitempty"`
+	Listen             string     `yaml:"listen,omitempty"`
+	AppKey             string     `yaml:"app_key,omitempty"`
+	AppSecretFile      string     `yaml:"app_secret_file,omitempty"`
+	ClientPublicKey    string     `yaml:"client_public_key,omitempty"`
+	PlatformPrivateKey string     `yaml:"platform_private_key,omitempty"`
+	Timezone           string     `yaml:"timezone,omitempty"`
+	TokenTTL           string     `yaml:"token_ttl,omitempty"`
+	TokenMinInterval   string     `yaml:"token_min_interval,omitempty"`
+	MainPath           string     `yaml:"main_path,omitempty"`
+	ProcessingFor      string     `yaml:"processing_for,omitempty"`
+	CardsFile          string     `yaml:"cards_file,omitempty"`
+	Cards              []sim.Card `yaml:"cards,omitempty"`
 
-	// The field variations (onecardtest.Options): ways a real platform
+	// The field variations (sim.Options): ways a real platform
 	// may protect the terminal less than the simulator does by default.
 	// RefundsUncapped accepts a refund beyond what is left of its payment.
 	RefundsUncapped bool `yaml:"refunds_uncapped,omitempty"`
@@ -60,7 +60,7 @@ type SimSettings struct {
 	DuplicateReply string `yaml:"duplicate_reply,omitempty"`
 }
 
-// SimHold is sim.yaml's hold, an onecardtest.HoldPolicy: hold this
+// SimHold is sim.yaml's hold, an sim.HoldPolicy: hold this
 // fraction (0 to 1) of pays and refunds — close the connection unanswered
 // — and process each for (a duration) later; seed picks which. Values are
 // kept as written and checked by Options, so that an error names its key.
@@ -158,8 +158,8 @@ func nameKeys(data []byte, err error) error {
 // options (BaseURL, Now and Logf are the caller's). An empty Timezone is
 // DefaultTimezone. Every problem is an *Error naming the setting, all of
 // them joined.
-func (st *SimSettings) Options() (onecardtest.Options, error) {
-	var o onecardtest.Options
+func (st *SimSettings) Options() (sim.Options, error) {
+	var o sim.Options
 	var errs []error
 	add := func(name string, err error) { errs = append(errs, errorf("%s: %w", name, err)) }
 
@@ -227,7 +227,7 @@ func (st *SimSettings) Options() (onecardtest.Options, error) {
 	if st.Hold != nil {
 		o.Hold = st.Hold.policy(add)
 	}
-	if err := onecardtest.ValidateDuplicateReply(st.DuplicateReply); err != nil {
+	if err := sim.ValidateDuplicateReply(st.DuplicateReply); err != nil {
 		add("duplicate_reply", err)
 	} else {
 		o.DuplicateReply = st.DuplicateReply
@@ -247,8 +247,8 @@ func (st *SimSettings) Options() (onecardtest.Options, error) {
 
 // policy parses the hold settings, passing each problem to add with the
 // key's name.
-func (h *SimHold) policy(add func(name string, err error)) onecardtest.HoldPolicy {
-	var p onecardtest.HoldPolicy
+func (h *SimHold) policy(add func(name string, err error)) sim.HoldPolicy {
+	var p sim.HoldPolicy
 	bad := false
 	problem := func(name, format string, args ...any) {
 		add("hold."+name, fmt.Errorf(format, args...))
@@ -285,12 +285,12 @@ func (h *SimHold) policy(add func(name string, err error)) onecardtest.HoldPolic
 }
 
 // LoadCards reads a YAML or JSON list of cards.
-func LoadCards(path string) ([]onecardtest.Card, error) {
+func LoadCards(path string) ([]sim.Card, error) {
 	data, err := ReadSmallFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var cards []onecardtest.Card
+	var cards []sim.Card
 	if err := DecodeYAML(data, &cards); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 	"github.com/campuspos/kiosk/cmd/internal/logging"
 )
@@ -25,12 +26,12 @@ import (
 func TestAppOrderLife(t *testing.T) {
 	clock := onecardtest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
-	sim := onecardtest.NewServer(onecardtest.Options{
+	simulator := sim.NewServer(sim.Options{
 		AppKey: onecardtest.TestAppKey, AppSecret: secret,
 		ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv, Now: clock.Now,
 	})
-	t.Cleanup(sim.Close)
-	cfg, err := config.Load(onecardtest.WriteKioskConfig(t, t.TempDir(), sim, "2s", ""))
+	t.Cleanup(simulator.Close)
+	cfg, err := config.Load(onecardtest.WriteKioskConfig(t, t.TempDir(), simulator, "2s", ""))
 	require.NoError(t, err)
 	require.Equal(t, secret, cfg.Platform.Secrets.AppSecret())
 
@@ -53,7 +54,7 @@ func TestAppOrderLife(t *testing.T) {
 	require.Len(t, cards, 1)
 	log.Info("card presented", "query", q, "card", cards[0], "config", cfg)
 
-	sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
 	o, err := svc.Pay(ctx, agent.PayInput{Account: cards[0].Account, Amount: 1234})
 	require.True(t, onecard.OutcomeUnknown(err), "%v", err)
 	clock.Advance(3 * cfg.Platform.Timeout)

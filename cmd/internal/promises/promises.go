@@ -17,7 +17,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // Told is what a customer was shown for one purchase: the terminal said it
@@ -73,7 +73,7 @@ type Input struct {
 	// crash kept from the screen) is added to it.
 	Told []Told
 	// Ledger is the platform's, every transaction.
-	Ledger []onecardtest.Transaction
+	Ledger []sim.Transaction
 	// Restored says the journal was restored from a backup during the
 	// run: payments it lost exist on the platform only, and are not
 	// strays. They are counted in Report.Lost.
@@ -133,7 +133,7 @@ func (r Report) String() string {
 
 // charged reports whether a platform transaction moved money (a payment
 // charged, possibly refunded since; a refund paid out).
-func charged(tx onecardtest.Transaction) bool {
+func charged(tx sim.Transaction) bool {
 	return tx.Status == onecard.StatusPaid || tx.Status == onecard.StatusRefunded
 }
 
@@ -152,11 +152,11 @@ func Check(in Input) Report {
 			r.Payments++
 		}
 	}
-	ledger := map[string][]onecardtest.Transaction{}
+	ledger := map[string][]sim.Transaction{}
 	refunded := map[string]money.Fen{}
 	for _, tx := range in.Ledger {
 		ledger[tx.OrderNo] = append(ledger[tx.OrderNo], tx)
-		if tx.Kind == onecardtest.KindRefund && charged(tx) {
+		if tx.Kind == sim.KindRefund && charged(tx) {
 			refunded[tx.RefundOf] += tx.Amount
 			r.Refunded += tx.Amount
 		}
@@ -178,9 +178,9 @@ func Check(in Input) Report {
 	}
 	r.Told = len(byNo)
 	for no, t := range byNo {
-		var charges []onecardtest.Transaction
+		var charges []sim.Transaction
 		for _, tx := range ledger[no] {
-			if tx.Kind == onecardtest.KindPay && charged(tx) {
+			if tx.Kind == sim.KindPay && charged(tx) {
 				charges = append(charges, tx)
 			}
 		}
@@ -189,7 +189,7 @@ func Check(in Input) Report {
 		case len(charges) == 0 && !inJournal && in.Restored && t.State != agent.StatePaid:
 			r.Forgotten++
 		case len(charges) == 0 && t.State != agent.StatePaid && journal[no].State == agent.StateFailedAfterOffline &&
-			slices.ContainsFunc(ledger[no], func(tx onecardtest.Transaction) bool { return tx.Status == onecard.StatusFailed }):
+			slices.ContainsFunc(ledger[no], func(tx sim.Transaction) bool { return tx.Status == onecard.StatusFailed }):
 			r.FailedAfterOffline++
 		case len(charges) == 0:
 			fail(ToldChargedOnce, "order %s: the customer was told %s for %s, the platform never charged it (journal: %s)", no, t.State, t.Amount.Yuan(), journal[no].State)
@@ -212,7 +212,7 @@ func Check(in Input) Report {
 				r.Untold++
 				var net money.Fen
 				for _, tx := range txs {
-					if tx.Kind == onecardtest.KindPay && charged(tx) {
+					if tx.Kind == sim.KindPay && charged(tx) {
 						net += tx.Amount
 					}
 				}
@@ -249,7 +249,7 @@ func Check(in Input) Report {
 		switch {
 		case ok && string(o.Kind) == string(txs[0].Kind):
 		case !ok && in.Restored:
-			if txs[0].Kind == onecardtest.KindPay {
+			if txs[0].Kind == sim.KindPay {
 				r.Lost++
 			}
 		default:

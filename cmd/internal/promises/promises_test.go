@@ -9,7 +9,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/promises"
 )
 
@@ -25,12 +25,12 @@ func pay(no string, amount money.Fen, states ...agent.OrderState) agent.Order {
 	return o
 }
 
-func charge(no string, amount money.Fen, status onecard.OrderStatus) onecardtest.Transaction {
-	return onecardtest.Transaction{Kind: onecardtest.KindPay, OrderNo: no, Account: "1", Amount: amount, Status: status}
+func charge(no string, amount money.Fen, status onecard.OrderStatus) sim.Transaction {
+	return sim.Transaction{Kind: sim.KindPay, OrderNo: no, Account: "1", Amount: amount, Status: status}
 }
 
-func refund(no, of string, amount money.Fen) onecardtest.Transaction {
-	return onecardtest.Transaction{Kind: onecardtest.KindRefund, OrderNo: no, RefundOf: of, Account: "1", Amount: amount,
+func refund(no, of string, amount money.Fen) sim.Transaction {
+	return sim.Transaction{Kind: sim.KindRefund, OrderNo: no, RefundOf: of, Account: "1", Amount: amount,
 		Status: onecard.StatusPaid}
 }
 
@@ -42,7 +42,7 @@ func TestCheckNamesEachBrokenPromise(t *testing.T) {
 	refundOrder := agent.Order{OrderNo: "R-R1", Kind: agent.KindRefund, RefundOf: "R", Account: "1", Amount: 4_00, State: agent.StatePaid}
 	good := promises.Input{
 		Orders: []agent.Order{pay("A", 5_00, agent.StatePaid), pay("V", 3_00, agent.StateVoided), refunded, refundOrder},
-		Ledger: []onecardtest.Transaction{charge("A", 5_00, onecard.StatusPaid), charge("R", 10_00, onecard.StatusPaid),
+		Ledger: []sim.Transaction{charge("A", 5_00, onecard.StatusPaid), charge("R", 10_00, onecard.StatusPaid),
 			refund("R-R1", "R", 4_00)},
 	}
 	rep := promises.Check(good)
@@ -58,18 +58,18 @@ func TestCheckNamesEachBrokenPromise(t *testing.T) {
 		{"told, never charged", promises.Input{Orders: []agent.Order{pay("A", 5_00, agent.StatePaid)}},
 			promises.ToldChargedOnce},
 		{"never told, charged", promises.Input{Orders: []agent.Order{pay("V", 3_00, agent.StateVoided)},
-			Ledger: []onecardtest.Transaction{charge("V", 3_00, onecard.StatusPaid)}}, promises.UntoldNetsZero},
+			Ledger: []sim.Transaction{charge("V", 3_00, onecard.StatusPaid)}}, promises.UntoldNetsZero},
 		{"refunded more than the journal says", promises.Input{Orders: []agent.Order{pay("A", 5_00, agent.StatePaid)},
-			Ledger: []onecardtest.Transaction{charge("A", 5_00, onecard.StatusPaid), refund("A-R1", "A", 1_00)}}, promises.RefundsMatch},
+			Ledger: []sim.Transaction{charge("A", 5_00, onecard.StatusPaid), refund("A-R1", "A", 1_00)}}, promises.RefundsMatch},
 		{"refunded beyond the payment", promises.Input{Orders: []agent.Order{pay("A", 5_00, agent.StatePaid)},
-			Ledger: []onecardtest.Transaction{charge("A", 5_00, onecard.StatusPaid), refund("A-R1", "A", 6_00)}}, promises.RefundsMatch},
+			Ledger: []sim.Transaction{charge("A", 5_00, onecard.StatusPaid), refund("A-R1", "A", 6_00)}}, promises.RefundsMatch},
 		{"declined while charged", promises.Input{Orders: []agent.Order{pay("D", 2_00, agent.StateDeclined)},
-			Ledger: []onecardtest.Transaction{charge("D", 2_00, onecard.StatusPaid)}}, promises.NeverDeniedWhileHeld},
+			Ledger: []sim.Transaction{charge("D", 2_00, onecard.StatusPaid)}}, promises.NeverDeniedWhileHeld},
 		{"one number, two purchases", promises.Input{Orders: []agent.Order{pay("A", 5_00, agent.StatePaid)},
 			Told: []promises.Told{{Purchase: 1, OrderNo: "A", Account: "1", Amount: 5_00, State: agent.StatePaid},
 				{Purchase: 2, OrderNo: "A", Account: "1", Amount: 7_00, State: agent.StatePaid}},
-			Ledger: []onecardtest.Transaction{charge("A", 5_00, onecard.StatusPaid)}}, promises.OneNumberOnePurchase},
-		{"a charge with no order", promises.Input{Ledger: []onecardtest.Transaction{charge("X", 1_00, onecard.StatusPaid)}},
+			Ledger: []sim.Transaction{charge("A", 5_00, onecard.StatusPaid)}}, promises.OneNumberOnePurchase},
+		{"a charge with no order", promises.Input{Ledger: []sim.Transaction{charge("X", 1_00, onecard.StatusPaid)}},
 			promises.NoStrayTransactions},
 	} {
 		rep := promises.Check(c.in)
@@ -81,7 +81,7 @@ func TestCheckNamesEachBrokenPromise(t *testing.T) {
 	// loss; neither is a broken promise.
 	rep = promises.Check(promises.Input{Restored: true,
 		Told:   []promises.Told{{Purchase: 1, OrderNo: "F", Account: "1", Amount: 2_00, State: agent.StateOfflineAccepted}},
-		Ledger: []onecardtest.Transaction{charge("X", 1_00, onecard.StatusPaid)}})
+		Ledger: []sim.Transaction{charge("X", 1_00, onecard.StatusPaid)}})
 	assert.True(t, rep.OK(), rep.String())
 	assert.Equal(t, 1, rep.Lost)
 	assert.Equal(t, 1, rep.Forgotten)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/status"
 )
 
@@ -52,7 +52,7 @@ func BenchmarkObserveOrder(b *testing.B) {
 	m := status.NewMetrics()
 	ctx := b.Context()
 	now := time.Now()
-	before := agent.Order{OrderNo: "001720261127120000000001", Kind: agent.KindPay, Account: onecardtest.DemoNormal,
+	before := agent.Order{OrderNo: "001720261127120000000001", Kind: agent.KindPay, Account: sim.DemoNormal,
 		Amount: 12_34, State: agent.StateSending, Attempts: 1, Created: now,
 		History: []agent.Transition{{At: now, To: agent.StateSending}}}
 	after := before
@@ -91,16 +91,16 @@ func BenchmarkScrape(b *testing.B) {
 	r := newRig(b, rigOptions{})
 	ctx := b.Context()
 	svc := r.app.Service
-	if _, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal}); err != nil {
+	if _, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal}); err != nil {
 		b.Fatal(err)
 	}
 	for range 5 {
-		if _, err := svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00}); err != nil {
+		if _, err := svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-	if _, err := svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00}); !onecard.OutcomeUnknown(err) {
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	if _, err := svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00}); !onecard.OutcomeUnknown(err) {
 		b.Fatalf("want an unknown outcome, got %v", err)
 	}
 	for b.Loop() {

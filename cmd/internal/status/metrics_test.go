@@ -11,7 +11,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // A few payments with every outcome a customer can be told, and faults of
@@ -27,35 +27,35 @@ func TestMetricsCountPaymentsAndPlatformCalls(t *testing.T) {
 
 	// The lookup fetches the token and caches the card for offline
 	// acceptance.
-	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
-	o, err := pay(onecardtest.DemoNormal, 1_00)
+	o, err := pay(sim.DemoNormal, 1_00)
 	require.NoError(t, err)
 	require.Equal(t, agent.StatePaid, o.State)
-	o, err = pay(onecardtest.DemoLost, 1_00)
+	o, err = pay(sim.DemoLost, 1_00)
 	require.True(t, onecard.Declined(err), "%v", err)
 	require.Equal(t, agent.StateDeclined, o.State)
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-	o, err = pay(onecardtest.DemoNormal, 2_00)
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	o, err = pay(sim.DemoNormal, 2_00)
 	require.True(t, onecard.OutcomeUnknown(err), "%v", err)
 	require.Equal(t, agent.StateUnknown, o.State)
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultHTTP500, Method: onecard.MethodQueryCard, Times: 1})
-	_, err = svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoRich})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultHTTP500, Method: onecard.MethodQueryCard, Times: 1})
+	_, err = svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoRich})
 	require.True(t, onecard.OutcomeUnknown(err), "%v", err)
 
 	// The platform goes away. The payment that finds out is for a card
 	// never seen online: refused, and journalled as such. The next, for
 	// the card seen, is accepted offline without a call.
 	r.unplug()
-	o, err = pay(onecardtest.DemoRich, 1_00)
+	o, err = pay(sim.DemoRich, 1_00)
 	var refusal *agent.OfflineRefusal
 	require.ErrorAs(t, err, &refusal)
 	require.Equal(t, agent.StateVoided, o.State)
-	o, err = pay(onecardtest.DemoNormal, 3_00)
+	o, err = pay(sim.DemoNormal, 3_00)
 	require.NoError(t, err)
 	require.Equal(t, agent.StateOfflineAccepted, o.State)
 	// Known offline now: a refusal without a call, counted all the same.
-	o, err = pay(onecardtest.DemoNormal, 99_00)
+	o, err = pay(sim.DemoNormal, 99_00)
 	require.ErrorAs(t, err, &refusal)
 	require.Equal(t, agent.StateVoided, o.State)
 
@@ -147,7 +147,7 @@ func TestOrphanIsNoPaymentOutcome(t *testing.T) {
 	now := time.Now()
 	// Written past the hooks, as the process that crashed wrote it.
 	require.NoError(t, r.app.Store.CreateOrder(ctx, agent.Order{
-		OrderNo: no, Kind: agent.KindPay, Account: onecardtest.DemoNormal, AccType: onecard.AccTypeCard,
+		OrderNo: no, Kind: agent.KindPay, Account: sim.DemoNormal, AccType: onecard.AccTypeCard,
 		MercAcc: "100000", TermID: "17", Amount: 5_00, Created: now, Updated: now, State: agent.StateSending,
 		Attempts: 1, History: []agent.Transition{{At: now, To: agent.StateSending}},
 	}))

@@ -19,6 +19,7 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/app"
 	"github.com/campuspos/kiosk/cmd/internal/status"
 	"github.com/campuspos/kiosk/device"
@@ -28,7 +29,7 @@ import (
 // app.OpenWith to Metrics' hooks, and its status Server serving on a
 // loopback port.
 type rig struct {
-	sim *onecardtest.Server
+	simulator *sim.Server
 	// unplug makes the platform unreachable, as a pulled cable: every
 	// request after it fails before it is sent.
 	unplug  func()
@@ -66,12 +67,12 @@ func newRig(tb testing.TB, o rigOptions) *rig {
 	if o.clock != nil {
 		clock, now = o.clock, o.clock.Now
 	}
-	sim, unplug := startSimulator(tb, now)
+	simulator, unplug := startSimulator(tb, now)
 	extra := o.extra
 	if o.token != "" {
 		extra += "status:\n  listen: 127.0.0.1:0\n  token: " + o.token + "\n"
 	}
-	cfg, err := config.Load(onecardtest.WriteKioskConfig(tb, tb.TempDir(), sim, "5s", extra))
+	cfg, err := config.Load(onecardtest.WriteKioskConfig(tb, tb.TempDir(), simulator, "5s", extra))
 	require.NoError(tb, err)
 	m := status.NewMetrics()
 	a, err := app.OpenWith(cfg, clock, app.Hooks{Call: m.ObserveCall, Order: m.ObserveOrder})
@@ -80,7 +81,7 @@ func newRig(tb testing.TB, o rigOptions) *rig {
 
 	tr := &http.Transport{}
 	tb.Cleanup(tr.CloseIdleConnections)
-	r := &rig{sim: sim, unplug: unplug, app: a, metrics: m, client: &http.Client{Transport: tr},
+	r := &rig{simulator: simulator, unplug: unplug, app: a, metrics: m, client: &http.Client{Transport: tr},
 		devices: []device.Status{{Name: "reader", Spec: "serial:/dev/ttyUSB0", Connected: true, Opens: 1}}}
 	srv := status.New(status.Options{Config: cfg, Agent: a.Service, Tokens: a.Store, Devices: r.deviceStatus,
 		Metrics: m, Version: testVersion})
@@ -103,17 +104,17 @@ func newRig(tb testing.TB, o rigOptions) *rig {
 // its own, so that a request after unplug meets a refused dial (never
 // sent), as with a pulled cable, and never a kept-alive connection closed
 // under it (sent, outcome unknown). now is the simulator's clock.
-func startSimulator(tb testing.TB, now func() time.Time) (sim *onecardtest.Server, unplug func()) {
+func startSimulator(tb testing.TB, now func() time.Time) (simulator *sim.Server, unplug func()) {
 	tb.Helper()
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(tb, err)
-	sim, err = onecardtest.NewHandler(onecardtest.Options{
+	simulator, err = sim.NewHandler(sim.Options{
 		AppKey: onecardtest.TestAppKey, AppSecret: secret, ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv,
 		BaseURL: "http://" + ln.Addr().String(), Now: now,
 	})
 	require.NoError(tb, err)
-	hs := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: simulator, ReadHeaderTimeout: 10 * time.Second}
 	hs.SetKeepAlivesEnabled(false)
 	served := make(chan struct{})
 	go func() {
@@ -126,9 +127,9 @@ func startSimulator(tb testing.TB, now func() time.Time) (sim *onecardtest.Serve
 	})
 	tb.Cleanup(func() {
 		unplug()
-		sim.Close()
+		simulator.Close()
 	})
-	return sim, unplug
+	return simulator, unplug
 }
 
 func (r *rig) deviceStatus() []device.Status {
@@ -258,7 +259,7 @@ func (f families) sum(name string) float64 {
 // account and card numbers, other identities and holders' names.
 func secrets() []string {
 	var out []string
-	for _, c := range onecardtest.DemoCards() {
+	for _, c := range sim.DemoCards() {
 		for _, s := range []string{c.Account, c.CardID, c.SNo, c.Phone, c.Cert, c.Barcode, c.Name} {
 			if s != "" {
 				out = append(out, s)

@@ -15,7 +15,7 @@ import (
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/status"
 	"github.com/campuspos/kiosk/device"
 )
@@ -86,7 +86,7 @@ func (r *rig) orphan(tb testing.TB, created time.Time) string {
 	no, err := r.app.Service.NewOrderNo(ctx)
 	require.NoError(tb, err)
 	require.NoError(tb, r.app.Store.CreateOrder(ctx, agent.Order{
-		OrderNo: no, Kind: agent.KindPay, Account: onecardtest.DemoNormal, AccType: onecard.AccTypeCard,
+		OrderNo: no, Kind: agent.KindPay, Account: sim.DemoNormal, AccType: onecard.AccTypeCard,
 		MercAcc: "100000", TermID: "17", Amount: 5_00, Created: created, Updated: created, State: agent.StateSending,
 		Attempts: 1, History: []agent.Transition{{At: created, To: agent.StateSending}},
 	}))
@@ -95,7 +95,7 @@ func (r *rig) orphan(tb testing.TB, created time.Time) string {
 
 func TestHealthzReady(t *testing.T) {
 	r := newRig(t, rigOptions{})
-	_, err := r.app.Service.QueryCard(t.Context(), onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err := r.app.Service.QueryCard(t.Context(), onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	code, h := r.health(t)
 	assert.Equal(t, http.StatusOK, code)
@@ -130,13 +130,13 @@ func TestHealthzDegraded(t *testing.T) {
 	assert.Contains(t, h.Reasons[0], "1 orders")
 
 	// The platform's clock runs 4 minutes ahead: its next reply says so.
-	r.sim.SetClockOffset(4 * time.Minute)
-	_, err = svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	r.simulator.SetClockOffset(4 * time.Minute)
+	_, err = svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	r.setDevices(device.Status{Name: "reader", Connected: false, Since: time.Now(), LastError: "no such device"})
 	// Then it goes away.
 	r.unplug()
-	_, err = svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err = svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	require.Error(t, err)
 
 	code, h = r.health(t)
@@ -185,12 +185,12 @@ func TestStatusDocument(t *testing.T) {
 	r := newRig(t, rigOptions{})
 	ctx := t.Context()
 	svc := r.app.Service
-	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
-	_, err = svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 12_34})
+	_, err = svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 12_34})
 	require.NoError(t, err)
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-	unknown, err := svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: 1_00})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	unknown, err := svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
 	require.Error(t, err)
 	require.Equal(t, agent.StateUnknown, unknown.State)
 

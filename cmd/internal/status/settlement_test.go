@@ -13,6 +13,7 @@ import (
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/status"
 )
 
@@ -31,16 +32,16 @@ func TestSettlementOnStatusHealthAndMetrics(t *testing.T) {
 	day := clock.Now().In(loc)
 	date := day.Format("20060102")
 
-	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	for _, amount := range []money.Fen{12_34, 3_00} {
-		o, err := svc.Pay(ctx, agent.PayInput{Account: onecardtest.DemoNormal, Amount: amount})
+		o, err := svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: amount})
 		require.NoError(t, err)
 		require.Equal(t, agent.StatePaid, o.State)
 	}
 	// Charged at the platform under this terminal's prefix, past its
 	// journal: a restored backup, a second device with termid 17, or fraud.
-	_, err = svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: "0017NOTINJOURNAL01", Account: onecardtest.DemoRich,
+	_, err = svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: "0017NOTINJOURNAL01", Account: sim.DemoRich,
 		AccType: onecard.AccTypeCard, MercAcc: "100000", Amount: 50, TermID: "17"})
 	require.NoError(t, err)
 
@@ -49,7 +50,7 @@ func TestSettlementOnStatusHealthAndMetrics(t *testing.T) {
 	midnight := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, loc)
 	due := midnight.Add(policy.At)
 	clock.Advance(due.Sub(clock.Now()))
-	r.sim.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultText, Method: onecard.MethodDownBill})
+	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultText, Method: onecard.MethodDownBill})
 	rep, err := svc.Settle(ctx, date)
 	require.Error(t, err)
 	require.Equal(t, agent.SettlementFailed, rep.State)
@@ -71,7 +72,7 @@ func TestSettlementOnStatusHealthAndMetrics(t *testing.T) {
 	assert.Equal(t, agent.SettlementFailed, st.Last.State)
 	assert.Equal(t, 2, st.Last.Attempts)
 	assert.Contains(t, st.Last.Reason, "answered with text")
-	assert.NotContains(t, st.Last.Reason, onecardtest.BusyText, "no text the platform sent")
+	assert.NotContains(t, st.Last.Reason, sim.BusyText, "no text the platform sent")
 	assert.Equal(t, date, st.Unsettled[0])
 	f := r.scrape(t)
 	assert.Equal(t, 0.0, f.value(t, "kiosk_settlement_last_success_timestamp_seconds"), "no day settled")
@@ -79,7 +80,7 @@ func TestSettlementOnStatusHealthAndMetrics(t *testing.T) {
 	assert.Nil(t, f.series(t, "kiosk_settlement_mismatches", "kind", "platform_only"), "no settled day to count")
 
 	// The bill comes: the day is done, with the platform-only charge.
-	r.sim.ClearFaults()
+	r.simulator.ClearFaults()
 	clock.Advance(time.Hour)
 	rep, err = svc.Settle(ctx, date)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package onecardtest_test
+package sim_test
 
 import (
 	"bytes"
@@ -19,13 +19,14 @@ import (
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // These tests talk to the simulator with hand-made requests, to check the
 // strictness a well-behaved client never meets.
 
 type rig struct {
-	srv       *onecardtest.Server
+	srv       *sim.Server
 	c         *onecard.Client
 	clk       *onecardtest.Clock
 	tok       string
@@ -37,13 +38,13 @@ type rig struct {
 	startTime time.Time
 }
 
-func newRig(t *testing.T, opts ...func(*onecardtest.Options)) *rig {
+func newRig(t *testing.T, opts ...func(*sim.Options)) *rig {
 	t.Helper()
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
 	start := time.Date(2024, 5, 12, 10, 0, 0, 0, loc)
 	clk := onecardtest.NewClock(start)
-	opts = append([]func(*onecardtest.Options){func(o *onecardtest.Options) { o.Now = clk.Now }}, opts...)
+	opts = append([]func(*sim.Options){func(o *sim.Options) { o.Now = clk.Now }}, opts...)
 	srv, c := onecardtest.NewTestPair(t, opts...)
 	tok, err := c.AccessToken(t.Context())
 	require.NoError(t, err)
@@ -134,7 +135,7 @@ func (r *rig) send(t *testing.T, f url.Values) response {
 func TestSystemLayer(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	payParams := map[string]string{"account": onecardtest.DemoNormal, "tranamt": "1.00", "acctype": "###", "mercacc": "100000", "order_no": "S-1"}
+	payParams := map[string]string{"account": sim.DemoNormal, "tranamt": "1.00", "acctype": "###", "mercacc": "100000", "order_no": "S-1"}
 	set := func(name, value string) func(*testing.T, url.Values) url.Values {
 		return func(_ *testing.T, f url.Values) url.Values { f.Set(name, value); return f }
 	}
@@ -241,7 +242,7 @@ func TestTokenMethodAcceptsIssuedTokens(t *testing.T) {
 
 	r.clk.Advance(3 * time.Minute)
 	f := r.form(t, onecard.MethodAccessToken, map[string]string{"extra": "1"})
-	assert.Equal(t, onecardtest.RetcodeBadField, r.send(t, f).inner["retcode"])
+	assert.Equal(t, sim.RetcodeBadField, r.send(t, f).inner["retcode"])
 }
 
 // TestBusinessFieldRules sends requests whose envelope is fine and whose
@@ -251,7 +252,7 @@ func TestBusinessFieldRules(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	pay := func(change map[string]any) map[string]any {
-		p := map[string]any{"account": onecardtest.DemoNormal, "tranamt": "1.00", "acctype": "###", "mercacc": "100000", "order_no": "BF-1", "termid": "17"}
+		p := map[string]any{"account": sim.DemoNormal, "tranamt": "1.00", "acctype": "###", "mercacc": "100000", "order_no": "BF-1", "termid": "17"}
 		for k, v := range change {
 			if v == nil {
 				delete(p, k)
@@ -307,12 +308,12 @@ func TestBusinessFieldRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := r.send(t, r.form(t, tt.method, tt.params))
 			require.Equal(t, "0", got.errcode)
-			assert.Equal(t, onecardtest.RetcodeBadField, got.inner["retcode"])
+			assert.Equal(t, sim.RetcodeBadField, got.inner["retcode"])
 			assert.Contains(t, got.inner["errmsg"], "数据格式错误")
 		})
 	}
 	assert.Empty(t, r.srv.Transactions(), "a malformed request records nothing")
-	b, _ := r.srv.Balance(onecardtest.DemoNormal)
+	b, _ := r.srv.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), b)
 
 	// The order number of a malformed request is not burnt.
@@ -329,7 +330,7 @@ func TestBusinessFieldRules(t *testing.T) {
 func TestQueryCardRepliesStrings(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	got := r.send(t, r.form(t, onecard.MethodQueryCard, map[string]string{"idtype": "acc", "id": onecardtest.DemoLow, "get_merge": "1"}))
+	got := r.send(t, r.form(t, onecard.MethodQueryCard, map[string]string{"idtype": "acc", "id": sim.DemoLow, "get_merge": "1"}))
 	require.Equal(t, "0", got.inner["retcode"])
 	cards, ok := got.inner["card"].([]any)
 	require.True(t, ok, "card is an array")
@@ -346,9 +347,9 @@ func TestQueryCardRepliesStrings(t *testing.T) {
 
 func TestUnsignedReplies(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, func(o *onecardtest.Options) { o.PlatformKey = nil })
+	r := newRig(t, func(o *sim.Options) { o.PlatformKey = nil })
 	r.unsigned = true
-	got := r.send(t, r.form(t, onecard.MethodQueryCard, map[string]string{"idtype": "acc", "id": onecardtest.DemoNormal}))
+	got := r.send(t, r.form(t, onecard.MethodQueryCard, map[string]string{"idtype": "acc", "id": sim.DemoNormal}))
 	assert.Equal(t, "0", got.inner["retcode"])
 }
 
@@ -356,7 +357,7 @@ func TestCloseAbortsDelayedRequests(t *testing.T) {
 	t.Parallel()
 	_, platformPriv, secret := onecardtest.TestKeys()
 	clientPriv, _, _ := onecardtest.TestKeys()
-	srv, err := onecardtest.NewHandler(onecardtest.Options{AppKey: "k", AppSecret: secret, ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv})
+	srv, err := sim.NewHandler(sim.Options{AppKey: "k", AppSecret: secret, ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv})
 	require.NoError(t, err)
 	arrived := make(chan struct{}, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -364,7 +365,7 @@ func TestCloseAbortsDelayedRequests(t *testing.T) {
 		srv.ServeHTTP(w, r)
 	}))
 	defer ts.Close()
-	srv.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDelay, Delay: time.Hour})
+	srv.InjectFault(sim.Fault{Kind: sim.FaultDelay, Delay: time.Hour})
 
 	done := make(chan error, 1)
 	go func() {
@@ -388,40 +389,40 @@ func TestCloseAbortsDelayedRequests(t *testing.T) {
 func TestOptions(t *testing.T) {
 	t.Parallel()
 	clientPriv, _, secret := onecardtest.TestKeys()
-	good := func() onecardtest.Options {
-		return onecardtest.Options{AppKey: "k", AppSecret: secret, ClientKey: &clientPriv.PublicKey}
+	good := func() sim.Options {
+		return sim.Options{AppKey: "k", AppSecret: secret, ClientKey: &clientPriv.PublicKey}
 	}
 	tests := []struct {
 		name   string
-		change func(*onecardtest.Options)
+		change func(*sim.Options)
 	}{
-		{"no app key", func(o *onecardtest.Options) { o.AppKey = "" }},
-		{"no client key", func(o *onecardtest.Options) { o.ClientKey = nil }},
-		{"secret of 16 bytes", func(o *onecardtest.Options) { o.AppSecret = "MDEyMzQ1Njc4OWFiY2RlZg==" }},
-		{"main path is the bill path", func(o *onecardtest.Options) { o.MainPath = onecardtest.BillPath }},
-		{"main path under admin", func(o *onecardtest.Options) { o.MainPath = "/_sim/tsm" }},
-		{"duplicate account", func(o *onecardtest.Options) { o.Cards = []onecardtest.Card{{Account: "1"}, {Account: "1"}} }},
-		{"account of 11 bytes", func(o *onecardtest.Options) { o.Cards = []onecardtest.Card{{Account: "12345678901"}} }},
-		{"negative balance", func(o *onecardtest.Options) { o.Cards = []onecardtest.Card{{Account: "1", Balance: -1}} }},
-		{"token TTL under a second", func(o *onecardtest.Options) { o.TokenTTL = time.Millisecond }},
+		{"no app key", func(o *sim.Options) { o.AppKey = "" }},
+		{"no client key", func(o *sim.Options) { o.ClientKey = nil }},
+		{"secret of 16 bytes", func(o *sim.Options) { o.AppSecret = "MDEyMzQ1Njc4OWFiY2RlZg==" }},
+		{"main path is the bill path", func(o *sim.Options) { o.MainPath = sim.BillPath }},
+		{"main path under admin", func(o *sim.Options) { o.MainPath = "/_sim/tsm" }},
+		{"duplicate account", func(o *sim.Options) { o.Cards = []sim.Card{{Account: "1"}, {Account: "1"}} }},
+		{"account of 11 bytes", func(o *sim.Options) { o.Cards = []sim.Card{{Account: "12345678901"}} }},
+		{"negative balance", func(o *sim.Options) { o.Cards = []sim.Card{{Account: "1", Balance: -1}} }},
+		{"token TTL under a second", func(o *sim.Options) { o.TokenTTL = time.Millisecond }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := good()
 			tt.change(&o)
-			_, err := onecardtest.NewHandler(o)
+			_, err := sim.NewHandler(o)
 			assert.Error(t, err)
-			assert.Panics(t, func() { onecardtest.NewServer(o) })
+			assert.Panics(t, func() { sim.NewServer(o) })
 		})
 	}
-	s, err := onecardtest.NewHandler(good())
+	s, err := sim.NewHandler(good())
 	require.NoError(t, err)
 	assert.Equal(t, "/tsm", s.URL(), "no BaseURL: the path alone")
-	assert.Len(t, s.Cards(), len(onecardtest.DemoCards()))
+	assert.Len(t, s.Cards(), len(sim.DemoCards()))
 	s.Close()
 
-	assert.Panics(t, func() { s.InjectFault(onecardtest.Fault{Kind: "meteor"}) })
-	assert.Panics(t, func() { s.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultDelay}) })
+	assert.Panics(t, func() { s.InjectFault(sim.Fault{Kind: "meteor"}) })
+	assert.Panics(t, func() { s.InjectFault(sim.Fault{Kind: sim.FaultDelay}) })
 }
 
 func TestAdminEndpoints(t *testing.T) {
@@ -446,11 +447,11 @@ func TestAdminEndpoints(t *testing.T) {
 	status, body := do("POST", "faults", "application/json",
 		`[{"kind":"delay","method":"synjones.onecard.gdccard.pay","times":2,"delay":"5s"},{"kind":"text"}]`)
 	require.Equal(t, http.StatusOK, status, string(body))
-	assert.Equal(t, []onecardtest.Fault{
-		{Kind: onecardtest.FaultDelay, Method: onecard.MethodPay, Times: 2, Delay: 5 * time.Second},
-		{Kind: onecardtest.FaultText},
+	assert.Equal(t, []sim.Fault{
+		{Kind: sim.FaultDelay, Method: onecard.MethodPay, Times: 2, Delay: 5 * time.Second},
+		{Kind: sim.FaultText},
 	}, r.srv.Faults())
-	var listed []onecardtest.Fault
+	var listed []sim.Fault
 	_, body = do("GET", "faults", "", "")
 	require.NoError(t, json.Unmarshal(body, &listed))
 	assert.Equal(t, r.srv.Faults(), listed)
@@ -477,11 +478,11 @@ func TestAdminEndpoints(t *testing.T) {
 	_, body = do("GET", "processing", "", "")
 	assert.JSONEq(t, `{"for":"30s"}`, string(body))
 
-	_, err := r.c.Pay(t.Context(), r.tok, onecard.PayRequest{OrderNo: "ADM-1", Account: onecardtest.DemoNormal, AccType: "###", MercAcc: "100000", Amount: 2_50})
+	_, err := r.c.Pay(t.Context(), r.tok, onecard.PayRequest{OrderNo: "ADM-1", Account: sim.DemoNormal, AccType: "###", MercAcc: "100000", Amount: 2_50})
 	require.NoError(t, err)
 	_, body = do("GET", "ledger", "", "")
 	var ledger struct {
-		Transactions []onecardtest.Transaction `json:"transactions"`
+		Transactions []sim.Transaction `json:"transactions"`
 		Balances     []struct {
 			Account string `json:"account"`
 			Balance string `json:"balance"`
@@ -491,11 +492,11 @@ func TestAdminEndpoints(t *testing.T) {
 	require.Len(t, ledger.Transactions, 1)
 	assert.Equal(t, "ADM-1", ledger.Transactions[0].OrderNo)
 	assert.Equal(t, money.Fen(2_50), ledger.Transactions[0].Amount)
-	assert.Equal(t, onecardtest.DemoNormal, ledger.Balances[0].Account)
+	assert.Equal(t, sim.DemoNormal, ledger.Balances[0].Account)
 	assert.Equal(t, "97.50", ledger.Balances[0].Balance)
 
 	_, body = do("GET", "stats", "", "")
-	var st onecardtest.Stats
+	var st sim.Stats
 	require.NoError(t, json.Unmarshal(body, &st))
 	assert.Equal(t, 1, st.Charges)
 	assert.Equal(t, 1, st.Requests[onecard.MethodPay])

@@ -1,4 +1,4 @@
-package onecardtest
+package sim
 
 import (
 	"crypto/rand"
@@ -141,7 +141,7 @@ type activeFault struct {
 // mistake in the test, not a condition to handle.
 func (s *Server) InjectFault(f Fault) {
 	if err := f.Validate(); err != nil {
-		panic("onecardtest: " + err.Error())
+		panic("sim: " + err.Error())
 	}
 	s.addFaults([]Fault{f})
 }

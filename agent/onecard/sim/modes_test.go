@@ -1,4 +1,4 @@
-package onecardtest_test
+package sim_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // These tests cover the field variations: modes in which the simulator no
@@ -27,12 +28,12 @@ const mercacc = "100000"
 
 func (r *rig) pay(t *testing.T, orderNo string, amount money.Fen) (onecard.PayResult, error) {
 	t.Helper()
-	return r.c.Pay(t.Context(), r.tok, onecard.PayRequest{OrderNo: orderNo, Account: onecardtest.DemoNormal, AccType: "###", MercAcc: mercacc, Amount: amount})
+	return r.c.Pay(t.Context(), r.tok, onecard.PayRequest{OrderNo: orderNo, Account: sim.DemoNormal, AccType: "###", MercAcc: mercacc, Amount: amount})
 }
 
 func (r *rig) refund(t *testing.T, orderNo, of string, amount money.Fen) (onecard.RefundResult, error) {
 	t.Helper()
-	return r.c.Refund(t.Context(), r.tok, onecard.RefundRequest{OrderNo: orderNo, RefundOrderNo: of, Account: onecardtest.DemoNormal, AccType: "###", MercAcc: mercacc, Amount: amount})
+	return r.c.Refund(t.Context(), r.tok, onecard.RefundRequest{OrderNo: orderNo, RefundOrderNo: of, Account: sim.DemoNormal, AccType: "###", MercAcc: mercacc, Amount: amount})
 }
 
 // payThenRefund pays orderNo and refunds part of it under refundNo; both
@@ -49,7 +50,7 @@ func (r *rig) payThenRefund(t *testing.T, orderNo string, amount money.Fen, refu
 // status asks pay.query for one order of DemoNormal.
 func (r *rig) status(t *testing.T, orderNo string) onecard.OrderStatus {
 	t.Helper()
-	sts, err := r.c.QueryPayments(t.Context(), r.tok, []onecard.PayQuery{{Account: onecardtest.DemoNormal, AccType: "###", OrderNo: orderNo}})
+	sts, err := r.c.QueryPayments(t.Context(), r.tok, []onecard.PayQuery{{Account: sim.DemoNormal, AccType: "###", OrderNo: orderNo}})
 	require.NoError(t, err)
 	require.Len(t, sts, 1)
 	return sts[0].Status
@@ -57,7 +58,7 @@ func (r *rig) status(t *testing.T, orderNo string) onecard.OrderStatus {
 
 func (r *rig) balance(t *testing.T) money.Fen {
 	t.Helper()
-	b, ok := r.srv.Balance(onecardtest.DemoNormal)
+	b, ok := r.srv.Balance(sim.DemoNormal)
 	require.True(t, ok)
 	return b
 }
@@ -79,7 +80,7 @@ func TestRefundsUncapped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, func(o *onecardtest.Options) { o.RefundsUncapped = tt.uncapped })
+			r := newRig(t, func(o *sim.Options) { o.RefundsUncapped = tt.uncapped })
 			r.payThenRefund(t, "U-1", 10_00, "U-R1", 6_00)
 			_, err := r.refund(t, "U-R2", "U-1", 6_00)
 			orig, ok := r.srv.Order("U-1")
@@ -122,7 +123,7 @@ func TestQueryForgetsRefunds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, func(o *onecardtest.Options) { o.QueryForgetsRefunds = tt.forgets })
+			r := newRig(t, func(o *sim.Options) { o.QueryForgetsRefunds = tt.forgets })
 			r.payThenRefund(t, "Q-1", 3_00, "Q-R1", 1_00)
 			assert.Equal(t, onecard.StatusPaid, r.status(t, "Q-1"), "payments are still answered")
 			assert.Equal(t, tt.wantRefund, r.status(t, "Q-R1"))
@@ -146,12 +147,12 @@ func TestDuplicateReply(t *testing.T) {
 		{"", outcome{retcode: "60045"}, outcome{retcode: "60045"}, outcome{retcode: "60045"}, outcome{retcode: "60045"}},
 		{"60045", outcome{retcode: "60045"}, outcome{retcode: "60045"}, outcome{retcode: "60045"}, outcome{retcode: "60045"}},
 		{"60070", outcome{retcode: "60070"}, outcome{retcode: "60070"}, outcome{retcode: "60070"}, outcome{retcode: "60070"}},
-		{onecardtest.DuplicateReplay, outcome{sameOut: true}, outcome{retcode: "60045"}, outcome{retcode: onecard.RetcodeInsufficient}, outcome{sameOut: true}},
+		{sim.DuplicateReplay, outcome{sameOut: true}, outcome{retcode: "60045"}, outcome{retcode: onecard.RetcodeInsufficient}, outcome{sameOut: true}},
 	}
 	for _, tt := range tests {
 		t.Run("mode "+tt.mode, func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, func(o *onecardtest.Options) { o.DuplicateReply = tt.mode })
+			r := newRig(t, func(o *sim.Options) { o.DuplicateReply = tt.mode })
 			first, firstRefund := r.payThenRefund(t, "D-1", 2_00, "D-R1", 50)
 			_, err := r.pay(t, "D-BIG", 1_000_00)
 			require.Equal(t, onecard.RetcodeInsufficient, retcode(err))
@@ -183,7 +184,7 @@ func TestDuplicateReply(t *testing.T) {
 			assert.Equal(t, before, r.balance(t), "a duplicate moves no money")
 			assert.Len(t, r.srv.Transactions(), 3, "a duplicate is never recorded")
 			replays := 0
-			if tt.mode == onecardtest.DuplicateReplay {
+			if tt.mode == sim.DuplicateReplay {
 				replays = 3
 			}
 			assert.Equal(t, replays, r.srv.Stats().Replays)
@@ -192,8 +193,8 @@ func TestDuplicateReply(t *testing.T) {
 }
 
 // lateLog returns a Logf that reports each late processing on the channel.
-func lateLog(processed chan<- string) func(*onecardtest.Options) {
-	return func(o *onecardtest.Options) {
+func lateLog(processed chan<- string) func(*sim.Options) {
+	return func(o *sim.Options) {
 		o.Logf = func(format string, args ...any) {
 			if line := fmt.Sprintf(format, args...); strings.Contains(line, "processed late") {
 				processed <- line
@@ -205,7 +206,7 @@ func lateLog(processed chan<- string) func(*onecardtest.Options) {
 func TestLateFaultReleased(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	r.srv.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultLate, Method: onecard.MethodPay, Times: 1, Delay: time.Hour})
+	r.srv.InjectFault(sim.Fault{Kind: sim.FaultLate, Method: onecard.MethodPay, Times: 1, Delay: time.Hour})
 
 	_, err := r.pay(t, "L-1", 4_00)
 	require.Error(t, err)
@@ -229,7 +230,7 @@ func TestLateFaultReleased(t *testing.T) {
 	assert.Equal(t, 1, st.Held)
 	assert.Equal(t, 1, st.ProcessedLate)
 	assert.Equal(t, 1, st.Charges)
-	assert.Equal(t, 1, st.FaultsFired[onecardtest.FaultLate])
+	assert.Equal(t, 1, st.FaultsFired[sim.FaultLate])
 }
 
 func TestLateFaultDelayFires(t *testing.T) {
@@ -238,7 +239,7 @@ func TestLateFaultDelayFires(t *testing.T) {
 	r := newRig(t, lateLog(processed))
 	_, err := r.pay(t, "LD-0", 1_00) // charged, so that the refund has an original
 	require.NoError(t, err)
-	r.srv.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultLate, Method: onecard.MethodRefund, Times: 1, Delay: time.Millisecond})
+	r.srv.InjectFault(sim.Fault{Kind: sim.FaultLate, Method: onecard.MethodRefund, Times: 1, Delay: time.Millisecond})
 
 	_, err = r.refund(t, "LD-R1", "LD-0", 1_00)
 	assert.True(t, onecard.OutcomeUnknown(err), "%v", err)
@@ -256,8 +257,8 @@ func TestLateFaultDelayFires(t *testing.T) {
 func TestLateFaultAnswersSystemRefusals(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	r.srv.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultLate, Times: 1, Delay: time.Hour})
-	_, err := r.c.Pay(t.Context(), "not-the-token", onecard.PayRequest{OrderNo: "LS-1", Account: onecardtest.DemoNormal, AccType: "###", MercAcc: mercacc, Amount: 1})
+	r.srv.InjectFault(sim.Fault{Kind: sim.FaultLate, Times: 1, Delay: time.Hour})
+	_, err := r.c.Pay(t.Context(), "not-the-token", onecard.PayRequest{OrderNo: "LS-1", Account: sim.DemoNormal, AccType: "###", MercAcc: mercacc, Amount: 1})
 	var se *onecard.SystemError
 	require.ErrorAs(t, err, &se, "a request the system layer refuses is answered at once")
 	assert.True(t, se.TokenInvalid())
@@ -266,9 +267,9 @@ func TestLateFaultAnswersSystemRefusals(t *testing.T) {
 
 // heldOrders pays n orders through a simulator holding by policy and
 // returns the order numbers held.
-func heldOrders(t *testing.T, hold onecardtest.HoldPolicy, n int) []string {
+func heldOrders(t *testing.T, hold sim.HoldPolicy, n int) []string {
 	t.Helper()
-	r := newRig(t, func(o *onecardtest.Options) { o.Hold = hold })
+	r := newRig(t, func(o *sim.Options) { o.Hold = hold })
 	var held []string
 	for i := range n {
 		no := fmt.Sprintf("H-%02d", i)
@@ -293,21 +294,21 @@ func heldOrders(t *testing.T, hold onecardtest.HoldPolicy, n int) []string {
 
 func TestHoldPolicy(t *testing.T) {
 	t.Parallel()
-	half := onecardtest.HoldPolicy{Fraction: 0.5, For: time.Hour, Seed: 42}
+	half := sim.HoldPolicy{Fraction: 0.5, For: time.Hour, Seed: 42}
 	first := heldOrders(t, half, 20)
 	assert.NotEmpty(t, first)
 	assert.Less(t, len(first), 20)
 	assert.Equal(t, first, heldOrders(t, half, 20), "the same seed holds the same requests")
 
-	all := heldOrders(t, onecardtest.HoldPolicy{Fraction: 1, For: time.Hour, Seed: 1}, 3)
+	all := heldOrders(t, sim.HoldPolicy{Fraction: 1, For: time.Hour, Seed: 1}, 3)
 	assert.Len(t, all, 3)
-	assert.Empty(t, heldOrders(t, onecardtest.HoldPolicy{}, 3), "the zero value holds nothing")
+	assert.Empty(t, heldOrders(t, sim.HoldPolicy{}, 3), "the zero value holds nothing")
 }
 
 func TestHoldPolicyOnlyPaysAndRefunds(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, func(o *onecardtest.Options) { o.Hold = onecardtest.HoldPolicy{Fraction: 1, For: time.Hour} })
-	_, err := r.c.QueryCard(t.Context(), r.tok, onecard.CardQuery{IDType: "acc", ID: onecardtest.DemoNormal})
+	r := newRig(t, func(o *sim.Options) { o.Hold = sim.HoldPolicy{Fraction: 1, For: time.Hour} })
+	_, err := r.c.QueryCard(t.Context(), r.tok, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	assert.Equal(t, onecard.StatusNoOrder, r.status(t, "none"))
 	_, err = r.refund(t, "HR-1", "none", 1)
@@ -321,7 +322,7 @@ func TestHoldPolicyOnlyPaysAndRefunds(t *testing.T) {
 func fireRunning() bool {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
-	return strings.Contains(string(buf), "onecardtest.(*Server).fire")
+	return strings.Contains(string(buf), "sim.(*Server).fire")
 }
 
 // TestCloseWithHeldRequests closes the simulator with requests held, their
@@ -340,7 +341,7 @@ func TestCloseWithHeldRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t)
-			r.srv.InjectFault(onecardtest.Fault{Kind: onecardtest.FaultLate, Method: onecard.MethodPay, Delay: tt.delay})
+			r.srv.InjectFault(sim.Fault{Kind: sim.FaultLate, Method: onecard.MethodPay, Delay: tt.delay})
 			for i := range tt.n {
 				_, err := r.pay(t, fmt.Sprintf("C-%d", i), 1)
 				require.Error(t, err)
@@ -365,32 +366,32 @@ func TestModeOptionsChecked(t *testing.T) {
 	clientPriv, _, secret := onecardtest.TestKeys()
 	tests := []struct {
 		name string
-		opts func(*onecardtest.Options)
+		opts func(*sim.Options)
 	}{
-		{"fraction over 1", func(o *onecardtest.Options) { o.Hold = onecardtest.HoldPolicy{Fraction: 1.5, For: time.Second} }},
-		{"fraction negative", func(o *onecardtest.Options) { o.Hold = onecardtest.HoldPolicy{Fraction: -0.1, For: time.Second} }},
-		{"fraction NaN", func(o *onecardtest.Options) { o.Hold = onecardtest.HoldPolicy{Fraction: math.NaN(), For: time.Second} }},
-		{"fraction without for", func(o *onecardtest.Options) { o.Hold = onecardtest.HoldPolicy{Fraction: 0.5} }},
-		{"for negative", func(o *onecardtest.Options) { o.Hold = onecardtest.HoldPolicy{For: -time.Second} }},
-		{"unknown duplicate reply", func(o *onecardtest.Options) { o.DuplicateReply = "60046" }},
+		{"fraction over 1", func(o *sim.Options) { o.Hold = sim.HoldPolicy{Fraction: 1.5, For: time.Second} }},
+		{"fraction negative", func(o *sim.Options) { o.Hold = sim.HoldPolicy{Fraction: -0.1, For: time.Second} }},
+		{"fraction NaN", func(o *sim.Options) { o.Hold = sim.HoldPolicy{Fraction: math.NaN(), For: time.Second} }},
+		{"fraction without for", func(o *sim.Options) { o.Hold = sim.HoldPolicy{Fraction: 0.5} }},
+		{"for negative", func(o *sim.Options) { o.Hold = sim.HoldPolicy{For: -time.Second} }},
+		{"unknown duplicate reply", func(o *sim.Options) { o.DuplicateReply = "60046" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := onecardtest.Options{AppKey: "k", AppSecret: secret, ClientKey: &clientPriv.PublicKey}
+			o := sim.Options{AppKey: "k", AppSecret: secret, ClientKey: &clientPriv.PublicKey}
 			tt.opts(&o)
-			_, err := onecardtest.NewHandler(o)
+			_, err := sim.NewHandler(o)
 			assert.Error(t, err)
 		})
 	}
-	assert.Error(t, onecardtest.Fault{Kind: onecardtest.FaultLate}.Validate(), "late needs a delay")
-	assert.NoError(t, onecardtest.Fault{Kind: onecardtest.FaultLate, Delay: time.Second}.Validate())
-	assert.ErrorContains(t, onecardtest.Fault{Kind: onecardtest.FaultText, Delay: time.Second}.Validate(), "late")
+	assert.Error(t, sim.Fault{Kind: sim.FaultLate}.Validate(), "late needs a delay")
+	assert.NoError(t, sim.Fault{Kind: sim.FaultLate, Delay: time.Second}.Validate())
+	assert.ErrorContains(t, sim.Fault{Kind: sim.FaultText, Delay: time.Second}.Validate(), "late")
 }
 
 func TestAdminHeld(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	base := strings.TrimSuffix(r.srv.URL(), "/tsm") + onecardtest.AdminPrefix
+	base := strings.TrimSuffix(r.srv.URL(), "/tsm") + sim.AdminPrefix
 	do := func(method, name, body string) (int, string) {
 		t.Helper()
 		req, err := http.NewRequestWithContext(context.Background(), method, base+name, strings.NewReader(body))
@@ -408,7 +409,7 @@ func TestAdminHeld(t *testing.T) {
 
 	status, body := do("POST", "faults", `{"kind":"late","method":"synjones.onecard.gdccard.pay","times":1,"delay":"1h"}`)
 	require.Equal(t, http.StatusOK, status, body)
-	assert.Equal(t, []onecardtest.Fault{{Kind: onecardtest.FaultLate, Method: onecard.MethodPay, Times: 1, Delay: time.Hour}}, r.srv.Faults())
+	assert.Equal(t, []sim.Fault{{Kind: sim.FaultLate, Method: onecard.MethodPay, Times: 1, Delay: time.Hour}}, r.srv.Faults())
 	status, _ = do("POST", "faults", `{"kind":"late"}`)
 	assert.Equal(t, http.StatusBadRequest, status, "late needs a delay")
 

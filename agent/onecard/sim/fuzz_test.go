@@ -1,4 +1,4 @@
-package onecardtest
+package sim_test
 
 import (
 	"bytes"
@@ -8,14 +8,16 @@ import (
 	"testing"
 
 	"github.com/campuspos/kiosk/agent/onecard"
+	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
 // fuzzServer is a simulator with the test keys and no listener: requests go
 // straight to ServeHTTP.
-func fuzzServer(f *testing.F) (*Server, *onecard.Client) {
+func fuzzServer(f *testing.F) (*sim.Server, *onecard.Client) {
 	f.Helper()
-	clientPriv, platformPriv, secret := TestKeys()
-	s, err := NewHandler(Options{AppKey: TestAppKey, AppSecret: secret, ClientKey: &clientPriv.PublicKey,
+	clientPriv, platformPriv, secret := onecardtest.TestKeys()
+	s, err := sim.NewHandler(sim.Options{AppKey: onecardtest.TestAppKey, AppSecret: secret, ClientKey: &clientPriv.PublicKey,
 		PlatformKey: platformPriv, TokenMinInterval: -1, BaseURL: "http://127.0.0.1:1"})
 	if err != nil {
 		f.Fatal(err)
@@ -27,7 +29,7 @@ func fuzzServer(f *testing.F) (*Server, *onecard.Client) {
 	// The fuzzers call the handler directly; the client's few calls (the
 	// token) take the same path instead of a socket.
 	direct := &http.Client{Transport: handlerTransport{s}}
-	c, err := onecard.New(onecard.Config{URL: s.URL(), AppKey: TestAppKey, Cipher: cipher, PrivateKey: clientPriv,
+	c, err := onecard.New(onecard.Config{URL: s.URL(), AppKey: onecardtest.TestAppKey, Cipher: cipher, PrivateKey: clientPriv,
 		Location: s.Location(), Now: s.Now, HTTPClient: direct})
 	if err != nil {
 		f.Fatal(err)
@@ -43,7 +45,7 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return rec.Result(), nil
 }
 
-func serve(s *Server, path string, body string) *httptest.ResponseRecorder {
+func serve(s *sim.Server, path string, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	rec := httptest.NewRecorder()

@@ -1,4 +1,4 @@
-package onecardtest
+package sim
 
 import (
 	"crypto/rand"
@@ -99,7 +99,7 @@ func (s *Server) business(method, key string, params map[string]json.RawMessage,
 	inner, err := json.Marshal(map[string]any{key: obj})
 	if err != nil {
 		// Only strings, slices and maps of them are marshalled here.
-		panic("onecardtest: reply JSON: " + err.Error())
+		panic("sim: reply JSON: " + err.Error())
 	}
 	note := ""
 	if res.retcode == RetcodeBadField {

@@ -1,4 +1,4 @@
-// Package onecardtest is a strict, in-process simulator of the Synjones
+// Package sim is a strict, in-process simulator of the Synjones
 // one-card platform (API v2.42 as the project's spec notes read it), in the
 // spirit of net/http/httptest: NewServer starts one on a loopback port,
 // NewHandler returns one for a caller's own listener (cmd/onecard-sim).
@@ -85,7 +85,7 @@
 //
 // Faults (InjectFault) make the transport misbehave on purpose, and the
 // admin endpoints under /_sim/ (see ServeHTTP) drive a running simulator.
-package onecardtest
+package sim
 
 import (
 	"crypto/rsa"
@@ -210,9 +210,9 @@ type tokenState struct {
 func NewServer(opts Options) *Server {
 	s, err := NewHandler(opts)
 	if err != nil {
-		panic("onecardtest: " + err.Error())
+		panic("sim: " + err.Error())
 	}
-	s.start()
+	s.Start()
 	return s
 }
 
@@ -298,7 +298,9 @@ func NewHandler(opts Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) start() {
+// Start serves a Server made by NewHandler on a loopback listener of its
+// own, as NewServer does; Close stops it.
+func (s *Server) Start() {
 	s.ts = httptest.NewServer(s)
 	s.base = s.ts.URL
 }

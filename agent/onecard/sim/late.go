@@ -1,4 +1,4 @@
-package onecardtest
+package sim
 
 import (
 	"encoding/json"
