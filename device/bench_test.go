@@ -113,14 +113,14 @@ func BenchmarkFramer(b *testing.B) {
 	}
 	for _, c := range []struct {
 		name  string
-		spec  FrameSpec
+		spec  frameSpec
 		frame []byte
 	}{
-		{"line", FrameSpec{Type: FrameLine, PartialTimeout: time.Second}, []byte("0012345678\r\n")},
-		{"crlf", FrameSpec{Type: FrameCRLF, PartialTimeout: time.Second}, []byte("0012345678\r\n")},
-		{"stx-xor", FrameSpec{Type: FrameSTX, Check: CheckXOR, PartialTimeout: time.Second}, stxFrame("0012345678")},
-		{"fixed", FrameSpec{Type: FrameFixed, Size: 10, PartialTimeout: time.Second}, []byte("0012345678")},
-		{"gap", FrameSpec{Type: FrameGap, Gap: time.Millisecond}, []byte("0012345678")},
+		{"line", frameSpec{Type: frameLine, PartialTimeout: time.Second}, []byte("0012345678\r\n")},
+		{"crlf", frameSpec{Type: frameCRLF, PartialTimeout: time.Second}, []byte("0012345678\r\n")},
+		{"stx-xor", frameSpec{Type: frameSTX, Check: checkXOR, PartialTimeout: time.Second}, stxFrame("0012345678")},
+		{"fixed", frameSpec{Type: frameFixed, Size: 10, PartialTimeout: time.Second}, []byte("0012345678")},
+		{"gap", frameSpec{Type: frameGap, Gap: time.Millisecond}, []byte("0012345678")},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			stream := bytes.Repeat(c.frame, 1<<20/len(c.frame))
@@ -132,7 +132,7 @@ func BenchmarkFramer(b *testing.B) {
 				for i := 0; i < len(stream); i += 4096 {
 					// The gap framer needs time between frames; the
 					// others see one read time per chunk.
-					if c.spec.Type == FrameGap {
+					if c.spec.Type == frameGap {
 						for j := i; j < min(i+4096, len(stream)); j += len(c.frame) {
 							at = at.Add(time.Second)
 							f.Feed(at, stream[j:j+len(c.frame)])

@@ -9,7 +9,7 @@ import (
 )
 
 // Capture records what the device of spec s delivers, one read per line
-// in the format ParseCapture reads (serial: the bytes of each read; HID:
+// in the format that a replay input reads (serial: the bytes of each read; HID:
 // each whole input report, report ID first when the device numbers its
 // reports), after a `#` header saying what was captured. It opens the
 // device once (no retry: a technician is watching) and runs until ctx is

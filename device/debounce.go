@@ -2,34 +2,34 @@ package device
 
 import "time"
 
-// DefaultDebounce is the debounce window when the spec says nothing:
+// defaultDebounce is the debounce window when the spec says nothing:
 // readers repeat a card held against them, and people tap twice.
-const DefaultDebounce = 800 * time.Millisecond
+const defaultDebounce = 800 * time.Millisecond
 
-// Debouncer makes the same text seen again within a window one scan. The
+// debouncer makes the same text seen again within a window one scan. The
 // window slides: each repeat extends it, so a card left on a reader that
 // repeats its ID every few hundred milliseconds is one scan until it is
 // taken away.
 //
 // It takes the time of each text from its caller, which keeps it free of
 // clocks (replays feed recorded times, tests feed whatever they like).
-type Debouncer struct {
+type debouncer struct {
 	window time.Duration
 	seen   map[string]time.Time
 }
 
-// NewDebouncer returns a debouncer; a window of 0 or less lets everything
+// newDebouncer returns a debouncer; a window of 0 or less lets everything
 // through.
-func NewDebouncer(window time.Duration) *Debouncer {
-	return &Debouncer{window: window, seen: map[string]time.Time{}}
+func newDebouncer(window time.Duration) *debouncer {
+	return &debouncer{window: window, seen: map[string]time.Time{}}
 }
 
 // pruneAt is the number of remembered texts past which expired ones are
 // forgotten; small, since only texts of the last window matter.
 const pruneAt = 64
 
-// Allow reports whether text at t is a new scan (true) or a repeat.
-func (d *Debouncer) Allow(text string, t time.Time) bool {
+// allow reports whether text at t is a new scan (true) or a repeat.
+func (d *debouncer) allow(text string, t time.Time) bool {
 	if d.window <= 0 {
 		return true
 	}

@@ -10,23 +10,23 @@ import (
 
 func TestDebouncer(t *testing.T) {
 	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
-	d := NewDebouncer(800 * time.Millisecond)
-	assert.True(t, d.Allow("A", ms(0)))
-	assert.False(t, d.Allow("A", ms(300)), "repeat within the window")
-	assert.True(t, d.Allow("B", ms(400)), "another text is another scan")
-	assert.False(t, d.Allow("A", ms(1000)), "the window slides with each repeat (300 + 800 > 1000)")
-	assert.True(t, d.Allow("A", ms(1800)), "800 ms after the last sighting")
-	assert.True(t, d.Allow("A", ms(100)), "a clock step back is not a repeat")
+	d := newDebouncer(800 * time.Millisecond)
+	assert.True(t, d.allow("A", ms(0)))
+	assert.False(t, d.allow("A", ms(300)), "repeat within the window")
+	assert.True(t, d.allow("B", ms(400)), "another text is another scan")
+	assert.False(t, d.allow("A", ms(1000)), "the window slides with each repeat (300 + 800 > 1000)")
+	assert.True(t, d.allow("A", ms(1800)), "800 ms after the last sighting")
+	assert.True(t, d.allow("A", ms(100)), "a clock step back is not a repeat")
 
-	off := NewDebouncer(0)
-	assert.True(t, off.Allow("A", ms(0)))
-	assert.True(t, off.Allow("A", ms(0)))
+	off := newDebouncer(0)
+	assert.True(t, off.allow("A", ms(0)))
+	assert.True(t, off.allow("A", ms(0)))
 }
 
 func TestDebouncerForgets(t *testing.T) {
-	d := NewDebouncer(time.Second)
+	d := newDebouncer(time.Second)
 	for i := range 1000 {
-		d.Allow(fmt.Sprint(i), t0.Add(time.Duration(i)*100*time.Millisecond))
+		d.allow(fmt.Sprint(i), t0.Add(time.Duration(i)*100*time.Millisecond))
 	}
 	assert.LessOrEqual(t, len(d.seen), pruneAt+1, "expired texts are forgotten")
 }

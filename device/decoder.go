@@ -12,7 +12,7 @@ type decoded struct {
 }
 
 // decoder turns an input's reads into texts: a framer for byte streams,
-// the HID decoders for reports. Like a Framer it is fed reads with their
+// the HID decoders for reports. Like a framer it is fed reads with their
 // times, told when the line is idle, and reset when the device goes.
 type decoder interface {
 	feed(t time.Time, p []byte) ([]decoded, []Drop)
@@ -22,9 +22,9 @@ type decoder interface {
 }
 
 // frameDecoder is the decoder of serial and keyboard inputs.
-type frameDecoder struct{ f Framer }
+type frameDecoder struct{ f framer }
 
-func frames(fs []Frame, ds []Drop) ([]decoded, []Drop) {
+func frames(fs []frame, ds []Drop) ([]decoded, []Drop) {
 	if len(fs) == 0 {
 		return nil, ds
 	}

@@ -7,8 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-// Frame is one complete frame of text from a Framer.
-type Frame struct {
+// frame is one complete frame of text from a framer.
+type frame struct {
 	// Text is the frame's payload, without terminators, STX/ETX or check
 	// byte. It is always valid UTF-8 without control characters.
 	Text string
@@ -16,7 +16,7 @@ type Frame struct {
 	Time time.Time
 }
 
-// Framer cuts a byte stream into frames. It is fed whatever chunks the
+// framer cuts a byte stream into frames. It is fed whatever chunks the
 // device delivers (a whole frame, one byte, or several frames at once) and
 // gives the same frames however the stream is split. Anything that is not a
 // clean frame (binary noise, a frame longer than the maximum, a partial
@@ -24,13 +24,13 @@ type Frame struct {
 // never part of a frame.
 //
 // Framers are not safe for concurrent use; each input owns one.
-type Framer interface {
+type framer interface {
 	// Feed takes the bytes of one read that completed at t.
-	Feed(t time.Time, p []byte) ([]Frame, []Drop)
+	Feed(t time.Time, p []byte) ([]frame, []Drop)
 	// Idle tells the framer that nothing arrived up to t: an idle-gap
 	// framer ends its frame, the others drop a partial frame that has
 	// waited longer than its partial timeout.
-	Idle(t time.Time) ([]Frame, []Drop)
+	Idle(t time.Time) ([]frame, []Drop)
 	// Deadline is when Idle would next do something; zero when nothing is
 	// pending.
 	Deadline() time.Time
@@ -38,98 +38,98 @@ type Framer interface {
 	Reset(t time.Time, reason string) []Drop
 }
 
-// FrameType selects how a serial stream is cut into frames.
-type FrameType string
+// frameType selects how a serial stream is cut into frames.
+type frameType string
 
 // The frame types.
 const (
-	// FrameLine ends a frame at CR or LF, whichever comes, and ignores
+	// frameLine ends a frame at CR or LF, whichever comes, and ignores
 	// empty lines: it accepts readers that send CR, LF or CR LF alike.
-	FrameLine FrameType = "line"
-	// FrameCR ends a frame at CR.
-	FrameCR FrameType = "cr"
-	// FrameLF ends a frame at LF.
-	FrameLF FrameType = "lf"
-	// FrameCRLF ends a frame at CR LF; a CR alone is part of the frame
+	frameLine frameType = "line"
+	// frameCR ends a frame at CR.
+	frameCR frameType = "cr"
+	// frameLF ends a frame at LF.
+	frameLF frameType = "lf"
+	// frameCRLF ends a frame at CR LF; a CR alone is part of the frame
 	// (and makes it noise).
-	FrameCRLF FrameType = "crlf"
-	// FrameSTX takes the bytes between STX (0x02) and ETX (0x03),
+	frameCRLF frameType = "crlf"
+	// frameSTX takes the bytes between STX (0x02) and ETX (0x03),
 	// optionally followed by a check byte; bytes outside a frame are noise,
 	// except CR and LF, which many readers send after ETX.
-	FrameSTX FrameType = "stx"
-	// FrameFixed cuts every N bytes.
-	FrameFixed FrameType = "fixed"
-	// FrameGap ends a frame when the line has been quiet for a gap.
-	FrameGap FrameType = "gap"
+	frameSTX frameType = "stx"
+	// frameFixed cuts every N bytes.
+	frameFixed frameType = "fixed"
+	// frameGap ends a frame when the line has been quiet for a gap.
+	frameGap frameType = "gap"
 )
 
-// CheckType is the check byte after ETX in STX framing.
-type CheckType string
+// checkType is the check byte after ETX in STX framing.
+type checkType string
 
 // The check bytes.
 const (
-	CheckNone CheckType = ""
-	// CheckXOR is the XOR of every byte after STX up to and including
+	checkNone checkType = ""
+	// checkXOR is the XOR of every byte after STX up to and including
 	// ETX (the BCC of ISO 1155).
-	CheckXOR CheckType = "xor"
-	// CheckLRC is the two's complement of the 8-bit sum of every byte after
+	checkXOR checkType = "xor"
+	// checkLRC is the two's complement of the 8-bit sum of every byte after
 	// STX up to and including ETX.
-	CheckLRC CheckType = "lrc"
+	checkLRC checkType = "lrc"
 )
 
 // Framing defaults.
 const (
-	// DefaultMaxFrame is the longest frame kept when the spec says
+	// defaultMaxFrame is the longest frame kept when the spec says
 	// nothing: a card ID or a payment QR code is far shorter, so longer
 	// is a wrong baud rate or a stuck line.
-	DefaultMaxFrame = 256
-	// DefaultPartialTimeout is how long a partial frame waits for its
+	defaultMaxFrame = 256
+	// defaultPartialTimeout is how long a partial frame waits for its
 	// next byte: a reader sends a frame in one burst, so bytes left over
 	// from before (power-on noise, an aborted read) must not be glued to
 	// the next card.
-	DefaultPartialTimeout = 2 * time.Second
+	defaultPartialTimeout = 2 * time.Second
 )
 
-// FrameSpec describes a framing.
-type FrameSpec struct {
-	Type FrameType
-	// Check is the check byte for FrameSTX.
-	Check CheckType
-	// Size is the frame length for FrameFixed.
+// frameSpec describes a framing.
+type frameSpec struct {
+	Type frameType
+	// Check is the check byte for frameSTX.
+	Check checkType
+	// Size is the frame length for frameFixed.
 	Size int
-	// Gap is the quiet time that ends a frame for FrameGap.
+	// Gap is the quiet time that ends a frame for frameGap.
 	Gap time.Duration
-	// Max is the longest frame; 0 means DefaultMaxFrame.
+	// Max is the longest frame; 0 means defaultMaxFrame.
 	Max int
 	// PartialTimeout drops a partial frame whose last byte is older; 0
 	// means never (for the keyboard, where a person may type slowly).
 	PartialTimeout time.Duration
 }
 
-// NewFramer returns a framer for s.
-func NewFramer(s FrameSpec) (Framer, error) {
+// newFramer returns a framer for s.
+func newFramer(s frameSpec) (framer, error) {
 	max := s.Max
 	if max == 0 {
-		max = DefaultMaxFrame
+		max = defaultMaxFrame
 	}
 	if max < 1 {
 		return nil, fmt.Errorf("frame max %d: must be at least 1", s.Max)
 	}
 	b := base{max: max, partial: s.PartialTimeout}
 	switch s.Type {
-	case FrameLine, FrameCR, FrameLF, FrameCRLF:
+	case frameLine, frameCR, frameLF, frameCRLF:
 		return &lineFramer{base: b, mode: s.Type}, nil
-	case FrameSTX:
-		if s.Check != CheckNone && s.Check != CheckXOR && s.Check != CheckLRC {
+	case frameSTX:
+		if s.Check != checkNone && s.Check != checkXOR && s.Check != checkLRC {
 			return nil, fmt.Errorf("frame check %q: want xor or lrc", s.Check)
 		}
 		return &stxFramer{base: b, check: s.Check}, nil
-	case FrameFixed:
+	case frameFixed:
 		if s.Size < 1 || s.Size > max {
 			return nil, fmt.Errorf("fixed frame size %d: must be 1 to %d", s.Size, max)
 		}
 		return &fixedFramer{base: b, size: s.Size}, nil
-	case FrameGap:
+	case frameGap:
 		if s.Gap <= 0 {
 			return nil, fmt.Errorf("frame gap %s: must be more than 0", s.Gap)
 		}
@@ -150,11 +150,11 @@ type base struct {
 	// frame ends, so that no tail of it becomes a frame.
 	over   int
 	last   time.Time
-	frames []Frame
+	frames []frame
 	drops  []Drop
 }
 
-func (b *base) out() ([]Frame, []Drop) {
+func (b *base) out() ([]frame, []Drop) {
 	f, d := b.frames, b.drops
 	b.frames, b.drops = nil, nil
 	return f, d
@@ -190,7 +190,7 @@ func (b *base) end(t time.Time, extra int) {
 		if reason := textReason(b.buf); reason != "" {
 			b.drop(t, len(b.buf)+extra, "%s", reason)
 		} else {
-			b.frames = append(b.frames, Frame{Text: string(b.buf), Time: t})
+			b.frames = append(b.frames, frame{Text: string(b.buf), Time: t})
 		}
 	}
 	b.buf, b.over = b.buf[:0], 0
@@ -260,7 +260,7 @@ const (
 // lineFramer ends frames at CR, LF or CR LF.
 type lineFramer struct {
 	base
-	mode FrameType
+	mode frameType
 	// cr is set in crlf mode after a CR, until the next byte says whether
 	// it was a terminator.
 	cr bool
@@ -273,28 +273,28 @@ func (f *lineFramer) held() int {
 	return f.pending()
 }
 
-func (f *lineFramer) Feed(t time.Time, p []byte) ([]Frame, []Drop) {
+func (f *lineFramer) Feed(t time.Time, p []byte) ([]frame, []Drop) {
 	if f.stale(t, f.held()) {
 		f.cr = false
 	}
 	for _, c := range p {
 		switch f.mode {
-		case FrameLine:
+		case frameLine:
 			if c == cr || c == lf {
 				f.end(t, 1)
 				continue
 			}
-		case FrameCR:
+		case frameCR:
 			if c == cr {
 				f.end(t, 1)
 				continue
 			}
-		case FrameLF:
+		case frameLF:
 			if c == lf {
 				f.end(t, 1)
 				continue
 			}
-		case FrameCRLF:
+		case frameCRLF:
 			if f.cr {
 				f.cr = false
 				if c == lf {
@@ -316,7 +316,7 @@ func (f *lineFramer) Feed(t time.Time, p []byte) ([]Frame, []Drop) {
 	return f.out()
 }
 
-func (f *lineFramer) Idle(t time.Time) ([]Frame, []Drop) {
+func (f *lineFramer) Idle(t time.Time) ([]frame, []Drop) {
 	if f.stale(t, f.held()) {
 		f.cr = false
 	}
@@ -334,7 +334,7 @@ func (f *lineFramer) Reset(t time.Time, reason string) []Drop {
 // stxFramer takes STX … ETX [check] frames.
 type stxFramer struct {
 	base
-	check CheckType
+	check checkType
 	// state: outside a frame, inside one, or waiting for the check byte.
 	state int
 	// noise counts bytes outside frames not yet reported.
@@ -364,7 +364,7 @@ func (f *stxFramer) flushNoise(t time.Time) {
 	}
 }
 
-func (f *stxFramer) Feed(t time.Time, p []byte) ([]Frame, []Drop) {
+func (f *stxFramer) Feed(t time.Time, p []byte) ([]frame, []Drop) {
 	if f.stale(t, f.held()) {
 		f.state = stxOutside
 	}
@@ -385,7 +385,7 @@ func (f *stxFramer) Feed(t time.Time, p []byte) ([]Frame, []Drop) {
 				f.drop(t, f.held(), "partial frame: STX before ETX")
 				f.buf, f.over = f.buf[:0], 0
 			case etx:
-				if f.check == CheckNone {
+				if f.check == checkNone {
 					f.end(t, 2)
 					f.state = stxOutside
 				} else {
@@ -423,13 +423,13 @@ func (f *stxFramer) sum() byte {
 	}
 	x ^= etx
 	s += etx
-	if f.check == CheckXOR {
+	if f.check == checkXOR {
 		return x
 	}
 	return -s
 }
 
-func (f *stxFramer) Idle(t time.Time) ([]Frame, []Drop) {
+func (f *stxFramer) Idle(t time.Time) ([]frame, []Drop) {
 	if f.stale(t, f.held()) {
 		f.state = stxOutside
 	}
@@ -461,7 +461,7 @@ type fixedFramer struct {
 	size int
 }
 
-func (f *fixedFramer) Feed(t time.Time, p []byte) ([]Frame, []Drop) {
+func (f *fixedFramer) Feed(t time.Time, p []byte) ([]frame, []Drop) {
 	f.stale(t, f.pending())
 	for _, c := range p {
 		f.buf = append(f.buf, c)
@@ -475,7 +475,7 @@ func (f *fixedFramer) Feed(t time.Time, p []byte) ([]Frame, []Drop) {
 	return f.out()
 }
 
-func (f *fixedFramer) Idle(t time.Time) ([]Frame, []Drop) {
+func (f *fixedFramer) Idle(t time.Time) ([]frame, []Drop) {
 	f.stale(t, f.pending())
 	return f.out()
 }
@@ -498,7 +498,7 @@ func (f *gapFramer) quiet(t time.Time) {
 	}
 }
 
-func (f *gapFramer) Feed(t time.Time, p []byte) ([]Frame, []Drop) {
+func (f *gapFramer) Feed(t time.Time, p []byte) ([]frame, []Drop) {
 	f.quiet(t)
 	for _, c := range p {
 		f.add(c)
@@ -509,7 +509,7 @@ func (f *gapFramer) Feed(t time.Time, p []byte) ([]Frame, []Drop) {
 	return f.out()
 }
 
-func (f *gapFramer) Idle(t time.Time) ([]Frame, []Drop) {
+func (f *gapFramer) Idle(t time.Time) ([]frame, []Drop) {
 	f.quiet(t)
 	return f.out()
 }

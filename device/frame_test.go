@@ -12,9 +12,9 @@ import (
 
 var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
-func newTestFramer(t testing.TB, s FrameSpec) Framer {
+func newTestFramer(t testing.TB, s frameSpec) framer {
 	t.Helper()
-	f, err := NewFramer(s)
+	f, err := newFramer(s)
 	require.NoError(t, err)
 	return f
 }
@@ -27,7 +27,7 @@ type result struct {
 	bytes int
 }
 
-func (r *result) add(fs []Frame, ds []Drop) {
+func (r *result) add(fs []frame, ds []Drop) {
 	for _, f := range fs {
 		r.texts = append(r.texts, f.Text)
 	}
@@ -39,7 +39,7 @@ func (r *result) add(fs []Frame, ds []Drop) {
 
 // feedChunks feeds chunks all at time at, then tells the framer the line
 // went quiet for good.
-func feedChunks(f Framer, at time.Time, chunks ...[]byte) result {
+func feedChunks(f framer, at time.Time, chunks ...[]byte) result {
 	var r result
 	for _, c := range chunks {
 		r.add(f.Feed(at, c))
@@ -50,7 +50,7 @@ func feedChunks(f Framer, at time.Time, chunks ...[]byte) result {
 
 // checkSplits feeds stream whole, byte by byte, and split in two at every
 // position, and requires the same result every time.
-func checkSplits(t *testing.T, s FrameSpec, stream []byte, want result) {
+func checkSplits(t *testing.T, s frameSpec, stream []byte, want result) {
 	t.Helper()
 	got := feedChunks(newTestFramer(t, s), t0, stream)
 	require.Equal(t, want.texts, got.texts, "whole")
@@ -72,30 +72,30 @@ func TestLineFramers(t *testing.T) {
 	long := strings.Repeat("9", 20)
 	tests := []struct {
 		name   string
-		spec   FrameSpec
+		spec   frameSpec
 		stream string
 		want   result
 	}{
-		{"crlf", FrameSpec{Type: FrameCRLF}, "1234\r\n5678\r\n", result{texts: []string{"1234", "5678"}}},
-		{"crlf lone CR is noise", FrameSpec{Type: FrameCRLF}, "12\r34\r\n5678\r\n", result{
+		{"crlf", frameSpec{Type: frameCRLF}, "1234\r\n5678\r\n", result{texts: []string{"1234", "5678"}}},
+		{"crlf lone CR is noise", frameSpec{Type: frameCRLF}, "12\r34\r\n5678\r\n", result{
 			texts: []string{"5678"}, drops: []string{"binary noise: control byte 0x0d in frame"}, bytes: 7}},
-		{"crlf CR CR LF", FrameSpec{Type: FrameCRLF}, "12\r\r\n", result{drops: []string{"binary noise: control byte 0x0d in frame"}, bytes: 5}},
-		{"cr", FrameSpec{Type: FrameCR}, "1234\r5678\r", result{texts: []string{"1234", "5678"}}},
-		{"cr sees LF as noise", FrameSpec{Type: FrameCR}, "1234\r\n5678\r", result{
+		{"crlf CR CR LF", frameSpec{Type: frameCRLF}, "12\r\r\n", result{drops: []string{"binary noise: control byte 0x0d in frame"}, bytes: 5}},
+		{"cr", frameSpec{Type: frameCR}, "1234\r5678\r", result{texts: []string{"1234", "5678"}}},
+		{"cr sees LF as noise", frameSpec{Type: frameCR}, "1234\r\n5678\r", result{
 			texts: []string{"1234"}, drops: []string{"binary noise: control byte 0x0a in frame"}}},
-		{"lf", FrameSpec{Type: FrameLF}, "1234\n\n5678\n", result{texts: []string{"1234", "5678"}}},
-		{"line takes any", FrameSpec{Type: FrameLine}, "1234\r\n5678\r9012\n\n", result{texts: []string{"1234", "5678", "9012"}}},
-		{"binary noise", FrameSpec{Type: FrameLine}, "\x00\xff\x131234\r\n5678\r\n", result{
+		{"lf", frameSpec{Type: frameLF}, "1234\n\n5678\n", result{texts: []string{"1234", "5678"}}},
+		{"line takes any", frameSpec{Type: frameLine}, "1234\r\n5678\r9012\n\n", result{texts: []string{"1234", "5678", "9012"}}},
+		{"binary noise", frameSpec{Type: frameLine}, "\x00\xff\x131234\r\n5678\r\n", result{
 			texts: []string{"5678"}, drops: []string{"binary noise: control byte 0x00 in frame"}, bytes: 8}},
-		{"invalid UTF-8", FrameSpec{Type: FrameLine}, "ab\xc3(\r\n", result{drops: []string{"binary noise: byte 0xc3 is not UTF-8"}}},
-		{"UTF-8 text passes", FrameSpec{Type: FrameLine}, "卡号42\r\n", result{texts: []string{"卡号42"}}},
-		{"overlong dropped whole, tail too", FrameSpec{Type: FrameCRLF, Max: 10}, long + "\r\n1234\r\n", result{
+		{"invalid UTF-8", frameSpec{Type: frameLine}, "ab\xc3(\r\n", result{drops: []string{"binary noise: byte 0xc3 is not UTF-8"}}},
+		{"UTF-8 text passes", frameSpec{Type: frameLine}, "卡号42\r\n", result{texts: []string{"卡号42"}}},
+		{"overlong dropped whole, tail too", frameSpec{Type: frameCRLF, Max: 10}, long + "\r\n1234\r\n", result{
 			texts: []string{"1234"}, drops: []string{"overlong frame (more than 10 bytes)"}, bytes: 22}},
-		{"exactly max", FrameSpec{Type: FrameCRLF, Max: 4}, "1234\r\n12345\r\n", result{
+		{"exactly max", frameSpec{Type: frameCRLF, Max: 4}, "1234\r\n12345\r\n", result{
 			texts: []string{"1234"}, drops: []string{"overlong frame (more than 4 bytes)"}, bytes: 7}},
-		{"partial at the end", FrameSpec{Type: FrameCRLF, PartialTimeout: time.Second}, "1234\r\n56", result{
+		{"partial at the end", frameSpec{Type: frameCRLF, PartialTimeout: time.Second}, "1234\r\n56", result{
 			texts: []string{"1234"}, drops: []string{"partial frame (2 bytes, then nothing for 1s)"}, bytes: 2}},
-		{"partial CR at the end", FrameSpec{Type: FrameCRLF, PartialTimeout: time.Second}, "1234\r", result{
+		{"partial CR at the end", frameSpec{Type: frameCRLF, PartialTimeout: time.Second}, "1234\r", result{
 			drops: []string{"partial frame (5 bytes, then nothing for 1s)"}, bytes: 5}},
 	}
 	for _, tt := range tests {
@@ -104,7 +104,7 @@ func TestLineFramers(t *testing.T) {
 }
 
 func TestSTXFramer(t *testing.T) {
-	frame := func(data string, check CheckType) string {
+	frame := func(data string, check checkType) string {
 		s := "\x02" + data + "\x03"
 		var x, sum byte
 		for _, c := range []byte(data + "\x03") {
@@ -112,32 +112,32 @@ func TestSTXFramer(t *testing.T) {
 			sum += c
 		}
 		switch check {
-		case CheckXOR:
+		case checkXOR:
 			s += string([]byte{x})
-		case CheckLRC:
+		case checkLRC:
 			s += string([]byte{-sum})
 		}
 		return s
 	}
 	tests := []struct {
 		name   string
-		spec   FrameSpec
+		spec   frameSpec
 		stream string
 		want   result
 	}{
-		{"plain", FrameSpec{Type: FrameSTX}, frame("0012345678", "") + "\r\n" + frame("42", ""), result{texts: []string{"0012345678", "42"}}},
-		{"xor", FrameSpec{Type: FrameSTX, Check: CheckXOR}, frame("0012345678", CheckXOR) + frame("42", CheckXOR), result{texts: []string{"0012345678", "42"}}},
-		{"lrc", FrameSpec{Type: FrameSTX, Check: CheckLRC}, frame("0012345678", CheckLRC), result{texts: []string{"0012345678"}}},
-		{"xor mismatch", FrameSpec{Type: FrameSTX, Check: CheckXOR}, "\x0212\x03\xff" + frame("34", CheckXOR), result{
+		{"plain", frameSpec{Type: frameSTX}, frame("0012345678", "") + "\r\n" + frame("42", ""), result{texts: []string{"0012345678", "42"}}},
+		{"xor", frameSpec{Type: frameSTX, Check: checkXOR}, frame("0012345678", checkXOR) + frame("42", checkXOR), result{texts: []string{"0012345678", "42"}}},
+		{"lrc", frameSpec{Type: frameSTX, Check: checkLRC}, frame("0012345678", checkLRC), result{texts: []string{"0012345678"}}},
+		{"xor mismatch", frameSpec{Type: frameSTX, Check: checkXOR}, "\x0212\x03\xff" + frame("34", checkXOR), result{
 			texts: []string{"34"}, drops: []string{"xor check byte 0xff, want 0x00"}, bytes: 5}},
-		{"noise outside", FrameSpec{Type: FrameSTX, PartialTimeout: time.Second}, "\xff\x00zz" + frame("42", "") + "\x01", result{
+		{"noise outside", frameSpec{Type: frameSTX, PartialTimeout: time.Second}, "\xff\x00zz" + frame("42", "") + "\x01", result{
 			texts: []string{"42"}, drops: []string{"binary noise: 4 bytes outside STX…ETX", "binary noise: 1 bytes outside STX…ETX"}, bytes: 5}},
-		{"STX inside a frame", FrameSpec{Type: FrameSTX}, "\x0212" + frame("42", ""), result{
+		{"STX inside a frame", frameSpec{Type: frameSTX}, "\x0212" + frame("42", ""), result{
 			texts: []string{"42"}, drops: []string{"partial frame: STX before ETX"}, bytes: 3}},
-		{"overlong", FrameSpec{Type: FrameSTX, Check: CheckXOR, Max: 4}, frame("123456", CheckXOR) + frame("42", CheckXOR), result{
+		{"overlong", frameSpec{Type: frameSTX, Check: checkXOR, Max: 4}, frame("123456", checkXOR) + frame("42", checkXOR), result{
 			texts: []string{"42"}, drops: []string{"overlong frame (more than 4 bytes)"}, bytes: 9}},
-		{"control byte inside", FrameSpec{Type: FrameSTX}, frame("1\r2", ""), result{drops: []string{"binary noise: control byte 0x0d in frame"}}},
-		{"partial at the end", FrameSpec{Type: FrameSTX, PartialTimeout: time.Second}, frame("42", "") + "\x0212", result{
+		{"control byte inside", frameSpec{Type: frameSTX}, frame("1\r2", ""), result{drops: []string{"binary noise: control byte 0x0d in frame"}}},
+		{"partial at the end", frameSpec{Type: frameSTX, PartialTimeout: time.Second}, frame("42", "") + "\x0212", result{
 			texts: []string{"42"}, drops: []string{"partial frame (3 bytes, then nothing for 1s)"}, bytes: 3}},
 	}
 	for _, tt := range tests {
@@ -146,7 +146,7 @@ func TestSTXFramer(t *testing.T) {
 }
 
 func TestFixedFramer(t *testing.T) {
-	checkSplits(t, FrameSpec{Type: FrameFixed, Size: 4, PartialTimeout: time.Second}, []byte("12345678\x00bcd90"), result{
+	checkSplits(t, frameSpec{Type: frameFixed, Size: 4, PartialTimeout: time.Second}, []byte("12345678\x00bcd90"), result{
 		texts: []string{"1234", "5678"},
 		drops: []string{"binary noise: control byte 0x00 in frame", "partial frame (2 bytes, then nothing for 1s)"},
 		bytes: 6,
@@ -154,7 +154,7 @@ func TestFixedFramer(t *testing.T) {
 }
 
 func TestGapFramer(t *testing.T) {
-	f := newTestFramer(t, FrameSpec{Type: FrameGap, Gap: 50 * time.Millisecond, Max: 8})
+	f := newTestFramer(t, frameSpec{Type: frameGap, Gap: 50 * time.Millisecond, Max: 8})
 	var r result
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	r.add(f.Feed(at(0), []byte("12")))
@@ -179,7 +179,7 @@ func TestGapFramer(t *testing.T) {
 func TestPartialTimeoutKeepsFramesApart(t *testing.T) {
 	// Power-on garbage without a terminator must not be glued to the first
 	// card; a frame whose bytes keep coming is not cut.
-	f := newTestFramer(t, FrameSpec{Type: FrameCRLF, PartialTimeout: time.Second})
+	f := newTestFramer(t, frameSpec{Type: frameCRLF, PartialTimeout: time.Second})
 	var r result
 	r.add(f.Feed(t0, []byte("ZZ")))
 	r.add(f.Feed(t0.Add(3*time.Second), []byte("1234\r\n")))
@@ -192,7 +192,7 @@ func TestPartialTimeoutKeepsFramesApart(t *testing.T) {
 }
 
 func TestFramerReset(t *testing.T) {
-	for _, s := range []FrameSpec{{Type: FrameCRLF}, {Type: FrameSTX}, {Type: FrameFixed, Size: 8}, {Type: FrameGap, Gap: time.Second}} {
+	for _, s := range []frameSpec{{Type: frameCRLF}, {Type: frameSTX}, {Type: frameFixed, Size: 8}, {Type: frameGap, Gap: time.Second}} {
 		f := newTestFramer(t, s)
 		fs, ds := f.Feed(t0, []byte("\x0212"))
 		require.Empty(t, fs)
@@ -207,11 +207,11 @@ func TestFramerReset(t *testing.T) {
 }
 
 func TestNewFramerErrors(t *testing.T) {
-	for _, s := range []FrameSpec{
-		{Type: "bogus"}, {Type: FrameFixed}, {Type: FrameFixed, Size: 300}, {Type: FrameGap},
-		{Type: FrameSTX, Check: "crc"}, {Type: FrameLine, Max: -1},
+	for _, s := range []frameSpec{
+		{Type: "bogus"}, {Type: frameFixed}, {Type: frameFixed, Size: 300}, {Type: frameGap},
+		{Type: frameSTX, Check: "crc"}, {Type: frameLine, Max: -1},
 	} {
-		_, err := NewFramer(s)
+		_, err := newFramer(s)
 		assert.Error(t, err, "%+v", s)
 	}
 }

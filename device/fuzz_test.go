@@ -14,12 +14,12 @@ import (
 // text within the maximum, the result does not depend on how the stream
 // is split, drops carry a reason and never count more bytes than came in,
 // and Idle at the deadline moves the deadline on (no busy loop).
-func fuzzFramer(t *testing.T, s FrameSpec, data, cuts []byte) {
+func fuzzFramer(t *testing.T, s frameSpec, data, cuts []byte) {
 	max := s.Max
 	if max == 0 {
-		max = DefaultMaxFrame
+		max = defaultMaxFrame
 	}
-	check := func(fs []Frame, ds []Drop) {
+	check := func(fs []frame, ds []Drop) {
 		for _, f := range fs {
 			require.NotEmpty(t, f.Text)
 			require.LessOrEqual(t, len(f.Text), max)
@@ -90,51 +90,51 @@ func addFrameSeeds(f *testing.F, streams ...string) {
 func FuzzFrameLine(f *testing.F) {
 	addFrameSeeds(f, "1234\r\n5678\r\r\n\n", "\x00\xff12\n", "卡号\n")
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
-		fuzzFramer(t, FrameSpec{Type: FrameLine, Max: 16, PartialTimeout: time.Second}, data, cuts)
+		fuzzFramer(t, frameSpec{Type: frameLine, Max: 16, PartialTimeout: time.Second}, data, cuts)
 	})
 }
 
 func FuzzFrameCR(f *testing.F) {
 	addFrameSeeds(f, "1234\r5678\r\n", "\r\r\r", "12\x0034\r")
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
-		fuzzFramer(t, FrameSpec{Type: FrameCR, Max: 16, PartialTimeout: time.Second}, data, cuts)
+		fuzzFramer(t, frameSpec{Type: frameCR, Max: 16, PartialTimeout: time.Second}, data, cuts)
 	})
 }
 
 func FuzzFrameLF(f *testing.F) {
 	addFrameSeeds(f, "1234\n5678\r\n", "\n\n", "12345678901234567890\n")
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
-		fuzzFramer(t, FrameSpec{Type: FrameLF, Max: 16, PartialTimeout: time.Second}, data, cuts)
+		fuzzFramer(t, frameSpec{Type: frameLF, Max: 16, PartialTimeout: time.Second}, data, cuts)
 	})
 }
 
 func FuzzFrameCRLF(f *testing.F) {
 	addFrameSeeds(f, "1234\r\n5678\r\n", "12\r34\r\n", "\r\r\n\r", "12345678901234567890\r\n12\r\n")
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
-		fuzzFramer(t, FrameSpec{Type: FrameCRLF, Max: 16, PartialTimeout: time.Second}, data, cuts)
+		fuzzFramer(t, frameSpec{Type: frameCRLF, Max: 16, PartialTimeout: time.Second}, data, cuts)
 	})
 }
 
 func FuzzFrameSTX(f *testing.F) {
 	addFrameSeeds(f, "\x021234\x03\x04\r\n", "\xff\x02\x0212\x03\x00", "\x02\x03\x03", "\x0212345678901234567890\x03\x00")
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
-		fuzzFramer(t, FrameSpec{Type: FrameSTX, Max: 16, PartialTimeout: time.Second}, data, cuts)
-		fuzzFramer(t, FrameSpec{Type: FrameSTX, Check: CheckXOR, Max: 16, PartialTimeout: time.Second}, data, cuts)
-		fuzzFramer(t, FrameSpec{Type: FrameSTX, Check: CheckLRC, Max: 16, PartialTimeout: time.Second}, data, cuts)
+		fuzzFramer(t, frameSpec{Type: frameSTX, Max: 16, PartialTimeout: time.Second}, data, cuts)
+		fuzzFramer(t, frameSpec{Type: frameSTX, Check: checkXOR, Max: 16, PartialTimeout: time.Second}, data, cuts)
+		fuzzFramer(t, frameSpec{Type: frameSTX, Check: checkLRC, Max: 16, PartialTimeout: time.Second}, data, cuts)
 	})
 }
 
 func FuzzFrameFixed(f *testing.F) {
 	addFrameSeeds(f, "1234567890", "\x00\x01\x02\x03\x04", "12")
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
-		fuzzFramer(t, FrameSpec{Type: FrameFixed, Size: 4, Max: 16, PartialTimeout: time.Second}, data, cuts)
+		fuzzFramer(t, frameSpec{Type: frameFixed, Size: 4, Max: 16, PartialTimeout: time.Second}, data, cuts)
 	})
 }
 
 func FuzzFrameGap(f *testing.F) {
 	addFrameSeeds(f, "1234", "12345678901234567890", "\x00")
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
-		fuzzFramer(t, FrameSpec{Type: FrameGap, Gap: 50 * time.Millisecond, Max: 16}, data, cuts)
+		fuzzFramer(t, frameSpec{Type: frameGap, Gap: 50 * time.Millisecond, Max: 16}, data, cuts)
 	})
 }
 
@@ -167,12 +167,12 @@ func FuzzParseSpec(f *testing.F) {
 		require.Equal(t, raw, s.Raw)
 		require.Contains(t, []Type{TypeSerial, TypeHIDKeyboard, TypeHIDPOS, TypeReplay, TypeKeyboard}, s.Type)
 		require.Contains(t, []Kind{KindCard, KindBarcode}, s.Kind)
-		_, err = NewFramer(s.Frame)
+		_, err = newFramer(s.frame)
 		require.NoError(t, err)
 		s2, err := ParseSpec(name, raw)
 		require.NoError(t, err)
-		require.Equal(t, s.Frame, s2.Frame)
-		require.Equal(t, s.Serial, s2.Serial)
+		require.Equal(t, s.frame, s2.frame)
+		require.Equal(t, s.serial, s2.serial)
 	})
 }
 
@@ -181,7 +181,7 @@ func FuzzParseCapture(f *testing.F) {
 	f.Add([]byte("5 00\n4 00\n"))
 	f.Add([]byte("x 00\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		recs, err := ParseCapture(bytes.NewReader(data))
+		recs, err := parseCapture(bytes.NewReader(data))
 		if err != nil {
 			require.Contains(t, err.Error(), "line")
 			return
@@ -191,7 +191,7 @@ func FuzzParseCapture(f *testing.F) {
 			require.NotEmpty(t, r.Data)
 			require.NoError(t, WriteRecord(&b, r))
 		}
-		again, err := ParseCapture(&b)
+		again, err := parseCapture(&b)
 		require.NoError(t, err)
 		require.Len(t, again, len(recs))
 		for i := range recs {

@@ -17,21 +17,17 @@ const hidReadSize = 1024
 // openHID finds and opens a HID input's device, and sends its feature
 // report (the one that switches some scanners into HID POS mode).
 func openHID(sys System, s Spec, now func() time.Time) (conn, error) {
-	info, err := hid.Find(sys.HID, s.HID.VendorID, s.HID.ProductID, s.HID.Serial, s.HID.UsagePage)
+	dev, info, err := hid.Open(sys.HID, s.hid.VendorID, s.hid.ProductID, s.hid.Serial, s.hid.UsagePage)
 	if err != nil {
 		if errors.Is(err, hid.ErrNotFound) {
 			err = fmt.Errorf("%w: %w", ErrNotFound, err)
 		}
 		return nil, err
 	}
-	dev, err := sys.HID.Open(info)
-	if err != nil {
-		return nil, fmt.Errorf("hid: open %s: %w", info, err)
-	}
-	if len(s.HID.Feature) > 0 {
-		if _, err := dev.SendFeatureReport(s.HID.Feature); err != nil {
+	if len(s.hid.Feature) > 0 {
+		if _, err := dev.SendFeatureReport(s.hid.Feature); err != nil {
 			dev.Close()
-			return nil, fmt.Errorf("hid: %s: feature report %x: %w", info, s.HID.Feature, err)
+			return nil, fmt.Errorf("hid: %s: feature report %x: %w", info, s.hid.Feature, err)
 		}
 	}
 	return newStreamConn(dev, info.Path, hidReadSize, now), nil
@@ -98,15 +94,15 @@ type keyboardDecoder struct {
 }
 
 func newKeyboardDecoder(s Spec) (*keyboardDecoder, error) {
-	l, err := layout(s.HID.Layout)
+	l, err := layout(s.hid.Layout)
 	if err != nil {
 		return nil, err
 	}
-	o := hid.KeyboardOptions{Layout: l, TabTerminates: s.HID.Tab, MaxLen: s.HID.Max}
-	if s.HID.ReportID > 0 {
-		o.ReportID, o.OnlyReportID = true, byte(s.HID.ReportID)
+	o := hid.KeyboardOptions{Layout: l, TabTerminates: s.hid.Tab, MaxLen: s.hid.Max}
+	if s.hid.ReportID > 0 {
+		o.ReportID, o.OnlyReportID = true, byte(s.hid.ReportID)
 	}
-	return &keyboardDecoder{d: hid.NewKeyboardDecoder(o), hidIdle: hidIdle{timeout: s.Frame.PartialTimeout}}, nil
+	return &keyboardDecoder{d: hid.NewKeyboardDecoder(o), hidIdle: hidIdle{timeout: s.frame.PartialTimeout}}, nil
 }
 
 func (k *keyboardDecoder) feed(t time.Time, p []byte) ([]decoded, []Drop) {
@@ -146,9 +142,9 @@ type posDecoder struct {
 func newPOSDecoder(s Spec) *posDecoder {
 	return &posDecoder{
 		d: hid.NewPOSDecoder(hid.POSOptions{
-			ReportID: byte(s.HID.ReportID), VendorSymbologyByte: s.HID.VendorByte, MaxLen: s.HID.Max,
+			ReportID: byte(s.hid.ReportID), VendorSymbologyByte: s.hid.VendorByte, MaxLen: s.hid.Max,
 		}),
-		hidIdle: hidIdle{timeout: s.Frame.PartialTimeout},
+		hidIdle: hidIdle{timeout: s.frame.PartialTimeout},
 	}
 }
 

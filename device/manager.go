@@ -33,8 +33,8 @@ type Options struct {
 
 // Back-off defaults.
 const (
-	DefaultRetryMin = 250 * time.Millisecond
-	DefaultRetryMax = 5 * time.Second
+	defaultRetryMin = 250 * time.Millisecond
+	defaultRetryMax = 5 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -43,10 +43,10 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	if o.RetryMin <= 0 {
-		o.RetryMin = DefaultRetryMin
+		o.RetryMin = defaultRetryMin
 	}
 	if o.RetryMax < o.RetryMin {
-		o.RetryMax = max(DefaultRetryMax, o.RetryMin)
+		o.RetryMax = max(defaultRetryMax, o.RetryMin)
 	}
 	if o.Wait == nil {
 		o.Wait = waitCtx
@@ -85,7 +85,9 @@ type Manager struct {
 	events chan Event
 	inputs []*input
 	wg     sync.WaitGroup
-	done   chan struct{}
+	// done is closed after events, once every input has stopped; callers
+	// see the same in events closing, so only Close waits on it.
+	done chan struct{}
 }
 
 // Open starts an input for each spec and returns at once: a device that
@@ -141,9 +143,6 @@ func Open(ctx context.Context, specs []Spec, o Options) (*Manager, error) {
 // wants scans skips the rest.
 func (m *Manager) Events() <-chan Event { return m.events }
 
-// Done is closed once every input has stopped.
-func (m *Manager) Done() <-chan struct{} { return m.done }
-
 // Status is the status of every input, in spec order.
 func (m *Manager) Status() []Status {
 	out := make([]Status, len(m.inputs))
@@ -189,7 +188,7 @@ type input struct {
 	m    *Manager
 	spec Spec
 	dec  decoder
-	deb  *Debouncer
+	deb  *debouncer
 	kbd  *KeyboardInput
 	// broken is a configuration problem found at start (a layout table
 	// that does not load): the input ends at once.
@@ -202,15 +201,15 @@ type input struct {
 }
 
 func newInput(m *Manager, s Spec) *input {
-	in := &input{m: m, spec: s, deb: NewDebouncer(s.Debounce)}
+	in := &input{m: m, spec: s, deb: newDebouncer(s.debounce)}
 	in.st = Status{Name: s.Name, Spec: s.Raw, Since: m.o.Now()}
 	as := s.Type
 	if s.Type == TypeReplay {
-		as = s.Replay.As
+		as = s.replay.As
 	}
 	switch as {
 	case TypeSerial, TypeKeyboard:
-		f, err := NewFramer(s.Frame)
+		f, err := newFramer(s.frame)
 		in.dec, in.broken = frameDecoder{f}, err
 	case TypeHIDKeyboard:
 		in.dec, in.broken = newKeyboardDecoder(s)
@@ -220,7 +219,7 @@ func newInput(m *Manager, s Spec) *input {
 		in.broken = fmt.Errorf("device %q: unknown type %q", s.Name, as)
 	}
 	if s.Type == TypeKeyboard {
-		in.kbd = newKeyboardInput(s.HID.Tab, m.o.Now, keyboardBuffer)
+		in.kbd = newKeyboardInput(s.hid.Tab, m.o.Now, keyboardBuffer)
 	}
 	return in
 }
@@ -231,11 +230,11 @@ func (in *input) open() (conn, error) { return openConn(in.m.o, in.spec, in.kbd)
 func openConn(o Options, s Spec, kbd *KeyboardInput) (conn, error) {
 	switch s.Type {
 	case TypeSerial:
-		return openSerial(o.System, s.Serial, o.Now)
+		return openSerial(o.System, s.serial, o.Now)
 	case TypeHIDKeyboard, TypeHIDPOS:
 		return openHID(o.System, s, o.Now)
 	case TypeReplay:
-		c, err := openReplay(s.Replay, o.Now)
+		c, err := openReplay(s.replay, o.Now)
 		if err != nil {
 			return nil, &permanentError{err}
 		}
@@ -353,14 +352,14 @@ func (in *input) deliver(ctx context.Context, ds []decoded, drops []Drop) error 
 			}
 			continue
 		}
-		text, err := in.spec.ID.Apply(d.text)
+		text, err := in.spec.id.apply(d.text)
 		if err != nil {
 			if err := in.drop(ctx, Drop{Reason: err.Error(), Bytes: len(d.text), Time: d.t}); err != nil {
 				return err
 			}
 			continue
 		}
-		if !in.deb.Allow(text, d.t) {
+		if !in.deb.allow(text, d.t) {
 			in.mu.Lock()
 			in.st.Repeats++
 			in.mu.Unlock()

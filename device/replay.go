@@ -23,11 +23,11 @@ type Record struct {
 // hex with spaces).
 const maxCaptureLine = 256 << 10
 
-// ParseCapture reads a capture file: one read per line, `<milliseconds
+// parseCapture reads a capture file: one read per line, `<milliseconds
 // since start> <hex bytes>` (the hex may be spaced out in pairs, and the
 // milliseconds may have a fraction), `#` lines and blank lines ignored.
 // Times must not go backwards. Errors name the line.
-func ParseCapture(r io.Reader) ([]Record, error) {
+func parseCapture(r io.Reader) ([]Record, error) {
 	var recs []Record
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), maxCaptureLine)
@@ -87,13 +87,13 @@ type replayConn struct {
 	now   func() time.Time
 }
 
-func openReplay(s ReplaySpec, now func() time.Time) (conn, error) {
+func openReplay(s replaySpec, now func() time.Time) (conn, error) {
 	f, err := os.Open(s.File)
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
 	defer f.Close()
-	recs, err := ParseCapture(f)
+	recs, err := parseCapture(f)
 	if err != nil {
 		return nil, fmt.Errorf("replay %s: %w", s.File, err)
 	}

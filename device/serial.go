@@ -21,7 +21,7 @@ const serialReadSize = 4096
 // findSerial resolves a spec to a port path: the path itself, or the one
 // port with the spec's USB IDs, looked up at every open because a
 // re-plugged adapter may come back as another ttyUSB.
-func findSerial(sys System, s SerialSpec) (string, error) {
+func findSerial(sys System, s serialSpec) (string, error) {
 	if s.USB == nil {
 		return s.Path, nil
 	}
@@ -61,7 +61,7 @@ func findSerial(sys System, s SerialSpec) (string, error) {
 }
 
 // openSerial opens a serial input's port.
-func openSerial(sys System, s SerialSpec, now func() time.Time) (conn, error) {
+func openSerial(sys System, s serialSpec, now func() time.Time) (conn, error) {
 	path, err := findSerial(sys, s)
 	if err != nil {
 		return nil, err

@@ -185,7 +185,7 @@ func TestSerialPTYByUSBID(t *testing.T) {
 }
 
 func TestFindSerialErrors(t *testing.T) {
-	spec := SerialSpec{USB: &USBID{VendorID: 0x0403, ProductID: 0x6001}}
+	spec := serialSpec{USB: &usbID{VendorID: 0x0403, ProductID: 0x6001}}
 	_, err := findSerial(System{SerialPorts: func() ([]*enumerator.PortDetails, error) {
 		return []*enumerator.PortDetails{ftdi("/dev/ttyUSB0", "A"), ftdi("/dev/ttyUSB1", "B"), {Name: "/dev/ttyS0"}}, nil
 	}}, spec)
@@ -193,7 +193,7 @@ func TestFindSerialErrors(t *testing.T) {
 	boom := errors.New("no sysfs")
 	_, err = findSerial(System{SerialPorts: func() ([]*enumerator.PortDetails, error) { return nil, boom }}, spec)
 	assert.ErrorIs(t, err, boom)
-	path, err := findSerial(System{}, SerialSpec{Path: "/dev/ttyS3"})
+	path, err := findSerial(System{}, serialSpec{Path: "/dev/ttyS3"})
 	require.NoError(t, err)
 	assert.Equal(t, "/dev/ttyS3", path)
 }
@@ -229,7 +229,7 @@ func TestBackoff(t *testing.T) {
 	for e := range m.Events() {
 		events = append(events, e)
 	}
-	<-m.Done()
+	<-m.done
 	assert.Equal(t, []time.Duration{100, 200, 400, 800, 1000, 1000, 1000, 1000}, func() []time.Duration {
 		out := make([]time.Duration, len(waits))
 		for i, d := range waits {
@@ -270,7 +270,7 @@ func TestCapturePTYThenReplay(t *testing.T) {
 		total += len(s)
 	}
 	out.waitFor(t, func(s string) bool {
-		recs, err := ParseCapture(strings.NewReader(s))
+		recs, err := parseCapture(strings.NewReader(s))
 		require.NoError(t, err)
 		n := 0
 		for _, r := range recs {

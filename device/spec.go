@@ -32,8 +32,9 @@ const (
 	TypeKeyboard Type = "keyboard"
 )
 
-// Spec is a parsed input spec. ParseSpec makes one from a string;
-// the fields can also be filled in directly.
+// Spec is a parsed input spec, made by ParseSpec. How the input is read
+// and decoded stays unexported: the spec string is the one way to say it,
+// so that ParseSpec checks every input before it is opened.
 type Spec struct {
 	// Name names the input in scans, drops and status.
 	Name string
@@ -44,36 +45,36 @@ type Spec struct {
 	// Kind is what the input's scans are (default: card for serial, barcode
 	// for the others).
 	Kind Kind
-	// Serial is the port of a TypeSerial input.
-	Serial SerialSpec
-	// HID is the device and decoding of a HID input (and of a replay as a
+	// serial is the port of a TypeSerial input.
+	serial serialSpec
+	// hid is the device and decoding of a HID input (and of a replay as a
 	// HID input).
-	HID HIDSpec
-	// Replay is the file of a TypeReplay input.
-	Replay ReplaySpec
-	// Frame is the framing of a serial or keyboard input (and of a replay
+	hid hidSpec
+	// replay is the file of a TypeReplay input.
+	replay replaySpec
+	// frame is the framing of a serial or keyboard input (and of a replay
 	// as serial).
-	Frame FrameSpec
-	// Debounce is the debounce window; 0 turns it off.
-	Debounce time.Duration
-	// ID is the transforms and match applied to every text.
-	ID IDRules
+	frame frameSpec
+	// debounce is the debounce window; 0 turns it off.
+	debounce time.Duration
+	// id is the transforms and match applied to every text.
+	id idRules
 }
 
-// SerialSpec is a serial port and its line settings.
-type SerialSpec struct {
+// serialSpec is a serial port and its line settings.
+type serialSpec struct {
 	// Path is the port (/dev/ttyUSB0, or better a stable udev symlink);
 	// empty when USB is set.
 	Path string
 	// USB finds the port by USB IDs instead, at every open, so that a
 	// reader re-enumerated as another ttyUSB is still found.
-	USB *USBID
+	USB *usbID
 	// Mode is baud rate, data bits, parity and stop bits.
 	Mode serial.Mode
 }
 
-// USBID identifies a USB device.
-type USBID struct {
+// usbID identifies a USB device.
+type usbID struct {
 	VendorID, ProductID uint16
 	// Serial is the USB serial number; needed when several devices share
 	// the VID:PID.
@@ -81,7 +82,7 @@ type USBID struct {
 }
 
 // String is VID:PID in hex, and the serial number when there is one.
-func (u USBID) String() string {
+func (u usbID) String() string {
 	s := fmt.Sprintf("%04x:%04x", u.VendorID, u.ProductID)
 	if u.Serial != "" {
 		s += " serial " + u.Serial
@@ -89,9 +90,9 @@ func (u USBID) String() string {
 	return s
 }
 
-// HIDSpec is a HID device and how to decode it.
-type HIDSpec struct {
-	USBID
+// hidSpec is a HID device and how to decode it.
+type hidSpec struct {
+	usbID
 	// UsagePage selects the interface of a composite device; 0 takes any
 	// (ParseSpec's default is UsagePagePOS for hid-pos and
 	// UsagePageGenericDesktop for hid-keyboard).
@@ -115,7 +116,9 @@ type HIDSpec struct {
 	Max int
 }
 
-// HID usage pages.
+// HID usage pages: the defaults of usage_page=, and what a caller listing
+// devices compares hid.Info.UsagePage with to tell a scanner's interfaces
+// apart.
 const (
 	// UsagePageGenericDesktop is the usage page of keyboards.
 	UsagePageGenericDesktop = 0x01
@@ -123,8 +126,8 @@ const (
 	UsagePagePOS = 0x8C
 )
 
-// ReplaySpec is a capture file to replay.
-type ReplaySpec struct {
+// replaySpec is a capture file to replay.
+type replaySpec struct {
 	// File is the capture file.
 	File string
 	// As is the type of device the capture came from: TypeSerial,
@@ -249,22 +252,22 @@ func (p *specParser) parse(raw string) (Spec, error) {
 	case TypeSerial:
 		err = p.serialAddress(&s, addr)
 	case TypeHIDKeyboard, TypeHIDPOS:
-		s.HID.VendorID, s.HID.ProductID, err = p.vidPID("address", addr)
+		s.hid.VendorID, s.hid.ProductID, err = p.vidPID("address", addr)
 	case TypeReplay:
 		if addr == "" {
 			return s, p.errf("address", addr, "replay needs a capture file: replay:FILE?as=serial")
 		}
-		s.Replay.File = addr
-		s.Replay.As = TypeSerial
+		s.replay.File = addr
+		s.replay.As = TypeSerial
 		if v, ok := lookup(opts, "as"); ok {
 			switch Type(v) {
 			case TypeSerial, TypeHIDKeyboard, TypeHIDPOS:
-				s.Replay.As = Type(v)
+				s.replay.As = Type(v)
 			default:
 				return s, p.errf("as", v, "want serial, hid-keyboard or hid-pos")
 			}
 		}
-		decoder = s.Replay.As
+		decoder = s.replay.As
 	case TypeKeyboard:
 		if addr != "" {
 			return s, p.errf("address", addr, "keyboard takes no address (keyboard:?OPTIONS)")
@@ -286,21 +289,21 @@ func (p *specParser) parse(raw string) (Spec, error) {
 	if decoder == TypeSerial {
 		s.Kind = KindCard
 	}
-	s.Debounce = DefaultDebounce
-	s.Frame = FrameSpec{Type: FrameLine, Max: DefaultMaxFrame, PartialTimeout: DefaultPartialTimeout}
+	s.debounce = defaultDebounce
+	s.frame = frameSpec{Type: frameLine, Max: defaultMaxFrame, PartialTimeout: defaultPartialTimeout}
 	if decoder == TypeKeyboard {
-		s.Frame.PartialTimeout = 0
+		s.frame.PartialTimeout = 0
 	}
-	s.Serial.Mode = serial.Mode{BaudRate: 9600, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit}
-	s.HID.Max = DefaultMaxFrame
-	s.HID.Layout = "us"
+	s.serial.Mode = serial.Mode{BaudRate: 9600, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit}
+	s.hid.Max = defaultMaxFrame
+	s.hid.Layout = "us"
 	// The usage page picks the right interface of a composite scanner
 	// (keyboard plus HID POS); usage_page=0 takes any.
 	switch decoder {
 	case TypeHIDPOS:
-		s.HID.UsagePage = UsagePagePOS
+		s.hid.UsagePage = UsagePagePOS
 	case TypeHIDKeyboard:
-		s.HID.UsagePage = UsagePageGenericDesktop
+		s.hid.UsagePage = UsagePageGenericDesktop
 	}
 	var frameSet, fixedSet, gapSet, checkSet string
 	for _, o := range opts {
@@ -315,89 +318,89 @@ func (p *specParser) parse(raw string) (Spec, error) {
 				err = errors.New("want card or barcode")
 			}
 		case "debounce":
-			s.Debounce, err = parseDuration(v, 0, time.Minute)
+			s.debounce, err = parseDuration(v, 0, time.Minute)
 		case "strip_prefix", "strip_suffix", "hex2dec", "dec2hex", "reverse_bytes", "pad":
-			var t Transform
-			if t, err = NewTransform(TransformOp(k), v); err == nil && t.Op != "" {
-				s.ID.Transforms = append(s.ID.Transforms, t)
+			var t transform
+			if t, err = newTransform(transformOp(k), v); err == nil && t.Op != "" {
+				s.id.Transforms = append(s.id.Transforms, t)
 			}
 		case "match":
-			s.ID.Match, err = compileMatch(v)
+			s.id.Match, err = compileMatch(v)
 		case "frame":
 			frameSet = v
-			switch FrameType(v) {
-			case FrameLine, FrameCR, FrameLF, FrameCRLF, FrameSTX, FrameFixed, FrameGap:
-				s.Frame.Type = FrameType(v)
+			switch frameType(v) {
+			case frameLine, frameCR, frameLF, frameCRLF, frameSTX, frameFixed, frameGap:
+				s.frame.Type = frameType(v)
 			default:
 				err = errors.New("want line, cr, lf, crlf, stx, fixed or gap")
 			}
 		case "check":
 			checkSet = v
-			switch CheckType(v) {
-			case CheckXOR, CheckLRC:
-				s.Frame.Check = CheckType(v)
+			switch checkType(v) {
+			case checkXOR, checkLRC:
+				s.frame.Check = checkType(v)
 			case "none":
-				s.Frame.Check = CheckNone
+				s.frame.Check = checkNone
 			default:
 				err = errors.New("want xor, lrc or none")
 			}
 		case "fixed":
 			fixedSet = v
-			s.Frame.Size, err = parseInt(v, 1, 4096)
+			s.frame.Size, err = parseInt(v, 1, 4096)
 		case "gap":
 			gapSet = v
-			s.Frame.Gap, err = parseDuration(v, time.Millisecond, 10*time.Second)
+			s.frame.Gap, err = parseDuration(v, time.Millisecond, 10*time.Second)
 		case "max":
-			s.Frame.Max, err = parseInt(v, 1, 65536)
-			s.HID.Max = s.Frame.Max
+			s.frame.Max, err = parseInt(v, 1, 65536)
+			s.hid.Max = s.frame.Max
 		case "partial_timeout":
-			s.Frame.PartialTimeout, err = parseDuration(v, 0, time.Hour)
+			s.frame.PartialTimeout, err = parseDuration(v, 0, time.Hour)
 		case "baud":
-			s.Serial.Mode.BaudRate, err = parseInt(v, 50, 4000000)
+			s.serial.Mode.BaudRate, err = parseInt(v, 50, 4000000)
 		case "data":
-			s.Serial.Mode.DataBits, err = parseInt(v, 5, 8)
+			s.serial.Mode.DataBits, err = parseInt(v, 5, 8)
 		case "parity":
-			s.Serial.Mode.Parity, err = parseParity(v)
+			s.serial.Mode.Parity, err = parseParity(v)
 		case "stop":
-			s.Serial.Mode.StopBits, err = parseStopBits(v)
+			s.serial.Mode.StopBits, err = parseStopBits(v)
 		case "serial":
 			if v == "" {
 				err = errors.New("is empty")
 			}
-			s.HID.Serial = v
+			s.hid.Serial = v
 		case "usage_page":
 			var n uint64
 			n, err = strconv.ParseUint(v, 0, 16)
 			if err != nil {
 				err = errors.New("want a 16-bit number (0x8c or 140)")
 			}
-			s.HID.UsagePage = uint16(n)
+			s.hid.UsagePage = uint16(n)
 		case "report_id":
-			s.HID.ReportID, err = parseInt(v, 0, 255)
+			s.hid.ReportID, err = parseInt(v, 0, 255)
 		case "tab":
-			s.HID.Tab, err = parseBool(v)
+			s.hid.Tab, err = parseBool(v)
 		case "layout":
 			if v == "" {
 				err = errors.New("want us or a layout table file")
 			}
-			s.HID.Layout = v
+			s.hid.Layout = v
 		case "vendor_byte":
-			s.HID.VendorByte, err = parseBool(v)
+			s.hid.VendorByte, err = parseBool(v)
 		case "feature":
 			if v == "honeywell" {
-				s.HID.Feature = hid.HoneywellPOSModeFeature()
+				s.hid.Feature = hid.HoneywellPOSModeFeature()
 				break
 			}
-			s.HID.Feature, err = hex.DecodeString(strings.ReplaceAll(v, " ", ""))
-			if err != nil || len(s.HID.Feature) == 0 {
+			s.hid.Feature, err = hex.DecodeString(strings.ReplaceAll(v, " ", ""))
+			if err != nil || len(s.hid.Feature) == 0 {
 				err = errors.New("want honeywell or the feature report in hex, report ID first")
 			}
 		case "speed":
 			switch v {
 			case "fast":
-				s.Replay.Fast = true
+				s.replay.Fast = true
 			case "recorded":
-				s.Replay.Fast = false
+				s.replay.Fast = false
 			default:
 				err = errors.New("want fast or recorded")
 			}
@@ -414,29 +417,29 @@ func (p *specParser) parse(raw string) (Spec, error) {
 	case fixedSet != "" && gapSet != "":
 		return s, p.errf("gap", gapSet, "fixed= and gap= are two framings; give one")
 	case fixedSet != "":
-		if frameSet != "" && s.Frame.Type != FrameFixed {
+		if frameSet != "" && s.frame.Type != frameFixed {
 			return s, p.errf("fixed", fixedSet, "contradicts frame=%s", frameSet)
 		}
-		s.Frame.Type = FrameFixed
+		s.frame.Type = frameFixed
 	case gapSet != "":
-		if frameSet != "" && s.Frame.Type != FrameGap {
+		if frameSet != "" && s.frame.Type != frameGap {
 			return s, p.errf("gap", gapSet, "contradicts frame=%s", frameSet)
 		}
-		s.Frame.Type = FrameGap
-	case s.Frame.Type == FrameFixed:
+		s.frame.Type = frameGap
+	case s.frame.Type == frameFixed:
 		return s, p.errf("frame", frameSet, "needs fixed=N (the frame length)")
-	case s.Frame.Type == FrameGap:
+	case s.frame.Type == frameGap:
 		return s, p.errf("frame", frameSet, "needs gap=DURATION (the quiet time that ends a frame)")
 	}
-	if checkSet != "" && s.Frame.Type != FrameSTX {
+	if checkSet != "" && s.frame.Type != frameSTX {
 		return s, p.errf("check", checkSet, "only applies to frame=stx")
 	}
-	if s.Frame.Type == FrameFixed && s.Frame.Size > s.Frame.Max {
-		return s, p.errf("fixed", fixedSet, "longer than max=%d", s.Frame.Max)
+	if s.frame.Type == frameFixed && s.frame.Size > s.frame.Max {
+		return s, p.errf("fixed", fixedSet, "longer than max=%d", s.frame.Max)
 	}
 	if decoder == TypeSerial || decoder == TypeKeyboard {
-		if _, err := NewFramer(s.Frame); err != nil {
-			return s, p.wrap("frame", string(s.Frame.Type), err)
+		if _, err := newFramer(s.frame); err != nil {
+			return s, p.wrap("frame", string(s.frame.Type), err)
 		}
 	}
 	return s, nil
@@ -503,10 +506,10 @@ func (p *specParser) serialAddress(s *Spec, addr string) error {
 		if addr == "" {
 			return p.errf("address", addr, "serial needs a port path or usb=VID:PID")
 		}
-		s.Serial.Path = addr
+		s.serial.Path = addr
 		return nil
 	}
-	u := &USBID{}
+	u := &usbID{}
 	for i, kv := range strings.Split(addr, "&") {
 		k, v, _ := strings.Cut(kv, "=")
 		switch {
@@ -521,7 +524,7 @@ func (p *specParser) serialAddress(s *Spec, addr string) error {
 			return p.errf("address", kv, "want usb=VID:PID[&serial=SN]")
 		}
 	}
-	s.Serial.USB = u
+	s.serial.USB = u
 	return nil
 }
 

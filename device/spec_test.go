@@ -15,72 +15,72 @@ func TestParseSpecSerial(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, TypeSerial, s.Type)
 	assert.Equal(t, KindCard, s.Kind, "serial inputs are card readers unless told")
-	assert.Equal(t, "/dev/ttyUSB0", s.Serial.Path)
-	assert.Equal(t, serial.Mode{BaudRate: 19200, DataBits: 7, Parity: serial.EvenParity, StopBits: serial.TwoStopBits}, s.Serial.Mode)
-	assert.Equal(t, FrameSpec{Type: FrameCRLF, Max: DefaultMaxFrame, PartialTimeout: DefaultPartialTimeout}, s.Frame)
-	assert.Equal(t, DefaultDebounce, s.Debounce)
+	assert.Equal(t, "/dev/ttyUSB0", s.serial.Path)
+	assert.Equal(t, serial.Mode{BaudRate: 19200, DataBits: 7, Parity: serial.EvenParity, StopBits: serial.TwoStopBits}, s.serial.Mode)
+	assert.Equal(t, frameSpec{Type: frameCRLF, Max: defaultMaxFrame, PartialTimeout: defaultPartialTimeout}, s.frame)
+	assert.Equal(t, defaultDebounce, s.debounce)
 
 	s, err = ParseSpec("reader", "serial:usb=0403:6001&serial=A1B2?frame=stx&check=lrc&kind=barcode&debounce=0s")
 	require.NoError(t, err)
-	assert.Equal(t, &USBID{VendorID: 0x0403, ProductID: 0x6001, Serial: "A1B2"}, s.Serial.USB)
-	assert.Empty(t, s.Serial.Path)
-	assert.Equal(t, serial.Mode{BaudRate: 9600, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit}, s.Serial.Mode, "9600 8N1 by default")
-	assert.Equal(t, CheckLRC, s.Frame.Check)
+	assert.Equal(t, &usbID{VendorID: 0x0403, ProductID: 0x6001, Serial: "A1B2"}, s.serial.USB)
+	assert.Empty(t, s.serial.Path)
+	assert.Equal(t, serial.Mode{BaudRate: 9600, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit}, s.serial.Mode, "9600 8N1 by default")
+	assert.Equal(t, checkLRC, s.frame.Check)
 	assert.Equal(t, KindBarcode, s.Kind)
-	assert.Zero(t, s.Debounce)
+	assert.Zero(t, s.debounce)
 
 	s, err = ParseSpec("r", "serial:/dev/ttyS0?fixed=10")
 	require.NoError(t, err)
-	assert.Equal(t, FrameFixed, s.Frame.Type)
-	assert.Equal(t, 10, s.Frame.Size)
+	assert.Equal(t, frameFixed, s.frame.Type)
+	assert.Equal(t, 10, s.frame.Size)
 	s, err = ParseSpec("r", "serial:/dev/ttyS0?gap=50ms&max=64")
 	require.NoError(t, err)
-	assert.Equal(t, FrameSpec{Type: FrameGap, Gap: 50 * time.Millisecond, Max: 64, PartialTimeout: DefaultPartialTimeout}, s.Frame)
+	assert.Equal(t, frameSpec{Type: frameGap, Gap: 50 * time.Millisecond, Max: 64, PartialTimeout: defaultPartialTimeout}, s.frame)
 }
 
 func TestParseSpecTransformsInOrder(t *testing.T) {
 	s, err := ParseSpec("r", "serial:/dev/ttyS0?dec2hex=1&pad=8&reverse_bytes=1&hex2dec=1&pad=10&match=[0-9]{10}&strip_prefix=%26")
 	require.NoError(t, err)
-	ops := []TransformOp{}
-	for _, tr := range s.ID.Transforms {
+	ops := []transformOp{}
+	for _, tr := range s.id.Transforms {
 		ops = append(ops, tr.Op)
 	}
-	assert.Equal(t, []TransformOp{OpDecToHex, OpPad, OpReverseBytes, OpHexToDec, OpPad, OpStripPrefix}, ops)
-	assert.Equal(t, "&", s.ID.Transforms[5].Arg, "values are percent-decoded")
-	assert.Equal(t, "^(?:[0-9]{10})$", s.ID.Match.String(), "+ and $ survive, the match is anchored")
+	assert.Equal(t, []transformOp{opDecToHex, opPad, opReverseBytes, opHexToDec, opPad, opStripPrefix}, ops)
+	assert.Equal(t, "&", s.id.Transforms[5].Arg, "values are percent-decoded")
+	assert.Equal(t, "^(?:[0-9]{10})$", s.id.Match.String(), "+ and $ survive, the match is anchored")
 }
 
 func TestParseSpecHIDReplayKeyboard(t *testing.T) {
 	s, err := ParseSpec("scanner", "hid-keyboard:0c2e:0b61?serial=X9&tab=1&layout=us&report_id=1")
 	require.NoError(t, err)
-	assert.Equal(t, HIDSpec{USBID: USBID{0x0c2e, 0x0b61, "X9"}, UsagePage: UsagePageGenericDesktop, Tab: true, Layout: "us", ReportID: 1, Max: DefaultMaxFrame}, s.HID)
+	assert.Equal(t, hidSpec{usbID: usbID{0x0c2e, 0x0b61, "X9"}, UsagePage: UsagePageGenericDesktop, Tab: true, Layout: "us", ReportID: 1, Max: defaultMaxFrame}, s.hid)
 	assert.Equal(t, KindBarcode, s.Kind)
 
 	s, err = ParseSpec("scanner", "hid-pos:0c2e:0b61?vendor_byte=1&feature=fe01&usage_page=0")
 	require.NoError(t, err)
-	assert.True(t, s.HID.VendorByte)
-	assert.Equal(t, []byte{0xfe, 0x01}, s.HID.Feature)
-	assert.Zero(t, s.HID.UsagePage, "usage_page=0: any interface")
+	assert.True(t, s.hid.VendorByte)
+	assert.Equal(t, []byte{0xfe, 0x01}, s.hid.Feature)
+	assert.Zero(t, s.hid.UsagePage, "usage_page=0: any interface")
 	s, err = ParseSpec("scanner", "hid-pos:0c2e:0b61?feature=honeywell")
 	require.NoError(t, err)
-	assert.Equal(t, []byte{0xfe, 0x01}, s.HID.Feature)
+	assert.Equal(t, []byte{0xfe, 0x01}, s.hid.Feature)
 	s, err = ParseSpec("scanner", "hid-pos:c2e:b61")
 	require.NoError(t, err)
-	assert.Equal(t, uint16(UsagePagePOS), s.HID.UsagePage)
+	assert.Equal(t, uint16(UsagePagePOS), s.hid.UsagePage)
 
 	s, err = ParseSpec("replay", "replay:cap.txt?as=hid-pos&kind=card&speed=fast")
 	require.NoError(t, err)
-	assert.Equal(t, ReplaySpec{File: "cap.txt", As: TypeHIDPOS, Fast: true}, s.Replay)
+	assert.Equal(t, replaySpec{File: "cap.txt", As: TypeHIDPOS, Fast: true}, s.replay)
 	assert.Equal(t, KindCard, s.Kind)
 	s, err = ParseSpec("replay", "replay:cap.txt?baud=9600&frame=cr")
 	require.NoError(t, err, "a serial spec's options are accepted so that only the prefix changes")
-	assert.Equal(t, TypeSerial, s.Replay.As)
-	assert.False(t, s.Replay.Fast, "recorded speed by default")
+	assert.Equal(t, TypeSerial, s.replay.As)
+	assert.False(t, s.replay.Fast, "recorded speed by default")
 
 	s, err = ParseSpec("window", "keyboard:?tab=1")
 	require.NoError(t, err)
-	assert.True(t, s.HID.Tab)
-	assert.Zero(t, s.Frame.PartialTimeout, "a person may type slowly")
+	assert.True(t, s.hid.Tab)
+	assert.Zero(t, s.frame.PartialTimeout, "a person may type slowly")
 }
 
 func TestParseSpecErrors(t *testing.T) {

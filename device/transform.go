@@ -9,89 +9,89 @@ import (
 	"strings"
 )
 
-// TransformOp is one card-ID transform.
-type TransformOp string
+// transformOp is one card-ID transform.
+type transformOp string
 
 // The transforms. They apply in the order the spec lists them, so that a
 // reader's output can be walked step by step to the number printed on the
 // card (say reverse_bytes=1&hex2dec=1&pad=10).
 const (
-	// OpStripPrefix removes Arg from the start of the text when it is
+	// opStripPrefix removes Arg from the start of the text when it is
 	// there (use match to insist that it was).
-	OpStripPrefix TransformOp = "strip_prefix"
-	// OpStripSuffix removes Arg from the end of the text when it is there.
-	OpStripSuffix TransformOp = "strip_suffix"
-	// OpHexToDec reads the text as a hexadecimal number (any length) and
+	opStripPrefix transformOp = "strip_prefix"
+	// opStripSuffix removes Arg from the end of the text when it is there.
+	opStripSuffix transformOp = "strip_suffix"
+	// opHexToDec reads the text as a hexadecimal number (any length) and
 	// writes it in decimal.
-	OpHexToDec TransformOp = "hex2dec"
-	// OpDecToHex reads the text as a decimal number and writes it in
+	opHexToDec transformOp = "hex2dec"
+	// opDecToHex reads the text as a decimal number and writes it in
 	// upper-case hexadecimal with an even number of digits (whole bytes).
-	OpDecToHex TransformOp = "dec2hex"
-	// OpReverseBytes reads the text as hexadecimal bytes and reverses
+	opDecToHex transformOp = "dec2hex"
+	// opReverseBytes reads the text as hexadecimal bytes and reverses
 	// their order: the usual mismatch between a reader's UID (least
 	// significant byte first) and the number printed on the card.
-	OpReverseBytes TransformOp = "reverse_bytes"
-	// OpPad left-pads the text with zeros to Width characters; longer
+	opReverseBytes transformOp = "reverse_bytes"
+	// opPad left-pads the text with zeros to Width characters; longer
 	// text is left as it is.
-	OpPad TransformOp = "pad"
+	opPad transformOp = "pad"
 )
 
-// Transform is one step of an input's card-ID transforms.
-type Transform struct {
-	Op TransformOp
-	// Arg is the prefix or suffix for OpStripPrefix and OpStripSuffix.
+// transform is one step of an input's card-ID transforms.
+type transform struct {
+	Op transformOp
+	// Arg is the prefix or suffix for opStripPrefix and opStripSuffix.
 	Arg string
-	// Width is the width for OpPad.
+	// Width is the width for opPad.
 	Width int
 }
 
 // maxPad bounds pad= so that a typo cannot make every scan a megabyte.
 const maxPad = 256
 
-// NewTransform makes the transform op from its spec value: the prefix or
+// newTransform makes the transform op from its spec value: the prefix or
 // suffix, the width for pad, and 1 (on) for the others.
-func NewTransform(op TransformOp, value string) (Transform, error) {
+func newTransform(op transformOp, value string) (transform, error) {
 	switch op {
-	case OpStripPrefix, OpStripSuffix:
+	case opStripPrefix, opStripSuffix:
 		if value == "" {
-			return Transform{}, errors.New("is empty")
+			return transform{}, errors.New("is empty")
 		}
-		return Transform{Op: op, Arg: value}, nil
-	case OpHexToDec, OpDecToHex, OpReverseBytes:
+		return transform{Op: op, Arg: value}, nil
+	case opHexToDec, opDecToHex, opReverseBytes:
 		on, err := parseBool(value)
 		if err != nil {
-			return Transform{}, err
+			return transform{}, err
 		}
 		if !on {
 			// Written out only to say "off"; nothing to do.
-			return Transform{}, nil
+			return transform{}, nil
 		}
-		return Transform{Op: op}, nil
-	case OpPad:
+		return transform{Op: op}, nil
+	case opPad:
 		n, err := strconv.Atoi(value)
 		if err != nil || n < 1 || n > maxPad {
-			return Transform{}, fmt.Errorf("want a width from 1 to %d", maxPad)
+			return transform{}, fmt.Errorf("want a width from 1 to %d", maxPad)
 		}
-		return Transform{Op: op, Width: n}, nil
+		return transform{Op: op, Width: n}, nil
 	}
-	return Transform{}, fmt.Errorf("unknown transform %q", op)
+	return transform{}, fmt.Errorf("unknown transform %q", op)
 }
 
-// Apply transforms s, or says why s cannot be transformed (then the scan
+// apply transforms s, or says why s cannot be transformed (then the scan
 // is dropped: a card ID that cannot be converted is not a card ID).
-func (t Transform) Apply(s string) (string, error) {
+func (t transform) apply(s string) (string, error) {
 	switch t.Op {
-	case OpStripPrefix:
+	case opStripPrefix:
 		return strings.TrimPrefix(s, t.Arg), nil
-	case OpStripSuffix:
+	case opStripSuffix:
 		return strings.TrimSuffix(s, t.Arg), nil
-	case OpHexToDec:
+	case opHexToDec:
 		n, ok := new(big.Int).SetString(s, 16)
 		if !ok || !isDigits(s, true) {
 			return "", fmt.Errorf("hex2dec: %q is not hexadecimal", s)
 		}
 		return n.String(), nil
-	case OpDecToHex:
+	case opDecToHex:
 		n, ok := new(big.Int).SetString(s, 10)
 		if !ok || !isDigits(s, false) {
 			return "", fmt.Errorf("dec2hex: %q is not decimal", s)
@@ -101,7 +101,7 @@ func (t Transform) Apply(s string) (string, error) {
 			h = "0" + h
 		}
 		return h, nil
-	case OpReverseBytes:
+	case opReverseBytes:
 		if !isDigits(s, true) || len(s)%2 == 1 {
 			return "", fmt.Errorf("reverse_bytes: %q is not whole hexadecimal bytes", s)
 		}
@@ -110,7 +110,7 @@ func (t Transform) Apply(s string) (string, error) {
 			b = append(b, s[i-2:i]...)
 		}
 		return string(b), nil
-	case OpPad:
+	case opPad:
 		if len(s) >= t.Width {
 			return s, nil
 		}
@@ -139,19 +139,19 @@ func isDigits(s string, hex bool) bool {
 	return true
 }
 
-// IDRules is what an input does to a text before it becomes a scan.
-type IDRules struct {
+// idRules is what an input does to a text before it becomes a scan.
+type idRules struct {
 	// Transforms apply in order.
-	Transforms []Transform
+	Transforms []transform
 	// Match, when set, must match the whole transformed text.
 	Match *regexp.Regexp
 }
 
-// Apply runs the transforms and the match; the error is the drop reason.
-func (r IDRules) Apply(s string) (string, error) {
+// apply runs the transforms and the match; the error is the drop reason.
+func (r idRules) apply(s string) (string, error) {
 	for _, t := range r.Transforms {
 		var err error
-		if s, err = t.Apply(s); err != nil {
+		if s, err = t.apply(s); err != nil {
 			return "", err
 		}
 	}

@@ -7,11 +7,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func rules(t *testing.T, spec string) IDRules {
+func rules(t *testing.T, spec string) idRules {
 	t.Helper()
 	s, err := ParseSpec("r", "serial:/dev/x?"+spec)
 	require.NoError(t, err)
-	return s.ID
+	return s.id
 }
 
 func TestTransforms(t *testing.T) {
@@ -45,7 +45,7 @@ func TestTransforms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := rules(t, tt.spec).Apply(tt.in)
+			got, err := rules(t, tt.spec).apply(tt.in)
 			if tt.err != "" {
 				assert.EqualError(t, err, tt.err)
 				return

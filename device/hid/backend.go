@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Errors of Find and Open, wrapped with the details.
+// Errors of Open, wrapped with the details.
 var (
 	// ErrNotFound: no HID device matches.
 	ErrNotFound = errors.New("no matching HID device")
@@ -79,15 +79,8 @@ type Backend interface {
 	Open(Info) (Device, error)
 }
 
-// Find returns the one device with the given vendor and product IDs
-// and, when non-empty or non-zero, serial number and usage page.
-//
-// A device that reports usage page 0 does not know its own (Linux); it
-// matches a usage page only when no device reports that page, so the same
-// configuration works where the platform says and where it does not. No
-// match wraps ErrNotFound, several wrap ErrAmbiguous, and both list what
-// was seen so that the technician can tell the configuration's mistake.
-func Find(b Backend, vid, pid uint16, serial string, usagePage uint16) (Info, error) {
+// find picks the device that Open opens, by the rules given there.
+func find(b Backend, vid, pid uint16, serial string, usagePage uint16) (Info, error) {
 	want := describeQuery(vid, pid, serial, usagePage)
 	all, err := b.Enumerate(vid, pid)
 	if err != nil {
@@ -126,9 +119,17 @@ func Find(b Backend, vid, pid uint16, serial string, usagePage uint16) (Info, er
 	}
 }
 
-// Open finds the device as Find does and opens it.
+// Open opens the one device with the given vendor and product IDs and,
+// when non-empty or non-zero, serial number and usage page. When opening
+// fails, the device found is returned with the error, for the message.
+//
+// A device that reports usage page 0 does not know its own (Linux); it
+// matches a usage page only when no device reports that page, so the same
+// configuration works where the platform says and where it does not. No
+// match wraps ErrNotFound, several wrap ErrAmbiguous, and both list what
+// was seen so that the technician can tell the configuration's mistake.
 func Open(b Backend, vid, pid uint16, serial string, usagePage uint16) (Device, Info, error) {
-	info, err := Find(b, vid, pid, serial, usagePage)
+	info, err := find(b, vid, pid, serial, usagePage)
 	if err != nil {
 		return nil, Info{}, err
 	}

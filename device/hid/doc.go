@@ -1,5 +1,5 @@
 // Package hid reads USB HID barcode scanners and card readers: it finds and
-// opens them (Find, Open, System, over github.com/karalabe/hid) and decodes
+// opens them (Open, System, over github.com/karalabe/hid) and decodes
 // the two kinds of input reports found in the field.
 //
 //   - Keyboard emulation ("wedge") scanners send boot-keyboard reports, one

@@ -6,10 +6,10 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultMaxLen is the longest text, in bytes, that a decoder passes on
+// defaultMaxLen is the longest text, in bytes, that a decoder passes on
 // when its options leave MaxLen at zero: far above a card number or the
 // campus app's QR code, far below what noise can pile up.
-const DefaultMaxLen = 512
+const defaultMaxLen = 512
 
 // Drop is an input report, or part of one, that a decoder discarded, with
 // the reason; what is dropped is never passed on.
@@ -36,7 +36,7 @@ type KeyboardOptions struct {
 	// device) is dropped instead of being read as keys. Zero accepts any.
 	OnlyReportID byte
 	// MaxLen is the longest text in bytes; a longer frame is dropped.
-	// Zero means DefaultMaxLen.
+	// Zero means 512.
 	MaxLen int
 }
 
@@ -84,7 +84,7 @@ func NewKeyboardDecoder(o KeyboardOptions) *KeyboardDecoder {
 		o.Layout = USLayout()
 	}
 	if o.MaxLen <= 0 {
-		o.MaxLen = DefaultMaxLen
+		o.MaxLen = defaultMaxLen
 	}
 	d := &KeyboardDecoder{o: o}
 	// Flat tables: a map lookup per key press would dominate decoding.

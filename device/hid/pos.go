@@ -5,14 +5,15 @@ import (
 	"fmt"
 )
 
-// DefaultPOSReportID is the report ID of the scanned-data input report of
+// defaultPOSReportID is the report ID of the scanned-data input report of
 // Honeywell and Access-IS scanners in HID POS mode (see POSDecoder).
-const DefaultPOSReportID = 0x02
+const defaultPOSReportID = 0x02
 
 // POSOptions configures a POSDecoder.
 type POSOptions struct {
-	// ReportID is the scanned-data report's ID; zero means
-	// DefaultPOSReportID. Reports with another ID are dropped.
+	// ReportID is the scanned-data report's ID; zero means 0x02, that of
+	// Honeywell and Access-IS scanners. Reports with another ID are
+	// dropped.
 	ReportID byte
 	// VendorSymbologyByte says that the report ends with three trailer
 	// bytes (vendor symbology byte, reserved, flags) instead of the flags
@@ -21,7 +22,7 @@ type POSOptions struct {
 	// may not run into it.
 	VendorSymbologyByte bool
 	// MaxLen is the longest code in bytes; a longer one is dropped. Zero
-	// means DefaultMaxLen.
+	// means 512.
 	MaxLen int
 }
 
@@ -85,10 +86,10 @@ type POSDecoder struct {
 // NewPOSDecoder returns a decoder with the given options.
 func NewPOSDecoder(o POSOptions) *POSDecoder {
 	if o.ReportID == 0 {
-		o.ReportID = DefaultPOSReportID
+		o.ReportID = defaultPOSReportID
 	}
 	if o.MaxLen <= 0 {
-		o.MaxLen = DefaultMaxLen
+		o.MaxLen = defaultMaxLen
 	}
 	d := &POSDecoder{o: o, trailer: 1}
 	if o.VendorSymbologyByte {
