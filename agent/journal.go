@@ -210,6 +210,14 @@ type Order struct {
 	// LastAnswer is when the platform last answered about the order (the
 	// start of the next OnlineAge increment); zero before the first.
 	LastAnswer time.Time
+	// Outcome is what the customer was told of a payment, journalled in
+	// the write that decided it, before it was shown (see Outcome).
+	Outcome Outcome
+	// Day is the platform day the order was created on (yyyyMMdd, in the
+	// platform's zone), set by the Service: the journal counts the per-card
+	// daily offline limit by it and keeps no time zone of its own. Orders
+	// journalled before it existed have none.
+	Day string
 	// History lists every state change, oldest first.
 	History []Transition
 }
@@ -270,13 +278,6 @@ type CachedCard struct {
 	SeenAt     time.Time
 }
 
-// CardID is one identity a card is looked up by: a query.card idtype and
-// id.
-type CardID struct {
-	Type string
-	ID   string
-}
-
 // Journal is the terminal's durable record: every order before its request
 // leaves, every outcome before it is shown, the card cache and the bill
 // reconciliation reports. Every write is committed (fsync'd) before it
@@ -322,7 +323,7 @@ type Journal interface {
 	// SaveCard caches a card seen online under the identities it can be
 	// looked up by (the journal stores only a hash of each id), in one
 	// commit.
-	SaveCard(ctx context.Context, c CachedCard, ids ...CardID) error
+	SaveCard(ctx context.Context, c CachedCard, ids ...Identity) error
 	// Card returns the cached card for an identity; ok false if none.
 	Card(ctx context.Context, idType, id string) (c CachedCard, ok bool, err error)
 

@@ -271,7 +271,7 @@ func TestRuleLongOutagesAndClockJumpsDoNotGiveUp(t *testing.T) {
 	ctx := context.Background()
 	var sw netSwitch
 	r := newRig(t, sw.wrap)
-	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
+	_, err := r.svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 
 	// A lost reply, and an offline acceptance during a long weekend's outage.
@@ -463,7 +463,7 @@ func TestRuleOneDefaultZoneForTheDailyOfflineLimit(t *testing.T) {
 	r.clock.Advance(8 * time.Hour) // 20:00 UTC: the next day in CST
 	svc := r.service(r.store, func(o *agent.Options) { o.Location = nil })
 	require.Equal(t, agent.DefaultLocation().String(), svc.Location().String())
-	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
+	_, err := svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	sw.down.Store(true)
 	for _, amount := range []money.Fen{25_00, 10_00} { // 40.00 a card a day

@@ -19,6 +19,18 @@ func (c OrderChange) Created() bool { return c.Before == nil }
 // another state.
 func (c OrderChange) StateChanged() bool { return c.Before == nil || c.Before.State != c.After.State }
 
+// Told reports whether the change journalled what a payment's customer
+// was told (its Outcome), and what: once per payment, in the write that
+// decided it. A reconciler's move never does: an orphan's customer was
+// told nothing.
+func (c OrderChange) Told() (Outcome, bool) {
+	o := c.After
+	if o.Kind != KindPay || o.Outcome.Kind == "" || (c.Before != nil && c.Before.Outcome.Kind != "") {
+		return Outcome{}, false
+	}
+	return o.Outcome, true
+}
+
 // ObserveJournal returns j with fn called after every order it has
 // committed, on the writer's goroutine: the one place where logs and
 // metrics see every order's life, lossless, without the payment flow

@@ -48,3 +48,35 @@ func TestObserveJournalSeesEveryChange(t *testing.T) {
 	assert.Equal(t, 1, created)
 	assert.Equal(t, []string{string(agent.StateSending), string(agent.StateUnknown), string(agent.StatePaid)}, states)
 }
+
+// A payment's outcome is told once, in the write that journalled it;
+// nothing else counts (the status metrics and the order log rely on it).
+func TestOrderChangeTold(t *testing.T) {
+	pay := func(st agent.OrderState, told agent.OutcomeKind) agent.Order {
+		return agent.Order{Kind: agent.KindPay, State: st, Outcome: agent.Outcome{Kind: told}}
+	}
+	sending := pay(agent.StateSending, "")
+	unknown := pay(agent.StateUnknown, agent.OutcomeWillConfirm)
+	cases := []struct {
+		name   string
+		change agent.OrderChange
+		told   agent.OutcomeKind
+	}{
+		{"created sending: nothing told yet", agent.OrderChange{After: sending}, ""},
+		{"created offline", agent.OrderChange{After: pay(agent.StateOfflineAccepted, agent.OutcomeRecorded)}, agent.OutcomeRecorded},
+		{"created refused offline", agent.OrderChange{After: pay(agent.StateVoided, agent.OutcomeRefusedOffline)}, agent.OutcomeRefusedOffline},
+		{"paid", agent.OrderChange{Before: &sending, After: pay(agent.StatePaid, agent.OutcomePaid)}, agent.OutcomePaid},
+		{"declined", agent.OrderChange{Before: &sending, After: pay(agent.StateDeclined, agent.OutcomeDeclined)}, agent.OutcomeDeclined},
+		{"unknown", agent.OrderChange{Before: &sending, After: unknown}, agent.OutcomeWillConfirm},
+		{"voided", agent.OrderChange{Before: &sending, After: pay(agent.StateVoided, agent.OutcomeNotCharged)}, agent.OutcomeNotCharged},
+		{"orphan voided by the reconciler", agent.OrderChange{Before: &sending, After: pay(agent.StateVoided, "")}, ""},
+		{"orphan charged", agent.OrderChange{Before: &sending, After: pay(agent.StateOrphanCharged, "")}, ""},
+		{"unknown settled", agent.OrderChange{Before: &unknown, After: pay(agent.StatePaid, agent.OutcomeWillConfirm)}, ""},
+		{"refund", agent.OrderChange{After: agent.Order{Kind: agent.KindRefund, State: agent.StateSending}}, ""},
+	}
+	for _, c := range cases {
+		got, ok := c.change.Told()
+		assert.Equal(t, c.told != "", ok, c.name)
+		assert.Equal(t, c.told, got.Kind, c.name)
+	}
+}

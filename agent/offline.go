@@ -60,7 +60,7 @@ func (s *Service) offlineCheck(ctx context.Context, o Order) *OfflineRefusal {
 	case card.Frozen:
 		return &OfflineRefusal{Code: OfflineFrozen, Reason: "this account is frozen"}
 	}
-	day := s.now().In(s.opts.Location).Format("20060102")
+	day := s.day(s.now())
 	exp, err := s.journal.OfflineExposure(ctx, o.Account, day)
 	switch {
 	case err != nil:

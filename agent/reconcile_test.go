@@ -77,7 +77,7 @@ func (r *rig) payHeld(t *testing.T, no, account string, amount money.Fen) {
 func (r *rig) acceptOffline(t *testing.T, sw *netSwitch, amount money.Fen) agent.Order {
 	t.Helper()
 	ctx := context.Background()
-	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
+	_, err := r.svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	sw.down.Store(true)
 	defer sw.down.Store(false)
@@ -172,7 +172,7 @@ func TestOfflineAcceptanceAndForwarding(t *testing.T) {
 	r := newRig(t, sw.wrap)
 	events := r.svc.Subscribe(t.Context())
 
-	_, err := r.svc.QueryCard(ctx, onecard.CardQuery{IDType: "sno", ID: "2024000001"}) // caches 100001
+	_, err := r.svc.QueryCard(ctx, agent.Identity{Type: "sno", ID: "2024000001"}) // caches 100001
 	require.NoError(t, err)
 	sw.down.Store(true)
 
@@ -184,11 +184,12 @@ func TestOfflineAcceptanceAndForwarding(t *testing.T) {
 	online, _ := r.svc.Online()
 	assert.False(t, online)
 
-	lookup, err := r.svc.LookupCard(ctx, onecard.CardQuery{IDType: "sno", ID: "2024000001"})
+	lookup, err := r.svc.LookupCard(ctx, agent.Identity{Type: "sno", ID: "2024000001"})
 	require.NoError(t, err, "the cache answers while offline")
-	require.NotNil(t, lookup.Cached)
-	assert.Equal(t, sim.DemoNormal, lookup.Cached.Account)
-	assert.Equal(t, "张*", lookup.Cached.MaskedName)
+	require.Len(t, lookup.Cards, 1)
+	assert.True(t, lookup.Cards[0].Cached)
+	assert.Equal(t, sim.DemoNormal, lookup.Cards[0].Account)
+	assert.Equal(t, "张*", lookup.Cards[0].Name)
 
 	refusals := []struct {
 		name string

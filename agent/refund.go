@@ -165,7 +165,7 @@ func (s *Service) newRefund(orig Order, no string, amount money.Fen, note string
 	return Order{
 		OrderNo: no, Kind: KindRefund, RefundOf: orig.OrderNo, Account: orig.Account,
 		AccType: orig.AccType, MercAcc: s.opts.Terminal.MercAcc, TermID: s.opts.Terminal.TermID, Amount: amount,
-		Created: now, Updated: now, State: StateSending, LastSent: now, Attempts: 1, NextAttempt: s.sendWindow(now),
+		Created: now, Updated: now, Day: s.day(now), State: StateSending, LastSent: now, Attempts: 1, NextAttempt: s.sendWindow(now),
 		History: []Transition{{At: now, To: StateSending, Note: note}},
 	}
 }

@@ -92,26 +92,10 @@ func resolutions(o Order, st onecard.OrderStatus) []OrderState {
 	return nil // processing: not settled yet
 }
 
-// ToldCustomer reports whether the customer was ever told that payment o
-// went through, was recorded, or would be confirmed: such a payment must
-// end up charged exactly once.
-func ToldCustomer(o Order) bool { return FirstTold(o) != "" }
-
-// FirstTold is what the customer was first told of payment o, from its
-// history: paid, offline_accepted ("recorded") or unknown ("will be
-// confirmed"); "" when the customer was told none of these.
-func FirstTold(o Order) OrderState {
-	if o.Kind != KindPay {
-		return ""
-	}
-	for _, h := range o.History {
-		switch h.To {
-		case StatePaid, StateOfflineAccepted, StateUnknown:
-			return h.To
-		}
-	}
-	return ""
-}
+// ToldCustomer reports whether the customer was told that payment o went
+// through, was recorded, or would be confirmed (its journalled Outcome):
+// such a payment must end up charged exactly once.
+func ToldCustomer(o Order) bool { return o.Kind == KindPay && o.Outcome.Kind.Charges() }
 
 // Resolve ends the review of an order: a person, having looked, says what
 // it became. The platform is asked first and must agree (ResolveError
@@ -191,6 +175,9 @@ func (s *Service) Resolve(ctx context.Context, orderNo string, to OrderState, no
 		if to == StateOfflineAccepted {
 			// Never reached the platform: the reconciler sends it.
 			p.LastSent, p.NextAttempt = time.Time{}, now
+			if p.Day == "" {
+				p.Day = s.day(p.Created) // journalled before orders had days
+			}
 		}
 		return p.To(to, now, why)
 	})

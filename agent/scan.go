@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"time"
-
-	"github.com/campuspos/kiosk/agent/onecard"
 )
 
 // Scan kinds, as the scanners report them.
@@ -38,7 +36,7 @@ type IDRule struct {
 	IDType  string
 }
 
-// ScanMapper turns a scan into the card query to make: the first matching
+// ScanMapper turns a scan into the identity to look up: the first matching
 // rule, else the device's own idtype, else the default by kind (a card
 // reader's number is a cardid, a QR code from the campus app a barcode).
 type ScanMapper struct {
@@ -52,21 +50,21 @@ func NewScanMapper(rules []IDRule, deviceIDTypes map[string]string) *ScanMapper 
 	return &ScanMapper{rules: rules, deviceIDTypes: deviceIDTypes}
 }
 
-// Query returns the card query for a scan.
-func (m *ScanMapper) Query(s Scan) (onecard.CardQuery, error) {
+// Identify returns the identity a scan names.
+func (m *ScanMapper) Identify(s Scan) (Identity, error) {
 	for _, r := range m.rules {
 		if (r.Device == "" || r.Device == s.Device) && r.Pattern.MatchString(s.Text) {
-			return onecard.CardQuery{IDType: r.IDType, ID: s.Text}, nil
+			return Identity{Type: r.IDType, ID: s.Text}, nil
 		}
 	}
 	if t := m.deviceIDTypes[s.Device]; t != "" {
-		return onecard.CardQuery{IDType: t, ID: s.Text}, nil
+		return Identity{Type: t, ID: s.Text}, nil
 	}
 	switch s.Kind {
 	case ScanCard:
-		return onecard.CardQuery{IDType: "cardid", ID: s.Text}, nil
+		return Identity{Type: "cardid", ID: s.Text}, nil
 	case ScanBarcode:
-		return onecard.CardQuery{IDType: "barcode", ID: s.Text}, nil
+		return Identity{Type: "barcode", ID: s.Text}, nil
 	}
-	return onecard.CardQuery{}, fmt.Errorf("scan from %s: no idtype for kind %q", s.Device, s.Kind)
+	return Identity{}, fmt.Errorf("scan from %s: no idtype for kind %q", s.Device, s.Kind)
 }

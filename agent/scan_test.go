@@ -26,11 +26,11 @@ func TestScanMapper(t *testing.T) {
 		{agent.Scan{Device: "desk", Kind: agent.ScanBarcode, Text: "100001"}, "acc"},
 	}
 	for _, c := range cases {
-		q, err := m.Query(c.scan)
+		q, err := m.Identify(c.scan)
 		require.NoError(t, err)
-		assert.Equal(t, c.want, q.IDType, "%+v", c.scan)
+		assert.Equal(t, c.want, q.Type, "%+v", c.scan)
 		assert.Equal(t, c.scan.Text, q.ID)
 	}
-	_, err := m.Query(agent.Scan{Device: "x", Kind: "weird", Text: "1"})
+	_, err := m.Identify(agent.Scan{Device: "x", Kind: "weird", Text: "1"})
 	assert.Error(t, err)
 }

@@ -53,10 +53,9 @@ type ReconcilePolicy struct {
 
 // DefaultLocation is the platform's time zone when none is configured:
 // China Standard Time (UTC+8, no daylight saving; Asia/Shanghai today),
-// the zone of the campus platforms. It is the one default of the zone that
-// order numbers, bill days and the per-card daily offline limit are
-// counted in: the journal uses it too (offline.WithLocation), so that a
-// caller who sets neither gets the same days from both.
+// the zone of the campus platforms. Order numbers, bill days and the
+// per-card daily offline limit are counted in Options.Location, and only
+// there: the journal keeps no zone, it counts by each order's Day.
 func DefaultLocation() *time.Location { return time.FixedZone("CST", 8*3600) }
 
 // Options configure a Service.
@@ -107,7 +106,7 @@ func (o *Options) defaults() {
 // its request leaves the process, and its outcome is journalled before it is
 // returned (and so before it is shown to anyone).
 type Service struct {
-	platform *Platform
+	platform Platform
 	journal  Journal
 	opts     Options
 	hub      *hub
@@ -130,7 +129,7 @@ type Service struct {
 }
 
 // NewService builds the payment flow.
-func NewService(p *Platform, j Journal, opts Options) *Service {
+func NewService(p Platform, j Journal, opts Options) *Service {
 	opts.defaults()
 	return &Service{
 		platform: p, journal: j, opts: opts,
@@ -142,7 +141,7 @@ func NewService(p *Platform, j Journal, opts Options) *Service {
 }
 
 // Platform returns the token-managed protocol client.
-func (s *Service) Platform() *Platform { return s.platform }
+func (s *Service) Platform() Platform { return s.platform }
 
 // Journal returns the journal the service writes.
 func (s *Service) Journal() Journal { return s.journal }
@@ -162,7 +161,7 @@ func (s *Service) Location() *time.Location { return s.opts.Location }
 // onecard.Client.ClockOffset); the platform rejects requests whose
 // timestamp is more than 6 minutes off.
 func (s *Service) ClockOffset() (offset time.Duration, at time.Time, ok bool) {
-	return s.platform.client.ClockOffset()
+	return s.platform.ClockOffset()
 }
 
 // Subscribe returns connectivity and settlement events until ctx ends.
@@ -210,21 +209,22 @@ func (s *Service) NewOrderNo(ctx context.Context) (string, error) {
 }
 
 // QueryCard looks up an identity's cards online and caches them for offline
-// decisions.
-func (s *Service) QueryCard(ctx context.Context, q onecard.CardQuery) ([]onecard.Card, error) {
-	cards, err := s.platform.QueryCard(ctx, q)
+// decisions. Errors are the agent's: ErrCardNotFound, *Declined,
+// ErrPlatformUnreachable, ErrOutcomeUnknown, *InvalidRequest.
+func (s *Service) QueryCard(ctx context.Context, id Identity) ([]Card, error) {
+	cards, err := s.platform.QueryCard(ctx, id)
 	s.observe(err)
 	if err != nil {
-		return nil, err
+		return nil, lookupError(err)
 	}
 	for _, c := range cards {
 		cc := CachedCard{Account: c.Account, AccType: s.opts.Terminal.AccType, MaskedName: MaskName(c.Name),
 			Lost: c.Lost, Frozen: c.Frozen, Balance: c.Balance, SeenAt: s.now()}
 		// Cached under its account, which is what a payment names, and
 		// under the identity scanned when one card answers: one commit.
-		ids := []CardID{{Type: "acc", ID: c.Account}}
+		ids := []Identity{{Type: "acc", ID: c.Account}}
 		if len(cards) == 1 {
-			ids = append(ids, CardID{Type: q.IDType, ID: q.ID})
+			ids = append(ids, id)
 		}
 		if err := s.journal.SaveCard(ctx, cc, ids...); err != nil {
 			return cards, fmt.Errorf("caching card: %w", err)
@@ -233,45 +233,20 @@ func (s *Service) QueryCard(ctx context.Context, q onecard.CardQuery) ([]onecard
 	return cards, nil
 }
 
-// CardLookup is a card lookup's answer, online or from the cache.
-type CardLookup struct {
-	Cards []onecard.Card
-	// Cached is set when the platform was unreachable and the card was
-	// found in the cache (Cards is then empty).
-	Cached *CachedCard
-}
-
 // LookupCard asks the platform, and when it is unreachable answers from the
 // card cache (if the card was seen recently enough for offline payments).
-func (s *Service) LookupCard(ctx context.Context, q onecard.CardQuery) (CardLookup, error) {
-	cards, err := s.QueryCard(ctx, q)
-	if err == nil || onecard.Declined(err) && !isNotSent(err) {
+func (s *Service) LookupCard(ctx context.Context, id Identity) (CardLookup, error) {
+	cards, err := s.QueryCard(ctx, id)
+	var declined *Declined
+	if err == nil || errors.Is(err, ErrCardNotFound) || errors.As(err, &declined) || errors.As(err, new(*InvalidRequest)) {
 		return CardLookup{Cards: cards}, err
 	}
-	c, ok, cerr := s.journal.Card(ctx, q.IDType, q.ID)
+	c, ok, cerr := s.journal.Card(ctx, id.Type, id.ID)
 	if cerr != nil || !ok || s.now().Sub(c.SeenAt) > s.opts.Offline.CardMaxAge {
 		return CardLookup{}, err
 	}
-	return CardLookup{Cached: &c}, nil
-}
-
-// MaskName keeps a name's first character: enough for a student to
-// recognise their card on the screen, not enough to read it off.
-func MaskName(name string) string {
-	r := []rune(name)
-	if len(r) <= 1 {
-		return name
-	}
-	out := string(r[0])
-	for range r[1:] {
-		out += "*"
-	}
-	return out
-}
-
-func isNotSent(err error) bool {
-	var te *onecard.TransportError
-	return errors.As(err, &te) && !te.Sent
+	return CardLookup{Cards: []Card{{Account: c.Account, Name: c.MaskedName, Balance: c.Balance,
+		Lost: c.Lost, Frozen: c.Frozen, Cached: true, SeenAt: c.SeenAt}}}, nil
 }
 
 // PayInput is what a payment needs beyond the terminal's own identity.
@@ -286,16 +261,22 @@ type PayInput struct {
 	Attach  string
 }
 
-// Pay takes a payment and returns the journalled order; its State is what
-// to tell the customer:
+// Pay takes a payment and returns the journalled order. Its Outcome is
+// what to tell the customer, journalled before Pay returns:
 //   - paid: confirmed by the platform.
-//   - offline_accepted: the platform is unreachable and the payment was
-//     accepted within the offline limits ("recorded").
-//   - unknown: sent, no answer ("will be confirmed"); the reconciler
-//     settles it. The error satisfies onecard.OutcomeUnknown.
-//   - declined: refused by the platform (onecard.Declined(err)).
-//   - voided: it never reached the platform and could not be accepted
-//     offline; err says why (an *OfflineRefusal, or the transport error).
+//   - offline_accepted ("recorded"): the platform is unreachable and the
+//     payment was accepted within the offline limits.
+//   - unknown ("will be confirmed"): sent, no answer; the reconciler
+//     settles it. The error wraps ErrOutcomeUnknown.
+//   - declined: refused by the platform; the error is a *Declined.
+//   - refused_offline: the platform is unreachable and the payment is
+//     outside the offline limits; the error holds an *OfflineRefusal.
+//   - voided: it never reached the platform (ErrPlatformUnreachable).
+//
+// An order with no Outcome means nothing was journalled (an
+// *InvalidRequest, a journal failure: nothing was charged), or the outcome
+// could not be journalled: the order stays sending and the customer must
+// be told it will be confirmed.
 func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 	req := onecard.PayRequest{
 		OrderNo: in.OrderNo, Account: in.Account, AccType: in.AccType, MercAcc: s.opts.Terminal.MercAcc,
@@ -312,13 +293,13 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 		req.OrderNo = no
 	}
 	if err := req.Validate(); err != nil {
-		return Order{}, err
+		return Order{}, domainError(err)
 	}
 	now := s.now()
 	o := Order{
 		OrderNo: req.OrderNo, Kind: KindPay, Account: req.Account, AccType: req.AccType,
 		MercAcc: req.MercAcc, TermID: req.TermID, Amount: req.Amount,
-		Created: now, Updated: now, State: StateSending,
+		Created: now, Updated: now, State: StateSending, Day: s.day(now),
 	}
 	// Known offline: accept (or refuse) without waiting for another
 	// connection to fail. The order is journalled before it is shown.
@@ -330,6 +311,7 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 			// platform gone (settlePay): every refusal a customer saw is
 			// in the journal, its logs and its metrics.
 			o.State, o.Code, o.Message = StateVoided, OfflineRefusedCode, refusal.Reason
+			o.Outcome = Outcome{Kind: OutcomeRefusedOffline, Reason: refusal.Code}
 			o.History = []Transition{{At: now, To: StateVoided, Note: "platform unreachable: " + refusal.Reason}}
 			if err := s.create(ctx, o); err != nil {
 				// Refused all the same: nothing was charged.
@@ -337,7 +319,7 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 			}
 			return o, refusal
 		}
-		o.State, o.NextAttempt = StateOfflineAccepted, now
+		o.State, o.NextAttempt, o.Outcome = StateOfflineAccepted, now, Outcome{Kind: OutcomeRecorded}
 		o.History = []Transition{{At: now, To: StateOfflineAccepted, Note: "platform unreachable: accepted offline"}}
 		if err := s.create(ctx, o); err != nil {
 			return Order{}, err
@@ -370,33 +352,39 @@ func (s *Service) settlePay(ctx context.Context, o Order, outID string, callErr 
 		switch {
 		case callErr == nil:
 			o.OutID, o.Code, o.Message, o.LastError = outID, "", "", ""
+			o.Outcome = Outcome{Kind: OutcomePaid}
 			return o.To(StatePaid, now, "confirmed by the platform")
 		case isNotSent(callErr) && s.opts.Offline.Enabled && refusal == nil:
 			// Nothing left the process: the platform cannot have it, and
 			// the reconciler sends it without asking first.
 			o.LastError, o.NextAttempt, o.LastSent = callErr.Error(), now, time.Time{}
+			o.Outcome = Outcome{Kind: OutcomeRecorded}
 			return o.To(StateOfflineAccepted, now, "platform unreachable: accepted offline")
 		case isNotSent(callErr), errors.Is(callErr, ErrTokenRateLimited):
 			o.LastError = callErr.Error()
 			note := "never reached the platform"
+			o.Outcome = Outcome{Kind: OutcomeNotCharged}
 			if refusal != nil {
 				o.Code, o.Message = OfflineRefusedCode, refusal.Reason
+				o.Outcome = Outcome{Kind: OutcomeRefusedOffline, Reason: refusal.Code}
 				note += ": " + refusal.Reason
 			}
 			return o.To(StateVoided, now, note)
 		case onecard.Declined(callErr):
 			o.Code, o.Message, o.LastError = onecard.ErrorCode(callErr), callErr.Error(), callErr.Error()
+			o.Outcome = Outcome{Kind: OutcomeDeclined, Reason: o.Code}
 			return o.To(StateDeclined, now, "declined by the platform")
 		default:
 			o.LastError = callErr.Error()
 			o.NextAttempt = s.after(o.LastSent, 0)
+			o.Outcome = Outcome{Kind: OutcomeWillConfirm}
 			return o.To(StateUnknown, now, "no answer: will be confirmed")
 		}
 	})
 	if err != nil {
 		// The order stays "sending": after a restart the reconciler treats
 		// it as an orphan and asks the platform. Never report success.
-		return o, errors.Join(fmt.Errorf("recording the outcome of order %s: %w", o.OrderNo, err), callErr, errOutcomeNotRecorded)
+		return o, errors.Join(fmt.Errorf("recording the outcome of order %s: %w", o.OrderNo, err), domainError(callErr), errOutcomeNotRecorded)
 	}
 	switch {
 	case saved.State == StateOfflineAccepted:
@@ -404,11 +392,17 @@ func (s *Service) settlePay(ctx context.Context, o Order, outID string, callErr 
 		return saved, nil
 	case saved.State == StateUnknown:
 		s.nudge()
+		if err := domainError(callErr); !errors.Is(err, ErrOutcomeUnknown) {
+			return saved, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		}
 	case saved.State == StateVoided && refusal != nil:
-		return saved, errors.Join(refusal, callErr)
+		return saved, errors.Join(refusal, domainError(callErr))
 	}
-	return saved, callErr
+	return saved, domainError(callErr)
 }
+
+// day is the platform day (yyyyMMdd) of t.
+func (s *Service) day(t time.Time) string { return t.In(s.opts.Location).Format("20060102") }
 
 // errOutcomeNotRecorded marks a payment whose outcome could not be
 // journalled: the caller must treat it as unknown.

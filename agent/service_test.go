@@ -212,7 +212,7 @@ func TestTokenIsRenewedOnceAfter40017(t *testing.T) {
 func TestTokenCallsStayTwoMinutesApart(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	cardQuery := onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal}
+	cardQuery := agent.Identity{Type: "acc", ID: sim.DemoNormal}
 	_, err := r.svc.QueryCard(ctx, cardQuery)
 	require.NoError(t, err)
 	r.clock.Advance(3 * time.Minute)

@@ -25,6 +25,7 @@ func benchOrder(i int) agent.Order {
 		Account: "20230001", AccType: "###", MercAcc: "1000001", TermID: "17",
 		Amount: 1234, Created: created, Updated: created, State: agent.StateSending,
 		NextAttempt: created.Add(30 * time.Second),
+		Day:         "20250314",
 		History:     []agent.Transition{{At: created, To: agent.StateSending, Note: "journalled"}},
 	}
 }
@@ -33,7 +34,7 @@ func benchOrder(i int) agent.Order {
 func settled(o agent.Order) agent.Order {
 	at := o.Created.Add(800 * time.Millisecond)
 	o.Attempts, o.LastSent, o.OutID, o.Code = 1, o.Created, "T2025031400001", "0"
-	o.NextAttempt = time.Time{}
+	o.NextAttempt, o.Outcome = time.Time{}, agent.Outcome{Kind: agent.OutcomePaid}
 	_ = o.To(agent.StatePaid, at, "")
 	return o
 }

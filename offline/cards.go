@@ -13,7 +13,7 @@ import (
 // looked up by. Only sha256(idType + "\x00" + id) is stored as the key, never
 // id itself. The hash hides the id from a casual look at the file, not from
 // someone who tries every possible card number: keep the file private.
-func (s *Store) SaveCard(ctx context.Context, c agent.CachedCard, ids ...agent.CardID) error {
+func (s *Store) SaveCard(ctx context.Context, c agent.CachedCard, ids ...agent.Identity) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

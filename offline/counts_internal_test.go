@@ -3,6 +3,7 @@ package offline
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -124,10 +125,11 @@ func dropCounts(t *testing.T, path string) {
 }
 
 // A schema-3 file written before state_counts existed gets its counts at
-// Open, and stays schema 3.
+// Open, with the upgrade to schema 4. A schema-4 file never lacked them:
+// without them it is refused.
 func TestOpenCountsSchema3FileWithoutCounts(t *testing.T) {
 	p := with(pay3("P"), func(o *agent.Order) { o.State, o.Refunded = agent.StatePartiallyRefunded, 100 })
-	path := writeOrders(t, SchemaVersion, p, pay3("Q"), sending3("S"), refund3(p, "PR1", 100, agent.StatePaid))
+	path := writeOrders(t, 3, p, pay3("Q"), sending3("S"), refund3(p, "PR1", 100, agent.StatePaid))
 	dropCounts(t, path)
 
 	s, err := Open(path)
@@ -138,7 +140,7 @@ func TestOpenCountsSchema3FileWithoutCounts(t *testing.T) {
 	assert.Equal(t, uint64(SchemaVersion), schemaVersionOf(t, path), "with every bucket of its schema")
 
 	// A file whose orders do not decode is refused and left as it was.
-	path = writeOrders(t, SchemaVersion, pay3("P"))
+	path = writeOrders(t, 3, pay3("P"))
 	editOrder(t, path, "P", func(rec *orderRecord) { rec.State = "lost" })
 	dropCounts(t, path)
 	_, err = Open(path)
@@ -150,6 +152,12 @@ func TestOpenCountsSchema3FileWithoutCounts(t *testing.T) {
 		assert.Nil(t, tx.Bucket([]byte(bucketStateCounts)), "nothing written")
 		return nil
 	}))
+
+	path = writeOrders(t, SchemaVersion, pay3("P"))
+	dropCounts(t, path)
+	content, err := os.ReadFile(path)
+	require.NoError(t, err)
+	requireRefusedUnchanged(t, content, ErrNotStore)
 }
 
 // setCount writes one state_counts value with raw bbolt (nil deletes it).

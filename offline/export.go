@@ -30,14 +30,17 @@ func csvHeader() []string {
 
 // ExportCSV writes the orders created in [from, to) to w as CSV, oldest
 // first, after a header line (see csvHeader). A zero from or to leaves that
-// end open. Amounts are yuan with two decimals; times are RFC 3339 in the
-// platform's zone (WithLocation), updated is empty when never set. The
+// end open. Amounts are yuan with two decimals; times are RFC 3339 in loc
+// (the platform's zone; nil is UTC), updated is empty when never set. The
 // account column is the one-card account in full: it is not a card number.
 //
 // The export is read in batches, each in its own transaction, so that it
 // never holds up the kiosk's writes for long; an order created meanwhile
 // inside the range may or may not appear, none appears twice.
-func (s *Store) ExportCSV(ctx context.Context, w io.Writer, from, to time.Time) error {
+func (s *Store) ExportCSV(ctx context.Context, w io.Writer, from, to time.Time, loc *time.Location) error {
+	if loc == nil {
+		loc = time.UTC
+	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader()); err != nil {
 		return fmt.Errorf("offline: export orders: %w", err)
@@ -84,7 +87,7 @@ func (s *Store) ExportCSV(ctx context.Context, w io.Writer, from, to time.Time) 
 			return fmt.Errorf("offline: export orders from %s: %w", s.path, err)
 		}
 		for _, o := range batch {
-			if err := cw.Write(s.csvRow(o)); err != nil {
+			if err := cw.Write(csvRow(o, loc)); err != nil {
 				return fmt.Errorf("offline: export orders: %w", err)
 			}
 		}
@@ -98,16 +101,17 @@ func (s *Store) ExportCSV(ctx context.Context, w io.Writer, from, to time.Time) 
 	}
 }
 
-// csvRow is one order's ExportCSV line, in csvHeader's order.
-func (s *Store) csvRow(o agent.Order) []string {
+// csvRow is one order's ExportCSV line, in csvHeader's order, its times in
+// loc.
+func csvRow(o agent.Order, loc *time.Location) []string {
 	updated := ""
 	if !o.Updated.IsZero() {
-		updated = o.Updated.In(s.loc).Format(time.RFC3339)
+		updated = o.Updated.In(loc).Format(time.RFC3339)
 	}
 	return []string{
 		o.OrderNo, string(o.Kind), o.RefundOf, string(o.State), o.Amount.Yuan(),
 		o.Account, o.AccType, o.MercAcc, o.TermID, o.OutID, o.Code,
-		o.Created.In(s.loc).Format(time.RFC3339), updated,
+		o.Created.In(loc).Format(time.RFC3339), updated,
 		strconv.Itoa(o.Attempts), o.LastError,
 	}
 }

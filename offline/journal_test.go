@@ -48,14 +48,13 @@ func TestCreateOrderKeepsEveryField(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "kiosk.db")
 	s := openStore(t, path)
-	cst := time.FixedZone("CST", 8*3600)
 	o := agent.Order{
 		OrderNo: "K17-000009", Kind: agent.KindRefund, RefundOf: "K17-000001",
 		Account: "20230001", AccType: "###", MercAcc: "1000001", TermID: "17",
 		Amount: 50, Created: t0.In(cst), Updated: t0.Add(time.Second),
 		State: agent.StateUnknown, OutID: "T1", Code: "9999", Message: "超时",
 		Attempts: 2, LastError: "read tcp: i/o timeout", LastSent: t0.Add(time.Second),
-		NextAttempt: t0.Add(time.Minute), Refunded: 0, RefundOrderNo: "",
+		NextAttempt: t0.Add(time.Minute), Refunded: 0, RefundOrderNo: "", Day: "20250314",
 		History: []agent.Transition{{At: t0.Add(time.Second), From: agent.StateSending, To: agent.StateUnknown, Note: "timeout"}},
 	}
 	require.NoError(t, s.CreateOrder(ctx, o))
@@ -373,7 +372,7 @@ func TestCardsAreStoredHashed(t *testing.T) {
 	_, ok, err := s.Card(ctx, "card", cardNo)
 	require.NoError(t, err)
 	assert.False(t, ok)
-	require.NoError(t, s.SaveCard(ctx, c, agent.CardID{Type: "card", ID: cardNo}))
+	require.NoError(t, s.SaveCard(ctx, c, agent.Identity{Type: "card", ID: cardNo}))
 	got, ok, err := s.Card(ctx, "card", cardNo)
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -383,12 +382,12 @@ func TestCardsAreStoredHashed(t *testing.T) {
 	assert.False(t, ok, "the id type is part of the identity")
 
 	c.Lost, c.Balance = true, 0
-	require.NoError(t, s.SaveCard(ctx, c, agent.CardID{Type: "card", ID: cardNo}), "replaces")
+	require.NoError(t, s.SaveCard(ctx, c, agent.Identity{Type: "card", ID: cardNo}), "replaces")
 	got, _, err = s.Card(ctx, "card", cardNo)
 	require.NoError(t, err)
 	assert.Equal(t, c, got)
-	assert.Error(t, s.SaveCard(ctx, c, agent.CardID{Type: "card", ID: ""}))
-	assert.Error(t, s.SaveCard(ctx, agent.CachedCard{}, agent.CardID{Type: "card", ID: cardNo}))
+	assert.Error(t, s.SaveCard(ctx, c, agent.Identity{Type: "card", ID: ""}))
+	assert.Error(t, s.SaveCard(ctx, agent.CachedCard{}, agent.Identity{Type: "card", ID: cardNo}))
 	require.NoError(t, s.Close())
 
 	raw, err := os.ReadFile(path)
@@ -438,7 +437,9 @@ func TestBillReports(t *testing.T) {
 
 func TestOfflineExposure(t *testing.T) {
 	ctx := t.Context()
-	s := newJournal(t) // default zone: UTC+8
+	s := newJournal(t)
+	// The Day of each payment (payment: its creation in UTC+8) decides
+	// the day it counts on.
 	offlineOrder := func(no, account string, created time.Time, amount money.Fen) agent.Order {
 		o := sending(no, created, created.Add(time.Minute))
 		o.Account, o.Amount, o.State = account, amount, agent.StateOfflineAccepted
@@ -501,12 +502,60 @@ func TestOfflineExposure(t *testing.T) {
 	_, err = s.OfflineExposure(ctx, "alice", "2025-03-14")
 	assert.Error(t, err)
 
-	// The zone decides the day.
-	utc := newJournal(t, offline.WithLocation(time.UTC))
-	require.NoError(t, utc.CreateOrder(ctx, offlineOrder("A1", "alice", morning, 1000)))
+	// The Day decides the day, not the creation time: the store has no
+	// zone of its own (here the caller's is UTC).
+	utc := newJournal(t)
+	a1 := offlineOrder("A1", "alice", morning, 1000)
+	a1.Day = morning.Format("20060102")
+	require.NoError(t, utc.CreateOrder(ctx, a1))
 	e, err = utc.OfflineExposure(ctx, "alice", "20250313")
 	require.NoError(t, err)
 	assert.Equal(t, money.Fen(1000), e.CardDay)
+	e, err = utc.OfflineExposure(ctx, "alice", "20250314")
+	require.NoError(t, err)
+	assert.Zero(t, e.CardDay)
+}
+
+// A payment counts on its card's day only with a Day: the store refuses one
+// entering offline_accepted without it, naming the order, and writes
+// nothing. Other orders need none.
+func TestOfflineAcceptedPaymentNeedsDay(t *testing.T) {
+	ctx := t.Context()
+	s := newJournal(t)
+	noDay := func(o agent.Order) agent.Order { o.Day = ""; return o }
+
+	created := noDay(payment("K1", t0))
+	created.State, created.NextAttempt = agent.StateOfflineAccepted, t0
+	err := s.CreateOrder(ctx, created)
+	require.ErrorContains(t, err, "no platform day")
+	assert.ErrorContains(t, err, `"K1"`)
+	_, err = s.Order(ctx, "K1")
+	require.ErrorIs(t, err, agent.ErrOrderNotFound, "nothing written")
+
+	require.NoError(t, s.CreateOrder(ctx, noDay(sending("K2", t0, t0))), "a payment online needs none")
+	_, err = s.UpdateOrder(ctx, "K2", func(o *agent.Order) error {
+		return o.To(agent.StateOfflineAccepted, t0, "platform unreachable")
+	})
+	require.ErrorContains(t, err, "no platform day")
+	assert.ErrorContains(t, err, `"K2"`)
+	got, err := s.Order(ctx, "K2")
+	require.NoError(t, err)
+	assert.Equal(t, agent.StateSending, got.State, "nothing written")
+	// Set in the same update, it counts.
+	_, err = s.UpdateOrder(ctx, "K2", func(o *agent.Order) error {
+		o.Day = "20250314"
+		return o.To(agent.StateOfflineAccepted, t0, "platform unreachable")
+	})
+	require.NoError(t, err)
+
+	refund := noDay(sending("K3", t0, t0))
+	refund.Kind, refund.RefundOf, refund.State = agent.KindRefund, "K2", agent.StateOfflineAccepted
+	require.NoError(t, s.CreateOrder(ctx, refund), "a refund counts on no day")
+
+	e, err := s.OfflineExposure(ctx, "20230001", "20250314")
+	require.NoError(t, err)
+	assert.Equal(t, agent.OfflineExposure{Count: 1, Amount: 1234, CardDay: 1234}, e)
+	require.NoError(t, s.CheckAll(ctx))
 }
 
 func TestExportCSV(t *testing.T) {
@@ -527,7 +576,7 @@ func TestExportCSV(t *testing.T) {
 		require.NoError(t, s.CreateOrder(ctx, o))
 	}
 	var out bytes.Buffer
-	require.NoError(t, s.ExportCSV(ctx, &out, t0, t0.Add(24*time.Hour)))
+	require.NoError(t, s.ExportCSV(ctx, &out, t0, t0.Add(24*time.Hour), cst))
 	assert.Equal(t, "order_no,kind,refund_of,state,amount,account,acctype,mercacc,termid,out_id,code,created,updated,attempts,last_error\n"+
 		"K1,pay,,sending,12.34,20230001,###,1000001,17,,,2025-03-14T17:26:53+08:00,,0,\n"+
 		"K2,pay,,paid,0.05,20230001,###,1000001,17,T77,0,2025-03-14T18:26:53+08:00,2025-03-14T18:26:54+08:00,1,\n"+
@@ -535,15 +584,15 @@ func TestExportCSV(t *testing.T) {
 		out.String())
 
 	out.Reset()
-	require.NoError(t, s.ExportCSV(ctx, &out, time.Time{}, time.Time{}))
+	require.NoError(t, s.ExportCSV(ctx, &out, time.Time{}, time.Time{}, cst))
 	assert.Equal(t, 6, strings.Count(out.String(), "\n"), "zero bounds: everything")
 	out.Reset()
-	require.NoError(t, s.ExportCSV(ctx, &out, t0.Add(48*time.Hour), time.Time{}))
+	require.NoError(t, s.ExportCSV(ctx, &out, t0.Add(48*time.Hour), time.Time{}, cst))
 	assert.Equal(t, 1, strings.Count(out.String(), "\n"), "only the header")
 
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	assert.ErrorIs(t, s.ExportCSV(cancelled, &out, t0, time.Time{}), context.Canceled)
+	assert.ErrorIs(t, s.ExportCSV(cancelled, &out, t0, time.Time{}, cst), context.Canceled)
 }
 
 func TestJournalMethodsHonourCancelledContext(t *testing.T) {
@@ -560,7 +609,7 @@ func TestJournalMethodsHonourCancelledContext(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	_, err = s.OfflineExposure(ctx, "a", "20250314")
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.ErrorIs(t, s.SaveCard(ctx, agent.CachedCard{Account: "a"}, agent.CardID{Type: "card", ID: "1"}), context.Canceled)
+	assert.ErrorIs(t, s.SaveCard(ctx, agent.CachedCard{Account: "a"}, agent.Identity{Type: "card", ID: "1"}), context.Canceled)
 	_, _, err = s.Card(ctx, "card", "1")
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, s.SaveBillReport(ctx, agent.BillReport{Date: "20250314"}), context.Canceled)

@@ -20,17 +20,23 @@ func (s *Store) migrate(from uint64) error {
 			if err := migrate1to2(tx); err != nil {
 				return err
 			}
-			return migrate2to3(tx)
+			fallthrough
 		case 2:
-			return migrate2to3(tx)
+			if err := migrate2to3(tx); err != nil {
+				return err
+			}
 		case 3:
 			// Written before state_counts existed (schema 3 was not
 			// released without it).
-			_, err := countStates(tx)
-			return err
+			if tx.Bucket([]byte(bucketStateCounts)) == nil {
+				if _, err := countStates(tx); err != nil {
+					return err
+				}
+			}
 		default:
 			return fmt.Errorf("no upgrade from schema %d", from)
 		}
+		return migrate3to4(tx)
 	})
 	switch {
 	case errors.Is(err, ErrBadRecord):
@@ -176,6 +182,49 @@ func migrate2to3(tx *bolt.Tx) error {
 		}
 	}
 	return putSchemaVersion(tx, 3)
+}
+
+// migrate3to4 records what the customer of each payment was told
+// (Outcome), which schema 3 did not keep, as its history shows it
+// (agent.OutcomeFromHistory); refunds, and payments whose customer was
+// told nothing, get none. Nothing else of an order changes: not its state,
+// next attempt or creation time, so its index entries, its state's count
+// and offline_day stay as they are. Day stays empty: only the caller knows
+// the platform's zone.
+//
+// The orders are rewritten as the cursor passes them (re-seeking after
+// each write, as bbolt requires), not collected first: nearly every order
+// is a payment, and a journal of a million would otherwise be held in
+// memory twice.
+func migrate3to4(tx *bolt.Tx) error {
+	orders := tx.Bucket([]byte(bucketOrders))
+	c := orders.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		o, err := decodeOrder(v)
+		if err != nil {
+			return fmt.Errorf("order %q: %w", k, err)
+		}
+		if o.OrderNo != string(k) {
+			return fmt.Errorf("%w: record stored under %q says %q", ErrBadRecord, k, o.OrderNo)
+		}
+		if o.Outcome.Kind != "" {
+			continue
+		}
+		if o.Outcome = agent.OutcomeFromHistory(o); o.Outcome.Kind == "" {
+			continue
+		}
+		raw, err := encodeOrder(o)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrBadRecord, err)
+		}
+		// k belongs to the page Put may change: keep a copy to seek by.
+		key := slices.Clone(k)
+		if err := orders.Put(key, raw); err != nil {
+			return fmt.Errorf("order %q: %w", key, err)
+		}
+		c.Seek(key)
+	}
+	return putSchemaVersion(tx, 4)
 }
 
 // countStates creates state_counts and fills it from a walk of the orders.

@@ -138,10 +138,10 @@ func TestMigrateSchema1(t *testing.T) {
 	}, "not_found counted as voided")
 
 	// The new buckets work.
-	require.NoError(t, s.SaveCard(ctx, agent.CachedCard{Account: "20230001"}, agent.CardID{Type: "card", ID: "1"}))
+	require.NoError(t, s.SaveCard(ctx, agent.CachedCard{Account: "20230001"}, agent.Identity{Type: "card", ID: "1"}))
 	require.NoError(t, s.CreateOrder(ctx, agent.Order{
 		OrderNo: "K7", Kind: agent.KindPay, Account: "20230001", Amount: 1,
-		Created: created0, State: agent.StateOfflineAccepted, NextAttempt: created0,
+		Created: created0, State: agent.StateOfflineAccepted, NextAttempt: created0, Day: "20250314",
 	}))
 	require.NoError(t, s.Close())
 	assert.Equal(t, uint64(SchemaVersion), schemaVersionOf(t, path))

@@ -287,7 +287,7 @@ func TestExportCSVInBatches(t *testing.T) {
 	defer func() { require.NoError(t, s.Close()) }()
 
 	var out bytes.Buffer
-	require.NoError(t, s.ExportCSV(t.Context(), &out, time.Time{}, time.Time{}))
+	require.NoError(t, s.ExportCSV(t.Context(), &out, time.Time{}, time.Time{}, nil))
 	rows, err := csv.NewReader(&out).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, n+1)
@@ -298,7 +298,7 @@ func TestExportCSVInBatches(t *testing.T) {
 
 	// A range ending exactly at a batch boundary.
 	out.Reset()
-	require.NoError(t, s.ExportCSV(t.Context(), &out, created0, created0.Add(exportBatch*time.Second)))
+	require.NoError(t, s.ExportCSV(t.Context(), &out, created0, created0.Add(exportBatch*time.Second), time.UTC))
 	rows, err = csv.NewReader(&out).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, exportBatch+1)

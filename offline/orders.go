@@ -17,7 +17,6 @@ import (
 // journal holds the buckets an order write touches, inside one transaction.
 type journal struct {
 	orders, byCreated, unfinished, offlineDay, counts *bolt.Bucket
-	loc                                               *time.Location
 }
 
 func (s *Store) journal(tx *bolt.Tx) journal {
@@ -27,7 +26,6 @@ func (s *Store) journal(tx *bolt.Tx) journal {
 		unfinished: tx.Bucket([]byte(bucketUnfinished)),
 		offlineDay: tx.Bucket([]byte(bucketOfflineDay)),
 		counts:     tx.Bucket([]byte(bucketStateCounts)),
-		loc:        s.loc,
 	}
 }
 
@@ -58,14 +56,18 @@ func (j journal) create(o agent.Order, raw []byte) error {
 }
 
 // addOfflineDay adds a payment accepted offline to its account's figure for
-// the (platform-local) day it was made. The figure is never reduced: the
-// offline limit is on what was accepted offline that day, settled or not.
-// Only payments count; a refund adds nothing to what a card may spend.
+// the platform day it was made on (o.Day, which the caller sets: the store
+// keeps no time zone). The figure is never reduced: the offline limit is on
+// what was accepted offline that day, settled or not. Only payments count;
+// a refund adds nothing to what a card may spend.
 func (j journal) addOfflineDay(o agent.Order) error {
 	if o.Kind != agent.KindPay {
 		return nil
 	}
-	key := offlineDayKey(o.Created.In(j.loc).Format(dayLayout), o.Account)
+	if o.Day == "" {
+		return errors.New("a payment accepted offline with no platform day (Order.Day) to count it on")
+	}
+	key := offlineDayKey(o.Day, o.Account)
 	sum, err := fenValue(j.offlineDay.Get(key))
 	if err != nil {
 		return fmt.Errorf("%s entry of day %s, account %q: %w", bucketOfflineDay, key[:8], o.Account, err)
@@ -89,9 +91,12 @@ func fenValue(v []byte) (money.Fen, error) {
 // CreateOrder durably records a new order with its index entries; it fails
 // with agent.ErrOrderExists (wrapped) if this store has seen the number
 // before. The order must have an order number, a known kind and state, and a
-// creation time. An unfinished order is due for the reconciler at its
-// NextAttempt, at once when that is zero: set NextAttempt when creating a
-// sending order, or Due will hand it out while its request is in flight.
+// creation time; an Outcome only if it is a payment, and then a known one;
+// a Day, if any, that is yyyyMMdd, and one if it is a payment accepted
+// offline (offline_accepted), which counts on that day. An unfinished order
+// is due for the reconciler at its NextAttempt, at once when that is zero:
+// set NextAttempt when creating a sending order, or Due will hand it out
+// while its request is in flight.
 func (s *Store) CreateOrder(ctx context.Context, o agent.Order) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -154,6 +159,9 @@ func callerError(err error, what string) error {
 //     amount, created;
 //   - a change of an orphan's refund number once set, a refunded amount or
 //     refund count going down, or PlatformHas unset again;
+//   - a change of the Outcome or the Day once set (what a customer was told
+//     never changes; setting either from empty is allowed);
+//   - a payment entering offline_accepted without a Day;
 //   - a history that is not the stored one with entries appended;
 //   - an order that does not validate (see CreateOrder).
 //
@@ -295,6 +303,13 @@ func checkUpdate(old, o agent.Order) error {
 		return errors.New("an update must not lower the refund count")
 	case old.PlatformHas && !o.PlatformHas:
 		return errors.New("an update must not forget that the platform has the order")
+	case old.Outcome.Kind != "" && o.Outcome != old.Outcome:
+		// What the customer was told was shown; a later answer of the
+		// platform changes the state, never that.
+		return fmt.Errorf("an update must not change what the customer was told (outcome %s to %q)",
+			outcomeText(old.Outcome), outcomeText(o.Outcome))
+	case old.Day != "" && o.Day != old.Day:
+		return fmt.Errorf("an update must not change the order's platform day %s (to %q)", old.Day, o.Day)
 	}
 	if err := agent.CheckTransition(old.State, o.State); err != nil {
 		return err
@@ -306,6 +321,15 @@ func checkUpdate(old, o agent.Order) error {
 		return errors.New("an update may only append to the order's history")
 	}
 	return nil
+}
+
+// outcomeText is an Outcome as an error message shows it: kind, or
+// kind/reason.
+func outcomeText(o agent.Outcome) string {
+	if o.Reason == "" {
+		return string(o.Kind)
+	}
+	return string(o.Kind) + "/" + o.Reason
 }
 
 // move keeps the state counts and the unfinished index in step with an
@@ -533,8 +557,8 @@ func (s *Store) UnfinishedCount(ctx context.Context) (int, error) {
 // OfflineExposure returns the payments accepted offline and not settled
 // (Count, Amount: the offline_accepted payments among the unfinished
 // orders, O(unfinished)), and CardDay, what account was accepted offline
-// for on day (yyyyMMdd, in the zone of WithLocation), settled or not, from
-// offline_day. Refund orders are not counted.
+// for on day (yyyyMMdd, a platform day as the payments' Day has it),
+// settled or not, from offline_day. Refund orders are not counted.
 func (s *Store) OfflineExposure(ctx context.Context, account, day string) (agent.OfflineExposure, error) {
 	if err := ctx.Err(); err != nil {
 		return agent.OfflineExposure{}, err

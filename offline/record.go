@@ -23,7 +23,8 @@ import (
 // drop what a newer one wrote. Amounts are integer fen, times UTC.
 
 // orderRecord is the on-disk form of agent.Order. Fields after Message are
-// new in schema 2, the last five in schema 3; an older record is a valid
+// new in schema 2, the five after History in schema 3, the last three
+// (outcome, outcome_reason, day) in schema 4; an older record is a valid
 // newer record without them (only a schema-1 state name may need the
 // migration's rename).
 type orderRecord struct {
@@ -54,6 +55,10 @@ type orderRecord struct {
 	PlatformHas    bool          `json:"platform_has,omitempty"`
 	OnlineAge      time.Duration `json:"online_age_ns,omitempty"`
 	LastAnswer     time.Time     `json:"last_answer,omitzero"`
+	// New in schema 4.
+	Outcome       string `json:"outcome,omitempty"`
+	OutcomeReason string `json:"outcome_reason,omitempty"`
+	Day           string `json:"day,omitempty"`
 }
 
 // transitionRecord is one entry of an order's history.
@@ -108,6 +113,18 @@ func validateOrder(o agent.Order) error {
 		return fmt.Errorf("negative online age %s", o.OnlineAge)
 	case o.Kind == agent.KindRefund && (len(o.PendingRefunds) > 0 || o.RefundsStarted > 0):
 		return errors.New("a refund order with refunds of its own")
+	case o.Outcome.Kind != "" && !o.Outcome.Kind.Known():
+		return fmt.Errorf("unknown outcome %q", o.Outcome.Kind)
+	case o.Outcome.Kind == "" && o.Outcome.Reason != "":
+		return fmt.Errorf("an outcome reason (%q) without an outcome", o.Outcome.Reason)
+	case o.Kind == agent.KindRefund && o.Outcome.Kind != "":
+		// What a customer is told is a payment's; a refund has no screen.
+		return fmt.Errorf("a refund order with an outcome (%s)", o.Outcome.Kind)
+	}
+	if o.Day != "" {
+		if err := validDay(o.Day); err != nil {
+			return fmt.Errorf("platform day: %w", err)
+		}
 	}
 	for i, h := range o.History {
 		// From may be empty: a history may start with the order's creation.
@@ -150,6 +167,9 @@ func encodeOrder(o agent.Order) ([]byte, error) {
 		PlatformHas:    o.PlatformHas,
 		OnlineAge:      o.OnlineAge,
 		LastAnswer:     o.LastAnswer.UTC(),
+		Outcome:        string(o.Outcome.Kind),
+		OutcomeReason:  o.Outcome.Reason,
+		Day:            o.Day,
 	}
 	for _, h := range o.History {
 		rec.History = append(rec.History, transitionRecord{
@@ -209,6 +229,8 @@ func parseOrder(b []byte) (agent.Order, error) {
 		PlatformHas:    rec.PlatformHas,
 		OnlineAge:      rec.OnlineAge,
 		LastAnswer:     rec.LastAnswer.UTC(),
+		Outcome:        agent.Outcome{Kind: agent.OutcomeKind(rec.Outcome), Reason: rec.OutcomeReason},
+		Day:            rec.Day,
 	}
 	// An empty list stays nil (the encoder omits it), so that a record
 	// read, written and read again compares equal.

@@ -148,6 +148,12 @@ func TestDecodeOrderRefusesGarbage(t *testing.T) {
 		`{"order_no":"A","kind":"pay","state":"paid","created":"2025-01-01T00:00:00Z","history":[{"at":"2025-01-01T00:00:00Z","from":"sending","to":"gone"}]}`,
 		`{"order_no":"A","kind":"pay","state":"paid","created":"2025-01-01T00:00:00Z","history":[{"at":"2025-01-01T00:00:00Z","to":"paid","by":"x"}]}`,
 		`{"order_no":"A","kind":"pay","state":"paid","created":"2025-01-01T00:00:00Z","history":{}}`,
+		// Schema 4's fields.
+		`{"order_no":"A","kind":"pay","state":"paid","created":"2025-01-01T00:00:00Z","outcome":"maybe"}`,
+		`{"order_no":"A","kind":"pay","state":"paid","created":"2025-01-01T00:00:00Z","outcome_reason":"60010"}`,
+		`{"order_no":"A","kind":"refund","refund_of":"B","state":"paid","created":"2025-01-01T00:00:00Z","outcome":"paid"}`,
+		`{"order_no":"A","kind":"pay","state":"paid","created":"2025-01-01T00:00:00Z","day":"2025-01-01"}`,
+		`{"order_no":"A","kind":"pay","state":"paid","created":"2025-01-01T00:00:00Z","day":20250101}`,
 	} {
 		_, err := decodeOrder([]byte(in))
 		if assert.ErrorIs(t, err, ErrBadRecord, "%s", in) {

@@ -90,18 +90,23 @@ func TestValidateOrderSchema3(t *testing.T) {
 		{"refund with a refund count", with(r, func(o *agent.Order) { o.RefundsStarted = 1 }), "a refund order with refunds of its own"},
 		{"refund with the platform's word", with(r, func(o *agent.Order) { o.PlatformHas, o.OnlineAge = true, time.Hour }), ""},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := encodeOrder(c.o)
-			if c.want == "" {
-				assert.NoError(t, validateOrder(c.o))
-				assert.NoError(t, err)
-				return
-			}
-			assert.ErrorContains(t, validateOrder(c.o), c.want)
-			assert.ErrorContains(t, err, c.want, "nothing invalid is written")
-			assert.ErrorContains(t, err, c.o.OrderNo)
-		})
+		t.Run(c.name, func(t *testing.T) { requireValidation(t, c.o, c.want) })
 	}
+}
+
+// requireValidation checks that o is valid when want is "", else that
+// validateOrder refuses it with want and encodeOrder too, naming it.
+func requireValidation(t *testing.T, o agent.Order, want string) {
+	t.Helper()
+	_, err := encodeOrder(o)
+	if want == "" {
+		assert.NoError(t, validateOrder(o))
+		assert.NoError(t, err)
+		return
+	}
+	assert.ErrorContains(t, validateOrder(o), want)
+	assert.ErrorContains(t, err, want, "nothing invalid is written")
+	assert.ErrorContains(t, err, o.OrderNo)
 }
 
 func TestOrderRecordFormatSchema3(t *testing.T) {
@@ -148,11 +153,18 @@ func TestOrderRecordFormatSchema3(t *testing.T) {
 	assert.Equal(t, want, got)
 }
 
+// What starts or counts a refund only goes one way; what a customer was
+// told (schema 4), and the day an order counts on, are written once:
+// setting them from empty is allowed, changing or clearing them is not.
 func TestUpdateOrderOneWayFields(t *testing.T) {
 	orphan := with(pay3("P1"), func(o *agent.Order) {
 		o.State, o.RefundOrderNo, o.NextAttempt = agent.StateOrphanCharged, "P1R1", created0
 		o.Refunded, o.RefundsStarted, o.PlatformHas = 100, 1, true
 		o.PendingRefunds = []string{"P1R1"}
+	})
+	declined := with(pay3("P1"), func(o *agent.Order) {
+		o.State, o.Code, o.Day = agent.StateDeclined, "60010", "20250314"
+		o.Outcome = agent.Outcome{Kind: agent.OutcomeDeclined, Reason: "60010"}
 	})
 	for _, c := range []struct {
 		name   string
@@ -172,6 +184,26 @@ func TestUpdateOrderOneWayFields(t *testing.T) {
 		{"pending list emptied", orphan, func(o *agent.Order) { o.PendingRefunds = nil }, ""},
 		{"give-up clock restarted", with(orphan, func(o *agent.Order) { o.OnlineAge, o.LastAnswer = time.Hour, created0 }),
 			func(o *agent.Order) { o.OnlineAge, o.LastAnswer = 0, time.Time{} }, ""},
+		{"outcome set with the state", sending3("P1"), func(o *agent.Order) {
+			o.Outcome = agent.Outcome{Kind: agent.OutcomePaid}
+			_ = o.To(agent.StatePaid, created0, "confirmed")
+		}, ""},
+		{"outcome kept", declined, func(o *agent.Order) { o.Attempts++ }, ""},
+		{"outcome changed", declined, func(o *agent.Order) { o.Outcome = agent.Outcome{Kind: agent.OutcomePaid} },
+			`must not change what the customer was told (outcome declined/60010 to "paid")`},
+		{"outcome reason changed", declined, func(o *agent.Order) { o.Outcome.Reason = "60011" },
+			`must not change what the customer was told (outcome declined/60010 to "declined/60011")`},
+		{"outcome cleared", declined, func(o *agent.Order) { o.Outcome = agent.Outcome{} },
+			`must not change what the customer was told (outcome declined/60010 to "")`},
+		{"outcome changed with a later state", declined, func(o *agent.Order) {
+			o.Outcome = agent.Outcome{Kind: agent.OutcomeWillConfirm}
+			_ = o.To(agent.StateOrphanCharged, created0, "found on the bill")
+		}, "must not change what the customer was told"},
+		{"day set", pay3("P1"), func(o *agent.Order) { o.Day = "20250314" }, ""},
+		{"day changed", declined, func(o *agent.Order) { o.Day = "20250315" },
+			`must not change the order's platform day 20250314 (to "20250315")`},
+		{"day cleared", declined, func(o *agent.Order) { o.Day = "" },
+			`must not change the order's platform day 20250314 (to "")`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := Open(writeOrders(t, SchemaVersion, c.old))

@@ -3,7 +3,7 @@
 // journal of every order, written (and fsync'd) before the request leaves
 // the process and before an outcome is shown.
 //
-// On-disk layout, schema version 3 (top-level buckets):
+// On-disk layout, schema version 4 (top-level buckets):
 //
 //	meta               schema_version -> uint64, big-endian
 //	token              access_token   -> JSON token record
@@ -13,8 +13,9 @@
 //	                   the orders whose state is Unfinished()
 //	sequence           (no keys; only the bucket's sequence counter is used)
 //	cards              sha256(idtype + "\x00" + id) -> JSON cached card
-//	offline_day        day (yyyyMMdd, platform-local) + account -> uint64 fen
-//	                   accepted offline for that account on that day
+//	offline_day        day (yyyyMMdd, the order's platform day) + account
+//	                   -> uint64 fen accepted offline for that account on
+//	                   that day
 //	bill_reports       day (yyyyMMdd) -> JSON bill reconciliation report
 //	state_counts       state name (agent.OrderState) -> uint64, big-endian:
 //	                   how many orders are in that state; a state without
@@ -26,6 +27,13 @@
 // which answers StateCounts without reading the orders. The upgrade from
 // schema 2 builds the counts; so does Open for a schema-3 file written
 // before the bucket existed (schema 3 was not released without it).
+//
+// Schema 4 adds three order fields: what the customer was told of a
+// payment (outcome, outcome_reason) and the platform day the order was
+// made on (day), which offline_day counts by, so that the store keeps no
+// time zone of its own. The upgrade from schema 3 fills in the outcome of
+// every payment from its history (agent.OutcomeFromHistory); it leaves the
+// day empty, since only the caller knows the platform's zone.
 //
 // timeKey is 8 bytes: unix nanoseconds, sign bit flipped, big-endian, so that
 // byte order is time order. Every index entry is written in the transaction
@@ -55,7 +63,7 @@ import (
 )
 
 // SchemaVersion is the newest on-disk layout this package reads and writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // DefaultLockTimeout is how long Open waits for another process to release
 // the file before giving up with ErrLocked.
@@ -123,9 +131,6 @@ var ErrCorrupt = errors.New("database file is damaged")
 type Store struct {
 	db   *bolt.DB
 	path string
-	// loc is the platform's zone: it decides the day an offline payment
-	// counts against, and the zone of exported times.
-	loc *time.Location
 	// restored is set by Open when the file is older than order numbers
 	// already used (see stamp.go).
 	restored *Restore
@@ -140,7 +145,6 @@ var (
 type options struct {
 	lockTimeout time.Duration
 	check       bool
-	loc         *time.Location
 }
 
 // Option adjusts Open.
@@ -158,20 +162,6 @@ func WithLockTimeout(d time.Duration) Option {
 // a truncated file, always runs.
 func WithoutCheck() Option {
 	return func(o *options) { o.check = false }
-}
-
-// WithLocation sets the platform's time zone (config platform.timezone).
-// It decides which day (yyyyMMdd) an offline payment counts against in
-// OfflineExposure.CardDay, and the zone of ExportCSV's times. The default is
-// China Standard Time (UTC+8, no daylight saving: Asia/Shanghai today). The
-// day of an offline payment is fixed when it is journalled, so changing the
-// zone later does not move payments already counted.
-func WithLocation(loc *time.Location) Option {
-	return func(o *options) {
-		if loc != nil {
-			o.loc = loc
-		}
-	}
 }
 
 // Open opens the database at path, creating it (and its directory, mode
@@ -197,7 +187,7 @@ func WithLocation(loc *time.Location) Option {
 // such damage on demand; a schema migration runs the full check first,
 // because it reads every order anyway.
 func Open(path string, opts ...Option) (*Store, error) {
-	o := options{lockTimeout: DefaultLockTimeout, check: true, loc: agent.DefaultLocation()}
+	o := options{lockTimeout: DefaultLockTimeout, check: true}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -234,7 +224,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, openError(path, err)
 	}
 
-	s := &Store{db: db, path: path, loc: o.loc}
+	s := &Store{db: db, path: path}
 	if err := s.setup(o.check); err != nil {
 		_ = db.Close()
 		if created {
@@ -323,9 +313,10 @@ func openError(path string, err error) error {
 
 // setup refuses files of other programs and newer schemas, runs the
 // start-up check, initializes a new file and migrates an old one. It writes
-// only to a file without any bucket (one this process has just created), to
-// a kiosk database of an older schema, or to a schema-3 file without state
-// counts, whose counts it builds as the upgrade from schema 2 would have.
+// only to a file without any bucket (one this process has just created) or
+// to a kiosk database of an older schema (a schema-3 file without state
+// counts among them, whose counts it builds as the upgrade from schema 2
+// would have).
 func (s *Store) setup(check bool) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -334,14 +325,10 @@ func (s *Store) setup(check bool) (err error) {
 		}
 	}()
 
-	var (
-		version uint64
-		counted bool
-	)
+	var version uint64
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
 		version, err = s.checkSchema(tx)
-		counted = tx.Bucket([]byte(bucketStateCounts)) != nil
 		return err
 	}); err != nil {
 		return err
@@ -350,7 +337,7 @@ func (s *Store) setup(check bool) (err error) {
 	switch {
 	case version == 0:
 		return s.initialize()
-	case version < SchemaVersion || !counted:
+	case version < SchemaVersion:
 		// The migration reads every order, so the full check costs no
 		// more than that, and nothing is rewritten from a damaged file.
 		if check {
@@ -415,7 +402,7 @@ func (s *Store) checkSchema(tx *bolt.Tx) (version uint64, err error) {
 	}
 	for _, name := range schemaBuckets(version) {
 		// A schema-3 file of a build before state_counts: setup builds it.
-		if tx.Bucket([]byte(name)) == nil && name != bucketStateCounts {
+		if tx.Bucket([]byte(name)) == nil && (name != bucketStateCounts || version != 3) {
 			return 0, fmt.Errorf("offline: open %s: %w: schema %d bucket %q missing", s.path, ErrNotStore, version, name)
 		}
 	}

@@ -21,6 +21,11 @@ import (
 
 var t0 = time.Date(2025, 3, 14, 9, 26, 53, 589793238, time.UTC)
 
+// cst is the platform's zone in these tests (UTC+8).
+var cst = time.FixedZone("CST", 8*3600)
+
+// payment is a payment just journalled, with the platform day (in cst) it
+// was created on, as the Service sets it.
 func payment(no string, created time.Time) agent.Order {
 	return agent.Order{
 		OrderNo: no,
@@ -32,6 +37,7 @@ func payment(no string, created time.Time) agent.Order {
 		Amount:  1234,
 		Created: created,
 		State:   agent.StateSending,
+		Day:     created.In(cst).Format("20060102"),
 	}
 }
 

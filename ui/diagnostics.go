@@ -46,9 +46,8 @@ func (k *Kiosk) loadDiagnostics() {
 	k.diag = diagInfo{loading: true, logs: k.diag.logs}
 	gen := k.gen
 	ctx := k.ctx()
-	svc := k.deps.Service
+	svc := k.deps.Agent
 	logs := k.deps.LogLines
-	now := k.opts.Now()
 	deliver := func(fn func(d *diagInfo)) {
 		k.post(func() {
 			if gen != k.gen || k.screen != ScreenDiagnostics {
@@ -64,8 +63,8 @@ func (k *Kiosk) loadDiagnostics() {
 			lines = logs()
 			lines = lines[max(0, len(lines)-logLinesShown):]
 		}
-		day := now.In(svc.Location()).Format("20060102")
-		exp, expErr := svc.Journal().OfflineExposure(ctx, "", day)
+		day := svc.Today()
+		exp, expErr := svc.OfflineExposure(ctx, "")
 		today, todayErr := svc.DayReport(ctx, day)
 		today.Date = day // also when the read failed, for the heading
 		settlements, settleErr := svc.Settlements(ctx)
@@ -74,11 +73,11 @@ func (k *Kiosk) loadDiagnostics() {
 			d.today, d.todayErr = &today, todayErr
 		})
 
-		tok, tokErr := svc.Platform().Tokens().Info(ctx)
+		tok, tokErr := svc.TokenInfo(ctx)
 		deliver(func(d *diagInfo) { d.tokenRead, d.token, d.tokenErr = true, tok, tokErr })
 
 		// The journal's counts: O(states), however many orders.
-		counts, err := svc.Journal().StateCounts(ctx)
+		counts, err := svc.StateCounts(ctx)
 		deliver(func(d *diagInfo) {
 			d.countsRead, d.counts, d.countsErr, d.loading = true, counts, err, false
 		})
@@ -168,7 +167,7 @@ func (k *Kiosk) diagSections(info *fyne.Container) {
 		}
 	}
 
-	p := k.deps.Service.Options().Offline
+	p := k.deps.Agent.Options().Offline
 	if p.Enabled {
 		add(tx.t(mDiagOfflineOn, p.MaxAmount, p.MaxTotal, p.MaxCount, p.MaxPerCardDay, p.CardMaxAge), widget.MediumImportance)
 	} else {
@@ -227,7 +226,7 @@ func (k *Kiosk) updateDiagLive(now time.Time) {
 		set(k.diagLive.token, tx.t(mDiagToken, d.token.Expires.In(now.Location()).Format("2006-01-02 15:04:05"), left), imp)
 	}
 
-	off, at, ok := k.deps.Service.ClockOffset()
+	off, at, ok := k.deps.Agent.ClockOffset()
 	switch {
 	case !ok:
 		set(k.diagLive.clock, tx.t(mDiagNoClock), widget.MediumImportance)

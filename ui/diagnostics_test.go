@@ -14,7 +14,6 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
-	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
@@ -155,7 +154,7 @@ func payToday(t testing.TB, r *rig) string {
 		return o
 	}
 	lookup := func() {
-		_, err := r.svc.LookupCard(ctx, onecard.CardQuery{IDType: "cardid", ID: cardNormal})
+		_, err := r.svc.LookupCard(ctx, agent.Identity{Type: "cardid", ID: cardNormal})
 		require.NoError(t, err)
 	}
 	lookup()

@@ -9,7 +9,6 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
-	"github.com/campuspos/kiosk/agent/onecard"
 )
 
 // cardInfo is the card on screen: what a person may see of it, and the
@@ -25,46 +24,28 @@ type cardInfo struct {
 	refusal msg
 }
 
-// cardFromLookup picks the card to charge from a lookup: of several
-// (an identity with an old lost card and a new one) the first that can
-// pay, else the first, whose refusal is then shown.
+// cardFromLookup is the card to charge from a lookup (agent.CardLookup.Choose
+// picks it); with no card at all, account stays "".
 func cardFromLookup(l agent.CardLookup, now time.Time) cardInfo {
-	if l.Cached != nil {
-		c := cardInfo{account: l.Cached.Account, name: l.Cached.MaskedName, balance: l.Cached.Balance, cached: true}
-		switch {
-		case l.Cached.Lost:
-			c.refusal = mRefusedLost
-		case l.Cached.Frozen:
-			c.refusal = mRefusedFrozen
-		}
-		return c
+	c, refusal, ok := l.Choose(now)
+	if !ok {
+		return cardInfo{refusal: mNotFound}
 	}
-	first := cardInfo{refusal: mNotFound} // no card at all: account stays ""
-	for i, oc := range l.Cards {
-		c := cardInfo{account: oc.Account, name: agent.MaskName(oc.Name), balance: oc.Balance}
-		switch {
-		case oc.Lost:
-			c.refusal = mRefusedLost
-		case oc.Frozen:
-			c.refusal = mRefusedFrozen
-		case expired(oc.ExpDate, now):
-			c.refusal = mRefusedExpiry
-		}
-		if c.refusal == "" {
-			return c
-		}
-		if i == 0 {
-			first = c
-		}
-	}
-	return first
+	return cardInfo{account: c.Account, name: agent.MaskName(c.Name), balance: c.Balance, cached: c.Cached,
+		refusal: refusalText(refusal)}
 }
 
-// expired reports whether a yyyyMMdd expiry date has passed; a missing or
-// malformed date is left to the platform to judge.
-func expired(exp string, now time.Time) bool {
-	d, err := time.ParseInLocation("20060102", exp, now.Location())
-	return err == nil && now.After(d.AddDate(0, 0, 1))
+// refusalText is the catalogue's words for why a card may not pay.
+func refusalText(r agent.CardRefusal) msg {
+	switch r {
+	case agent.CardLost:
+		return mRefusedLost
+	case agent.CardFrozen:
+		return mRefusedFrozen
+	case agent.CardExpired:
+		return mRefusedExpiry
+	}
+	return ""
 }
 
 // outcome is a result screen: what happened, in the customer's words.
@@ -76,18 +57,18 @@ type outcome struct {
 }
 
 // payOutcome says what a payment's journalled order and error mean for
-// the customer. The order's state decides when the order was journalled:
-// it is what the journal says the customer was told.
+// the customer: the order's Outcome, journalled before Pay returned, is
+// what the journal says the customer was told.
 func (k *Kiosk) payOutcome(o agent.Order, err error, c cardInfo, amount money.Fen) outcome {
 	tx := k.tx
-	var refusal *agent.OfflineRefusal
-	state := o.State
-	if o.OrderNo == "" {
-		// Refused before anything was journalled: not charged.
-		state = agent.StateVoided
+	kind := o.Outcome.Kind
+	if o.OrderNo != "" && kind == "" {
+		// Journalled, but its outcome could not be: the reconciler treats
+		// the order as an orphan and finds out.
+		kind = agent.OutcomeWillConfirm
 	}
-	switch state {
-	case agent.StatePaid:
+	switch kind {
+	case agent.OutcomePaid:
 		out := outcome{result: ResultPaid, title: tx.t(mPaid) + "  " + amount.String(), importance: widget.SuccessImportance}
 		if o.OutID != "" {
 			out.lines = append(out.lines, tx.t(mOutID, o.OutID))
@@ -98,49 +79,54 @@ func (k *Kiosk) payOutcome(o agent.Order, err error, c cardInfo, amount money.Fe
 			out.lines = append(out.lines, tx.t(mNewBalance, (c.balance-amount).String()))
 		}
 		return out
-	case agent.StateOfflineAccepted:
+	case agent.OutcomeRecorded:
 		return outcome{result: ResultOffline, title: tx.t(mRecorded), lines: []string{amount.String(), tx.t(mRecordedHint)},
 			importance: widget.WarningImportance}
-	case agent.StateUnknown, agent.StateSending:
-		// Sending: the outcome could not be journalled; the reconciler
-		// treats the order as an orphan and finds out.
+	case agent.OutcomeWillConfirm:
 		return outcome{result: ResultUnknown, title: tx.t(mUnknown), lines: []string{amount.String(), tx.t(mUnknownHint)},
 			importance: widget.WarningImportance}
-	case agent.StateDeclined:
+	case agent.OutcomeDeclined:
 		return outcome{result: ResultDeclined, title: tx.t(mDeclined, k.declineReason(err, o)), importance: widget.DangerImportance}
+	case agent.OutcomeRefusedOffline:
+		return k.offlineRefused(o.Outcome.Reason, o.Message)
 	}
-	if errors.As(err, &refusal) {
-		reason := refusal.Reason
-		if key := msg("offline." + refusal.Code); tx.has(key) {
-			reason = tx.t(key)
-		}
-		return outcome{result: ResultOfflineRefused, title: tx.t(mOfflineRefuse, reason), importance: widget.DangerImportance}
-	}
+	// Not charged: never sent, or refused before anything was journalled.
+	var refusal *agent.OfflineRefusal
+	var invalid *agent.InvalidRequest
+	var declined *agent.Declined
 	reason := tx.t(mNoPlatform)
-	var be *onecard.BusinessError
-	var re *onecard.RequestError
 	switch {
-	case errors.As(err, &be):
+	case errors.As(err, &refusal):
+		return k.offlineRefused(refusal.Code, refusal.Reason)
+	case errors.As(err, &declined):
 		reason = k.declineReason(err, o)
-	case errors.As(err, &re):
-		reason = re.Reason
+	case errors.As(err, &invalid):
+		reason = invalid.Reason
 	}
 	return outcome{result: ResultNotCharged, title: tx.t(mNotCharged, reason), importance: widget.DangerImportance}
 }
 
+// offlineRefused is the screen of a payment refused offline: the
+// catalogue's words for the limit (code), else the agent's English reason.
+func (k *Kiosk) offlineRefused(code, reason string) outcome {
+	if key := msg("offline." + code); k.tx.has(key) {
+		reason = k.tx.t(key)
+	}
+	return outcome{result: ResultOfflineRefused, title: k.tx.t(mOfflineRefuse, reason), importance: widget.DangerImportance}
+}
+
 // declineReason says in plain words why the platform refused: the
-// catalogue's text for a known retcode; else the platform's own message
-// (in Chinese) or the retcode's English text.
+// catalogue's text for a known code; else the platform's own message
+// (in Chinese) or the code's English text.
 func (k *Kiosk) declineReason(err error, o agent.Order) string {
 	tx := k.tx
-	var be *onecard.BusinessError
-	var se *onecard.SystemError
-	code, platformMsg := o.Code, ""
-	switch {
-	case errors.As(err, &be):
-		code, platformMsg = be.Retcode, be.Msg
-	case errors.As(err, &se):
-		return tx.t(mSystemRefused, onecard.SystemErrorText(se.Code))
+	var d *agent.Declined
+	code, platformMsg, text := o.Code, "", ""
+	if errors.As(err, &d) {
+		if d.System {
+			return tx.t(mSystemRefused, d.Text)
+		}
+		code, platformMsg, text = d.Code, d.Message, d.Text
 	}
 	if key := msg("decline." + code); tx.has(key) {
 		return tx.t(key)
@@ -148,7 +134,7 @@ func (k *Kiosk) declineReason(err error, o agent.Order) string {
 	if tx.lang == langZH && platformMsg != "" {
 		return platformMsg
 	}
-	if text := onecard.RetcodeText(code); code != "" && text != "business error" {
+	if text != "" {
 		return text
 	}
 	if platformMsg != "" {
@@ -160,15 +146,14 @@ func (k *Kiosk) declineReason(err error, o agent.Order) string {
 // lookupFailure says why a card could not be shown.
 func (k *Kiosk) lookupFailure(err error) outcome {
 	tx := k.tx
-	var be *onecard.BusinessError
-	var te *onecard.TransportError
+	var d *agent.Declined
 	title := tx.t(mLookupFailed, tx.t(mNoPlatform))
 	switch {
-	case errors.As(err, &be) && be.Retcode == onecard.RetcodeAccountNotFound:
+	case errors.Is(err, agent.ErrCardNotFound):
 		title = tx.t(mNotFound)
-	case errors.As(err, &be):
+	case errors.As(err, &d) && !d.System:
 		title = tx.t(mLookupFailed, k.declineReason(err, agent.Order{}))
-	case errors.As(err, &te) && !te.Sent:
+	case errors.Is(err, agent.ErrPlatformUnreachable):
 		title = tx.t(mUnreachable)
 	}
 	return outcome{result: ResultLookupFailed, title: title, importance: widget.DangerImportance}
@@ -201,7 +186,7 @@ func (k *Kiosk) onScan(s agent.Scan) {
 		return
 	}
 	k.touch()
-	q, err := k.mapper.Query(s)
+	id, err := k.mapper.Identify(s)
 	if err != nil {
 		k.setResult(func() outcome {
 			return outcome{result: ResultLookupFailed, title: k.tx.t(mUnmapped), importance: widget.DangerImportance}
@@ -210,20 +195,20 @@ func (k *Kiosk) onScan(s agent.Scan) {
 		return
 	}
 	if k.mode == ModeCanteen {
-		k.charge(q)
+		k.charge(id)
 		return
 	}
-	k.lookup(q)
+	k.lookup(id)
 }
 
 // lookup asks for the card off the UI goroutine; Cancel abandons it.
-func (k *Kiosk) lookup(q onecard.CardQuery) {
+func (k *Kiosk) lookup(id agent.Identity) {
 	ctx, cancel := context.WithCancel(k.ctx())
 	k.busy, k.cancelOp = true, cancel
 	k.show(ScreenLookup)
 	gen := k.gen
 	ok := k.spawn(func() {
-		l, err := k.deps.Service.LookupCard(ctx, q)
+		l, err := k.deps.Agent.LookupCard(ctx, id)
 		k.post(func() {
 			cancel()
 			if gen != k.gen {
@@ -273,8 +258,8 @@ func (k *Kiosk) pay() {
 	k.show(ScreenPaying)
 	ctx := context.WithoutCancel(k.ctx())
 	k.spawn(func() {
-		o, err := k.deps.Service.Pay(ctx, agent.PayInput{Account: card.account, Amount: amount})
-		n, cerr := k.deps.Service.Journal().UnfinishedCount(ctx)
+		o, err := k.deps.Agent.Pay(ctx, agent.PayInput{Account: card.account, Amount: amount})
+		n, cerr := k.deps.Agent.UnfinishedCount(ctx)
 		k.post(func() {
 			k.busy, k.paying = false, false
 			if cerr == nil {
@@ -288,7 +273,7 @@ func (k *Kiosk) pay() {
 
 // charge is the canteen's one step: look the card up and pay the armed
 // amount, off the UI goroutine.
-func (k *Kiosk) charge(q onecard.CardQuery) {
+func (k *Kiosk) charge(id agent.Identity) {
 	amount := k.amount
 	k.busy, k.paying = true, true
 	k.show(ScreenPaying)
@@ -296,7 +281,7 @@ func (k *Kiosk) charge(q onecard.CardQuery) {
 	now := k.opts.Now()
 	k.spawn(func() {
 		var done func()
-		l, err := k.deps.Service.LookupCard(ctx, q)
+		l, err := k.deps.Agent.LookupCard(ctx, id)
 		card := cardFromLookup(l, now)
 		switch {
 		case err != nil:
@@ -314,8 +299,8 @@ func (k *Kiosk) charge(q onecard.CardQuery) {
 				})
 			}
 		default:
-			o, err := k.deps.Service.Pay(ctx, agent.PayInput{Account: card.account, Amount: amount})
-			n, cerr := k.deps.Service.Journal().UnfinishedCount(ctx)
+			o, err := k.deps.Agent.Pay(ctx, agent.PayInput{Account: card.account, Amount: amount})
+			n, cerr := k.deps.Agent.UnfinishedCount(ctx)
 			done = func() {
 				if cerr == nil {
 					k.setUnfinished(n)
@@ -388,8 +373,8 @@ func (k *Kiosk) reconcile() {
 	gen := k.gen
 	ctx := k.ctx()
 	k.spawn(func() {
-		rep, err := k.deps.Service.ReconcileAll(ctx)
-		n, cerr := k.deps.Service.Journal().UnfinishedCount(ctx)
+		rep, err := k.deps.Agent.ReconcileAll(ctx)
+		n, cerr := k.deps.Agent.UnfinishedCount(ctx)
 		k.post(func() {
 			if cerr == nil {
 				k.setUnfinished(n)

@@ -157,7 +157,7 @@ func TestKioskUnknownCard(t *testing.T) {
 func TestKioskOfflineAcceptanceAndRefusal(t *testing.T) {
 	h := newHarness(t, nil)
 	// Seen online first: the terminal caches the card for offline use.
-	_, err := h.r.svc.LookupCard(context.Background(), onecard.CardQuery{IDType: "cardid", ID: cardNormal})
+	_, err := h.r.svc.LookupCard(context.Background(), agent.Identity{Type: "cardid", ID: cardNormal})
 	require.NoError(t, err)
 	h.r.net.down.Store(true)
 
@@ -343,7 +343,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		"pin hash": {PINHash: "2468"},
 		"menu":     {Menu: []MenuItem{{Name: "free lunch"}}},
 	} {
-		_, err := New(app, Deps{Service: r.svc}, o)
+		_, err := New(app, Deps{Agent: r.svc}, o)
 		assert.Error(t, err, name)
 	}
 	_, err := New(app, Deps{}, Options{})

@@ -131,7 +131,7 @@ func startKiosk(tb testing.TB, app fyne.App, r *rig, edit func(*Options, *Deps))
 	h := &harness{t: tb, r: r, scans: make(scanFeed), queue: make(chan func(), 64)}
 	o := Options{Mode: ModeKiosk, Lang: "en", Menu: testMenu(), TermID: "0017", Windowed: true,
 		FontPath: testFont, Now: r.clock.Now, PINHash: testPINHash, fontPaths: []string{}}
-	d := Deps{Service: r.svc, Scans: h.scans}
+	d := Deps{Agent: r.svc, Scans: h.scans}
 	if edit != nil {
 		edit(&o, &d)
 	}

@@ -1,6 +1,6 @@
 // Package ui holds the kiosk's screens, drawn with Fyne: the self-service
 // flow for students, the canteen flow for cashiers and the technicians'
-// diagnostics, over an agent.Service.
+// diagnostics, over the agent (Agent).
 //
 // Threading: Fyne widgets belong to the UI goroutine. Button callbacks run
 // there; everything that may wait (the platform, the journal, a device
@@ -125,11 +125,12 @@ type Options struct {
 
 // Deps are the parts the screens drive.
 type Deps struct {
-	// Service takes the payments; required.
-	Service *agent.Service
+	// Agent takes the payments; required (an *agent.Service).
+	Agent Agent
 	// Scans delivers the scanners' reads; nil for none.
 	Scans agent.ScanSource
-	// Mapper turns a scan into a card query; nil maps by scan kind only.
+	// Mapper turns a scan into the identity to look up; nil maps by scan
+	// kind only.
 	Mapper *agent.ScanMapper
 	// Devices reports the scanners' states; nil for none. It is called off
 	// the UI goroutine about once a second.
@@ -227,8 +228,8 @@ type Kiosk struct {
 // New builds the kiosk window (not shown: the caller shows it and runs
 // the app) on the idle screen of the starting mode.
 func New(app fyne.App, deps Deps, o Options) (*Kiosk, error) {
-	if deps.Service == nil {
-		return nil, errors.New("ui: no agent.Service")
+	if deps.Agent == nil {
+		return nil, errors.New("ui: no agent")
 	}
 	switch o.Mode {
 	case "":
@@ -293,7 +294,7 @@ func New(app fyne.App, deps Deps, o Options) (*Kiosk, error) {
 		}
 	})
 
-	k.online, k.since = deps.Service.Online()
+	k.online, k.since = deps.Agent.Online()
 	k.st.Online = k.online
 	k.lastActivity = o.Now()
 	k.bar = newStatusBar(k)
@@ -428,12 +429,12 @@ func (k *Kiosk) scanLoop(ctx context.Context) {
 // eventLoop keeps the status bar's connectivity and unfinished count
 // current: read once, then again on every event.
 func (k *Kiosk) eventLoop(ctx context.Context) {
-	svc := k.deps.Service
+	svc := k.deps.Agent
 	// Subscribed before the first read, so that no change falls between.
 	events := svc.Subscribe(ctx)
 	for {
 		online, since := svc.Online()
-		n, err := svc.Journal().UnfinishedCount(ctx)
+		n, err := svc.UnfinishedCount(ctx)
 		k.post(func() {
 			k.setOnline(online, since)
 			if err == nil {

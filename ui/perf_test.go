@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/agent"
-	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
@@ -106,7 +105,7 @@ func BenchmarkTapToPaidShown(b *testing.B) {
 func BenchmarkQueryCardFloor(b *testing.B) {
 	r := newRig(b)
 	ctx := context.Background()
-	q := onecard.CardQuery{IDType: "cardid", ID: cardRich}
+	q := agent.Identity{Type: "cardid", ID: cardRich}
 	_, err := r.svc.QueryCard(ctx, q)
 	require.NoError(b, err)
 	samples := make([]time.Duration, 0, b.N)
@@ -127,7 +126,7 @@ func BenchmarkQueryCardFloor(b *testing.B) {
 func BenchmarkLookupCardFloor(b *testing.B) {
 	r := newRig(b)
 	ctx := context.Background()
-	q := onecard.CardQuery{IDType: "cardid", ID: cardRich}
+	q := agent.Identity{Type: "cardid", ID: cardRich}
 	_, err := r.svc.LookupCard(ctx, q)
 	require.NoError(b, err)
 	samples := make([]time.Duration, 0, b.N)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
-	"github.com/campuspos/kiosk/agent/onecard"
 )
 
 func TestEditAmount(t *testing.T) {
@@ -53,57 +52,63 @@ func TestMasking(t *testing.T) {
 	assert.Equal(t, "******5678", agent.MaskAccount("1234565678"))
 }
 
+// The screen shows the card agent.CardLookup.Choose picks, masked, with
+// its refusal in the customer's words.
 func TestCardFromLookup(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	lost := onecard.Card{Account: "100004", Name: "赵六", Lost: true, Balance: 50_00}
-	good := onecard.Card{Account: "100006", Name: "赵六", Balance: 200_00}
-	c := cardFromLookup(agent.CardLookup{Cards: []onecard.Card{lost, good}}, now)
+	lost := agent.Card{Account: "100004", Name: "赵六", Lost: true, Balance: 50_00}
+	good := agent.Card{Account: "100006", Name: "赵六", Balance: 200_00}
+	c := cardFromLookup(agent.CardLookup{Cards: []agent.Card{lost, good}}, now)
 	assert.Equal(t, cardInfo{account: "100006", name: "赵*", balance: 200_00}, c, "the card that can pay")
-	c = cardFromLookup(agent.CardLookup{Cards: []onecard.Card{lost}}, now)
-	assert.Equal(t, mRefusedLost, c.refusal)
+	assert.Equal(t, mRefusedLost, cardFromLookup(agent.CardLookup{Cards: []agent.Card{lost}}, now).refusal)
 	old := good
-	old.ExpDate = "20261126"
-	assert.Equal(t, mRefusedExpiry, cardFromLookup(agent.CardLookup{Cards: []onecard.Card{old}}, now).refusal)
-	old.ExpDate = "20261127"
-	assert.Empty(t, cardFromLookup(agent.CardLookup{Cards: []onecard.Card{old}}, now).refusal, "valid through its last day")
+	old.Expires = "20261126"
+	assert.Equal(t, mRefusedExpiry, cardFromLookup(agent.CardLookup{Cards: []agent.Card{old}}, now).refusal)
 	assert.Equal(t, cardInfo{refusal: mNotFound}, cardFromLookup(agent.CardLookup{}, now), "no card: nothing to charge")
-	c = cardFromLookup(agent.CardLookup{Cached: &agent.CachedCard{Account: "100001", MaskedName: "张*", Frozen: true}}, now)
+	c = cardFromLookup(agent.CardLookup{Cards: []agent.Card{{Account: "100001", Name: "张*", Frozen: true, Cached: true}}}, now)
 	assert.True(t, c.cached)
 	assert.Equal(t, mRefusedFrozen, c.refusal)
 }
 
 func TestPayOutcomeWording(t *testing.T) {
+	told := func(kind agent.OutcomeKind, reason string) agent.Order {
+		return agent.Order{OrderNo: "1", Outcome: agent.Outcome{Kind: kind, Reason: reason}, Code: reason}
+	}
+	paidOrder := told(agent.OutcomePaid, "")
+	paidOrder.OutID = "T1"
 	k := &Kiosk{tx: newTexts(langEN)}
 	card := cardInfo{account: "100001", name: "张*", balance: 100_00}
-	paid := k.payOutcome(agent.Order{OrderNo: "1", State: agent.StatePaid, OutID: "T1"}, nil, card, 12_00)
+	paid := k.payOutcome(paidOrder, nil, card, 12_00)
 	assert.Equal(t, ResultPaid, paid.result)
 	assert.Equal(t, []string{"Transaction: T1", "Balance now: ¥88.00"}, paid.lines)
 
 	cached := card
 	cached.cached = true
 	assert.Equal(t, []string{"Transaction: T1"},
-		k.payOutcome(agent.Order{OrderNo: "1", State: agent.StatePaid, OutID: "T1"}, nil, cached, 12_00).lines,
+		k.payOutcome(paidOrder, nil, cached, 12_00).lines,
 		"no new balance from a balance last seen offline")
 
-	unknown := k.payOutcome(agent.Order{OrderNo: "1", State: agent.StateUnknown}, errors.New("timeout"), card, 1)
+	unknown := k.payOutcome(told(agent.OutcomeWillConfirm, ""), agent.ErrOutcomeUnknown, card, 1)
 	assert.Equal(t, ResultUnknown, unknown.result)
 	assert.Equal(t, "Will be confirmed", unknown.title)
 
-	declined := k.payOutcome(agent.Order{OrderNo: "1", State: agent.StateDeclined},
-		&onecard.BusinessError{Retcode: "60099", Msg: "商户已停用"}, card, 1)
+	declined := k.payOutcome(told(agent.OutcomeDeclined, "60099"),
+		&agent.Declined{Code: "60099", Message: "商户已停用"}, card, 1)
 	assert.Equal(t, "Declined: 商户已停用", declined.title, "the platform's own words when the code is not known")
 
-	notSent := &onecard.TransportError{Sent: false, Err: errors.New("refused")}
-	voided := k.payOutcome(agent.Order{OrderNo: "1", State: agent.StateVoided}, notSent, card, 1)
+	voided := k.payOutcome(told(agent.OutcomeNotCharged, ""), agent.ErrPlatformUnreachable, card, 1)
 	assert.Equal(t, ResultNotCharged, voided.result)
 	assert.Equal(t, "Not charged: the platform cannot be reached", voided.title)
 
 	refused := k.payOutcome(agent.Order{}, &agent.OfflineRefusal{Reason: "this card has not been seen online on this terminal"}, card, 1)
+	assert.Equal(t, ResultOfflineRefused, refused.result, "refused, and the refusal could not be journalled")
+	refused = k.payOutcome(told(agent.OutcomeRefusedOffline, agent.OfflineUnseen), &agent.OfflineRefusal{Code: agent.OfflineUnseen}, card, 1)
 	assert.Equal(t, ResultOfflineRefused, refused.result)
+	sending := k.payOutcome(agent.Order{OrderNo: "1", State: agent.StateSending}, errors.New("journal full"), card, 1)
+	assert.Equal(t, ResultUnknown, sending.result, "journalled, outcome not: will be confirmed")
 
 	k.tx = newTexts(langZH)
-	declined = k.payOutcome(agent.Order{OrderNo: "1", State: agent.StateDeclined},
-		&onecard.BusinessError{Retcode: "60013"}, card, 1)
+	declined = k.payOutcome(told(agent.OutcomeDeclined, "60013"), &agent.Declined{Code: "60013"}, card, 1)
 	assert.Equal(t, "支付失败：账户已冻结", declined.title)
 }
 

@@ -91,11 +91,11 @@ func ParseBill(text []byte) (*Bill, error) {
 	}
 	countText, totalText, ok := strings.Cut(strings.TrimSpace(lines[i+1]), ",")
 	if !ok {
-		return nil, fmt.Errorf("line %d: trailer %q is not count,total", i+2, truncate(lines[i+1], 40))
+		return nil, fmt.Errorf("line %d: trailer %q is not count,total", i+2, Truncate(lines[i+1], 40))
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(countText))
 	if err != nil || n < 0 {
-		return nil, fmt.Errorf("line %d: trailer count %q is not a number", i+2, truncate(countText, 20))
+		return nil, fmt.Errorf("line %d: trailer count %q is not a number", i+2, Truncate(countText, 20))
 	}
 	total, err := money.ParseYuan(strings.TrimSpace(totalText))
 	if err != nil {
@@ -121,14 +121,14 @@ func parseBillRow(line string) (BillRow, error) {
 	}
 	t, err := time.Parse(BillTimeLayout, f[0])
 	if err != nil {
-		return BillRow{}, fmt.Errorf("time %q is not yyyyMMddHHmmss", truncate(f[0], 20))
+		return BillRow{}, fmt.Errorf("time %q is not yyyyMMddHHmmss", Truncate(f[0], 20))
 	}
 	amt, err := money.ParseYuan(f[8])
 	if err != nil {
 		return BillRow{}, fmt.Errorf("amount: %w", err)
 	}
 	if f[6] != BillTypePay && f[6] != BillTypeRefund {
-		return BillRow{}, fmt.Errorf("type %q is neither 01 nor 02", truncate(f[6], 10))
+		return BillRow{}, fmt.Errorf("type %q is neither 01 nor 02", Truncate(f[6], 10))
 	}
 	if f[5] == "" {
 		return BillRow{}, errors.New("order_no is empty")

@@ -130,7 +130,7 @@ func parseEnvelope(body []byte) (Reply, error) {
 	for _, part := range strings.Split(s, "&") {
 		name, raw, ok := strings.Cut(part, "=")
 		if !ok {
-			return Reply{}, fmt.Errorf("field %q has no '='", truncate(part, 40))
+			return Reply{}, fmt.Errorf("field %q has no '='", Truncate(part, 40))
 		}
 		val, err := url.QueryUnescape(raw)
 		if err != nil {
@@ -150,14 +150,14 @@ func parseEnvelope(body []byte) (Reply, error) {
 		default:
 			// Unknown fields would be outside the signed set we know how
 			// to check; refusing them keeps verification meaningful.
-			return Reply{}, fmt.Errorf("unexpected field %q", truncate(name, 40))
+			return Reply{}, fmt.Errorf("unexpected field %q", Truncate(name, 40))
 		}
 	}
 	if r.Errcode == "" {
 		return Reply{}, fmt.Errorf("errcode is empty")
 	}
 	if len(r.Errcode) > 10 {
-		return Reply{}, fmt.Errorf("errcode %q is longer than 10 bytes", truncate(r.Errcode, 20))
+		return Reply{}, fmt.Errorf("errcode %q is longer than 10 bytes", Truncate(r.Errcode, 20))
 	}
 	return r, nil
 }
@@ -171,10 +171,14 @@ func BodyText(body []byte) string {
 			b = dec
 		}
 	}
-	return truncate(strings.ToValidUTF8(string(b), "\uFFFD"), 512)
+	return Truncate(strings.ToValidUTF8(string(b), "\uFFFD"), 512)
 }
 
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n bytes at a UTF-8 character boundary, and
+// marks the cut with "…" (3 more bytes): how text is fitted into the
+// spec's byte limits (errmsg, order_desc) and quoted in errors, here and
+// in the simulator.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
@@ -238,7 +242,7 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 		}
 		*f = flexString(n.String())
 	default:
-		return fmt.Errorf("want a string or a number, got %s", truncate(string(b), 20))
+		return fmt.Errorf("want a string or a number, got %s", Truncate(string(b), 20))
 	}
 	return nil
 }

@@ -139,13 +139,21 @@ func Declined(err error) bool {
 	case errors.As(err, &re), errors.As(err, &be):
 		return true
 	case errors.As(err, &te):
-		return !te.Sent
+		return NotSent(err)
 	case errors.As(err, &se):
 		// -1 busy and -2 internal error may come after the business layer
 		// ran; only the 400xx refusals of the envelope are definite.
 		return se.Code != ErrcodeBusy && se.Code != ErrcodeInternal
 	}
 	return false
+}
+
+// NotSent reports whether err says the request never left: a transport
+// error before anything was sent. It is the one test of "sent or not":
+// anything else may have reached the platform.
+func NotSent(err error) bool {
+	var te *TransportError
+	return errors.As(err, &te) && !te.Sent
 }
 
 // OutcomeUnknown reports whether err leaves open that the platform carried
@@ -236,10 +244,17 @@ var retcodeTexts = map[string]string{
 
 // RetcodeText explains a business retcode in English.
 func RetcodeText(code string) string {
-	if t, ok := retcodeTexts[code]; ok {
+	if t, ok := KnownRetcodeText(code); ok {
 		return t
 	}
 	return "business error"
+}
+
+// KnownRetcodeText returns the spec's English text of a retcode, and
+// whether the spec names the code at all.
+func KnownRetcodeText(code string) (string, bool) {
+	t, ok := retcodeTexts[code]
+	return t, ok
 }
 
 // ErrorCode returns the platform's code carried by err: the retcode of a

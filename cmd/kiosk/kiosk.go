@@ -220,7 +220,7 @@ func hasDisplay(getenv func(string) string) bool {
 // the keyboard input's name, or "".
 func uiDeps(a *app.App, devs *app.Devices, keyboard string, extra []ui.DiagnosticAction) ui.Deps {
 	return ui.Deps{
-		Service:  a.Service,
+		Agent:    a.Service,
 		Scans:    devs,
 		Mapper:   app.ScanMapper(a.Config),
 		Devices:  func() []ui.DeviceStatus { return deviceStatus(devs.Status()) },

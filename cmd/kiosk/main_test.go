@@ -137,7 +137,7 @@ func TestDemoStory(t *testing.T) {
 	ctx := t.Context()
 	plat, a, logs := openDemo(t, t.TempDir())
 	svc := a.Service
-	card := onecard.CardQuery{IDType: "cardid", ID: sim.DemoCards()[0].CardID}
+	card := agent.Identity{Type: "cardid", ID: sim.DemoCards()[0].CardID}
 
 	_, err := svc.LookupCard(ctx, card)
 	require.NoError(t, err)
@@ -153,7 +153,8 @@ func TestDemoStory(t *testing.T) {
 	assert.False(t, online)
 	found, err := svc.LookupCard(ctx, card)
 	require.NoError(t, err)
-	assert.NotNil(t, found.Cached, "offline, the card seen a moment ago comes from the cache")
+	require.Len(t, found.Cards, 1)
+	assert.True(t, found.Cards[0].Cached, "offline, the card seen a moment ago comes from the cache")
 
 	o, err := svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: money.Fen(12_00)})
 	require.NoError(t, err)
@@ -286,18 +287,18 @@ func TestDemoKeyboard(t *testing.T) {
 		return agent.Scan{}
 	}
 	zhang := sim.DemoCards()[0]
-	q, err := deps.Mapper.Query(typeIn(zhang.CardID))
+	q, err := deps.Mapper.Identify(typeIn(zhang.CardID))
 	require.NoError(t, err)
-	assert.Equal(t, onecard.CardQuery{IDType: "cardid", ID: zhang.CardID}, q)
+	assert.Equal(t, agent.Identity{Type: "cardid", ID: zhang.CardID}, q)
 	found, err := a.Service.LookupCard(ctx, q)
 	require.NoError(t, err)
 	require.Len(t, found.Cards, 1)
 	assert.Equal(t, zhang.Name, found.Cards[0].Name)
 
 	qr := sim.DemoCards()[5]
-	q, err = deps.Mapper.Query(typeIn(qr.Barcode))
+	q, err = deps.Mapper.Identify(typeIn(qr.Barcode))
 	require.NoError(t, err)
-	assert.Equal(t, "barcode", q.IDType, "a payment code typed in is looked up as one")
+	assert.Equal(t, "barcode", q.Type, "a payment code typed in is looked up as one")
 
 	st := deps.Devices()
 	require.Len(t, st, 1)

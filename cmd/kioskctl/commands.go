@@ -90,21 +90,22 @@ func cardCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result
 		if *idtype == "" || *id == "" {
 			return result{}, usagef("card needs --idtype and --id")
 		}
-		cards, err := a.Service.QueryCard(ctx, onecard.CardQuery{IDType: *idtype, ID: *id})
+		cards, err := a.Service.QueryCard(ctx, agent.Identity{Type: *idtype, ID: *id})
 		if err != nil {
 			return result{}, err
 		}
+		now := a.Service.Options().Clock.Now().In(a.Service.Location())
 		var b strings.Builder
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ACCOUNT\tNAME\tBALANCE\tUNSETTLED\tSTATUS\tCARD TYPE\tEXPIRES\tQR")
 		objs := make([]map[string]any, 0, len(cards))
 		for _, cd := range cards {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cd.Account, cd.Name, cd.Balance.Yuan(),
-				cd.UnsettleAmount.Yuan(), cardStatus(cd), cd.CardName, cd.ExpDate, yesNo(cd.BarcodeEnabled))
+				cd.Unsettled.Yuan(), cardStatus(cd, now), cd.CardName, cd.Expires, yesNo(cd.BarcodeEnabled))
 			objs = append(objs, map[string]any{
 				"account": cd.Account, "name": cd.Name, "balance": cd.Balance.Yuan(), "balance_fen": cd.Balance,
-				"unsettle_amount": cd.UnsettleAmount.Yuan(), "lost": cd.Lost, "frozen": cd.Frozen,
-				"card_type": cd.CardType, "card_name": cd.CardName, "expdate": cd.ExpDate,
+				"unsettle_amount": cd.Unsettled.Yuan(), "lost": cd.Lost, "frozen": cd.Frozen, "may_pay": cd.Refusal(now) == "",
+				"card_type": cd.CardType, "card_name": cd.CardName, "expdate": cd.Expires,
 				"barcode_enabled": cd.BarcodeEnabled, "sno": cd.SNo, "phone": agent.MaskAccount(cd.Phone), "cert": agent.MaskAccount(cd.Cert),
 			})
 		}
@@ -113,14 +114,11 @@ func cardCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result
 	}
 }
 
-func cardStatus(cd onecard.Card) string {
-	switch {
-	case cd.Lost && cd.Frozen:
-		return "LOST,FROZEN"
-	case cd.Lost:
-		return "LOST"
-	case cd.Frozen:
-		return "FROZEN"
+// cardStatus is "ok" for a card that may pay (agent.Card.Refusal), else
+// why not, in capitals.
+func cardStatus(cd agent.Card, now time.Time) string {
+	if r := cd.Refusal(now); r != "" {
+		return strings.ToUpper(string(r))
 	}
 	return "ok"
 }

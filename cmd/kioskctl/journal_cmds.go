@@ -101,7 +101,7 @@ func exportCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resu
 			return result{}, usagef("--to %q is not a day YYYYMMDD on or after --from", *to)
 		}
 		var buf bytes.Buffer
-		if err := a.Store.ExportCSV(ctx, &buf, start, end.AddDate(0, 0, 1)); err != nil {
+		if err := a.Store.ExportCSV(ctx, &buf, start, end.AddDate(0, 0, 1), loc); err != nil {
 			return result{}, err
 		}
 		if *out == "" {

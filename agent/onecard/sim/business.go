@@ -95,7 +95,7 @@ func (s *Server) business(method, key string, params map[string]json.RawMessage,
 		msg = errmsgs[res.retcode]
 	}
 	obj["retcode"] = res.retcode
-	obj["errmsg"] = truncate(msg, maxErrmsg-len("…"))
+	obj["errmsg"] = onecard.Truncate(msg, maxErrmsg-len("…"))
 	inner, err := json.Marshal(map[string]any{key: obj})
 	if err != nil {
 		// Only strings, slices and maps of them are marshalled here.
@@ -157,7 +157,7 @@ func (p *paramReader) amount(name string) money.Fen {
 	a, err := money.ParseYuan(v)
 	switch {
 	case err != nil:
-		p.fail("%s %q is not yuan with at most two decimals", name, truncate(v, 16))
+		p.fail("%s %q is not yuan with at most two decimals", name, onecard.Truncate(v, 16))
 	case a < 1:
 		p.fail("%s must be at least 0.01", name)
 	}
@@ -172,7 +172,7 @@ func (p *paramReader) termid() string {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 9999 || strconv.Itoa(n) != v {
-		p.fail("termid %q is not a number from 1 to 9999", truncate(v, 10))
+		p.fail("termid %q is not a number from 1 to 9999", onecard.Truncate(v, 10))
 	}
 	return v
 }
@@ -188,7 +188,7 @@ func (p *paramReader) oneOf(name string, max int, values ...string) string {
 			return v
 		}
 	}
-	p.fail("%s %q is not one of %v", name, truncate(v, 16), values)
+	p.fail("%s %q is not one of %v", name, onecard.Truncate(v, 16), values)
 	return v
 }
 
@@ -197,7 +197,7 @@ func (p *paramReader) oneOf(name string, max int, values ...string) string {
 func (p *paramReader) finish() string {
 	for name := range p.m {
 		if !p.used[name] {
-			p.fail("unknown field %q", truncate(name, 20))
+			p.fail("unknown field %q", onecard.Truncate(name, 20))
 		}
 	}
 	return p.err
@@ -439,7 +439,7 @@ func (s *Server) payQuery(p *paramReader, now time.Time) result {
 			status, desc = onecard.StatusProcessing, "正在处理 (processing)"
 		}
 		item["order_status"] = string(status)
-		item["order_desc"] = truncate(desc, 100-len("…"))
+		item["order_desc"] = onecard.Truncate(desc, 100-len("…"))
 		out[i] = item
 	}
 	return ok(map[string]any{"pay_querys": out})
@@ -451,7 +451,7 @@ func (s *Server) downBill(p *paramReader, now time.Time) result {
 	crypt := p.oneOf("crypt_type", 1, "0", "1")
 	day, err := time.ParseInLocation(onecard.BillDateLayout, date, s.loc)
 	if date != "" && (err != nil || len(date) != 8) {
-		p.fail("bill_date %q is not yyyyMMdd", truncate(date, 8))
+		p.fail("bill_date %q is not yyyyMMdd", onecard.Truncate(date, 8))
 	}
 	if why := p.finish(); why != "" {
 		return badField(why)

@@ -53,7 +53,7 @@ func parseForm(r *http.Request, body []byte, readErr error) form {
 			f.fields[name] = v[0]
 		}
 		if len(v) != 1 && f.err == "" {
-			f.err = fmt.Sprintf("field %q appears %d times", truncate(name, 20), len(v))
+			f.err = fmt.Sprintf("field %q appears %d times", onecard.Truncate(name, 20), len(v))
 		}
 	}
 	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -91,7 +91,7 @@ func (s *Server) handle(f form, bill bool, fault *Fault) (rep reply, held bool) 
 	if len(f.fields) != len(systemFields) {
 		for name := range f.fields {
 			if !isSystemField(name) {
-				return sys("40001", fmt.Sprintf("unexpected field %q", truncate(name, 20))), false
+				return sys("40001", fmt.Sprintf("unexpected field %q", onecard.Truncate(name, 20))), false
 			}
 		}
 	}
@@ -228,7 +228,7 @@ func readObject(raw []byte) (map[string]json.RawMessage, error) {
 			return nil, err
 		}
 		if _, dup := m[name]; dup {
-			return nil, fmt.Errorf("key %q appears twice", truncate(name, 20))
+			return nil, fmt.Errorf("key %q appears twice", onecard.Truncate(name, 20))
 		}
 		m[name] = v
 	}
@@ -239,15 +239,4 @@ func readObject(raw []byte) (map[string]json.RawMessage, error) {
 		return nil, errors.New("data after the JSON object")
 	}
 	return m, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

@@ -62,7 +62,7 @@ func OpenWith(cfg *config.Config, clock agent.Clock, h Hooks) (*App, error) {
 	if err != nil {
 		return nil, &config.Error{File: cfg.File, Field: "platform", Err: err}
 	}
-	store, err := offline.Open(cfg.Store.Path, offline.WithLocation(cfg.Platform.Location))
+	store, err := offline.Open(cfg.Store.Path)
 	if errors.Is(err, offline.ErrLocked) {
 		return nil, fmt.Errorf("%s: %w", cfg.Store.Path, ErrInUse)
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/config"
 	"github.com/campuspos/kiosk/agent/money"
-	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
 	"github.com/campuspos/kiosk/agent/onecard/sim"
 	"github.com/campuspos/kiosk/cmd/internal/app"
@@ -77,7 +76,7 @@ func chaosChild(cfgPath string, out io.Writer) int {
 	ctx := context.Background()
 	go a.Service.RunReconciler(ctx) //nolint:errcheck // runs until the process is killed
 	for _, c := range chaosAccounts() {
-		_, _ = a.Service.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: c.Account})
+		_, _ = a.Service.QueryCard(ctx, agent.Identity{Type: "acc", ID: c.Account})
 	}
 	fmt.Fprintln(out, "ready")
 	var wg sync.WaitGroup
@@ -263,12 +262,12 @@ reconcile:
 	all, err := a.Store.Orders(ctx, agent.OrderFilter{})
 	require.NoError(t, err)
 	rep := promises.Check(promises.Input{Orders: all, Ledger: simulator.Transactions()})
-	states, told := map[agent.OrderState]int{}, map[agent.OrderState]int{}
+	states, told := map[agent.OrderState]int{}, map[agent.OutcomeKind]int{}
 	for _, o := range all {
 		if o.Kind == agent.KindPay {
 			states[o.State]++
-			if w := agent.FirstTold(o); w != "" {
-				told[w]++
+			if agent.ToldCustomer(o) {
+				told[o.Outcome.Kind]++
 			}
 		}
 	}

@@ -37,9 +37,9 @@ func TestDevicesFeedTheAgent(t *testing.T) {
 
 	var got []string
 	for s := range devs.Scans(context.Background()) {
-		q, err := mapper.Query(s)
+		q, err := mapper.Identify(s)
 		require.NoError(t, err)
-		got = append(got, q.IDType+":"+q.ID)
+		got = append(got, q.Type+":"+q.ID)
 	}
 	assert.Equal(t, []string{"cardid:3197650001", "sno:2024000001"}, got)
 	require.Len(t, devs.Status(), 1)

@@ -170,7 +170,7 @@ func simChild(cfgPath string, seed uint64, in io.Reader, out io.Writer) int {
 		switch c.Op {
 		case "start":
 			for _, card := range simCards() {
-				_, _ = svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: card.Account})
+				_, _ = svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: card.Account})
 			}
 		case "pay":
 			o, err := svc.Pay(ctx, agent.PayInput{Account: c.Account, Amount: c.Amount})

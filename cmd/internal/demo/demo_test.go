@@ -52,13 +52,13 @@ func TestPrepareAndKioskYAML(t *testing.T) {
 	assert.Equal(t, "keyboard:?kind=card", kb.Spec)
 	mapper := app.ScanMapper(cfg)
 	for _, c := range sim.DemoCards() {
-		q, err := mapper.Query(agent.Scan{Device: KeyboardDevice, Kind: agent.ScanCard, Text: c.CardID})
+		q, err := mapper.Identify(agent.Scan{Device: KeyboardDevice, Kind: agent.ScanCard, Text: c.CardID})
 		require.NoError(t, err)
-		assert.Equal(t, onecard.CardQuery{IDType: "cardid", ID: c.CardID}, q)
+		assert.Equal(t, agent.Identity{Type: "cardid", ID: c.CardID}, q)
 		if c.Barcode != "" {
-			q, err = mapper.Query(agent.Scan{Device: KeyboardDevice, Kind: agent.ScanCard, Text: c.Barcode})
+			q, err = mapper.Identify(agent.Scan{Device: KeyboardDevice, Kind: agent.ScanCard, Text: c.Barcode})
 			require.NoError(t, err)
-			assert.Equal(t, onecard.CardQuery{IDType: "barcode", ID: c.Barcode}, q, "a payment code typed in is a QR code")
+			assert.Equal(t, agent.Identity{Type: "barcode", ID: c.Barcode}, q, "a payment code typed in is a QR code")
 		}
 	}
 	var over bool

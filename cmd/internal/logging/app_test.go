@@ -48,7 +48,7 @@ func TestAppOrderLife(t *testing.T) {
 	ctx := context.Background()
 	svc := a.Service
 
-	q := onecard.CardQuery{IDType: "cardid", ID: "3197650001"}
+	q := agent.Identity{Type: "cardid", ID: "3197650001"}
 	cards, err := svc.QueryCard(ctx, q)
 	require.NoError(t, err)
 	require.Len(t, cards, 1)

@@ -45,7 +45,7 @@ const Redacted = "[redacted]"
 // string keys, and a slice or array of either are logged as a group of
 // their fields, entries or elements, so that the same rules reach inside
 // them; a struct type's name counts as the group's name, any word of it,
-// which covers agent.Token's Value and onecard.CardQuery's ID. Types that
+// which covers agent.Token's Value, agent.Identity's ID and onecard.CardQuery's ID. Types that
 // chose their own rendering (error, fmt.Stringer, encoding.TextMarshaler,
 // json.Marshaler, slog.LogValuer) keep it.
 //
@@ -357,7 +357,7 @@ func classifyWord(w string) class {
 	switch string(lw) {
 	case "secrets", "pwd", "pin", "pinhash", "authorization", "auth", "bearer", "cookie", "credential", "credentials", "passphrase":
 		return secret
-	case "account", "accounts", "acc", "accno", "card", "cards", "cardid", "cardno", "cardnum", "idcard", "barcode",
+	case "account", "accounts", "acc", "accno", "card", "cards", "identity", "identities", "cardid", "cardno", "cardnum", "idcard", "barcode",
 		"idno", "cert", "certno", "phone", "mobile", "sno", "bankacc", "bankcard":
 		return cardNumber
 	case "name", "names", "custname", "realname", "username", "holder", "cardholder":

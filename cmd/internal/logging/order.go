@@ -50,16 +50,16 @@ func (l *OrderLog) Order(ctx context.Context, c agent.OrderChange) {
 		if n := len(o.History); n > 0 {
 			note = o.History[n-1].Note
 		}
-		l.state(ctx, MsgOrderCreated, o, "", o.State, note)
+		l.state(ctx, MsgOrderCreated, o, "", o.State, note, c)
 	case c.StateChanged():
 		added := o.History[min(len(c.Before.History), len(o.History)):]
 		if len(added) == 0 {
 			// The store only appends to the history, so this is an
 			// order moved without Order.To; log the move anyway.
-			l.state(ctx, MsgOrderState, o, c.Before.State, o.State, "")
+			l.state(ctx, MsgOrderState, o, c.Before.State, o.State, "", c)
 		}
 		for _, t := range added {
-			l.state(ctx, MsgOrderState, o, t.From, t.To, t.Note)
+			l.state(ctx, MsgOrderState, o, t.From, t.To, t.Note, c)
 		}
 	default:
 		if !l.log.Enabled(ctx, slog.LevelDebug) {
@@ -77,8 +77,10 @@ func (l *OrderLog) Order(ctx context.Context, c agent.OrderChange) {
 	}
 }
 
-// state logs one state change of o (from is "" for a created order).
-func (l *OrderLog) state(ctx context.Context, msg string, o *agent.Order, from, to agent.OrderState, note string) {
+// state logs one state change of o (from is "" for a created order) made
+// by change c; the change that journalled what the customer was told says
+// so ("told").
+func (l *OrderLog) state(ctx context.Context, msg string, o *agent.Order, from, to agent.OrderState, note string, c agent.OrderChange) {
 	level := slog.LevelInfo
 	if to == agent.StateNeedsReview || to == agent.StateFailedAfterOffline {
 		level = slog.LevelWarn
@@ -110,6 +112,9 @@ func (l *OrderLog) state(ctx context.Context, msg string, o *agent.Order, from, 
 	}
 	if o.RefundOrderNo != "" {
 		attrs = append(attrs, slog.String("refund_order_no", o.RefundOrderNo))
+	}
+	if told, ok := c.Told(); ok && to == o.State {
+		attrs = append(attrs, slog.String("told", string(told.Kind)))
 	}
 	l.log.LogAttrs(ctx, level, msg, attrs...)
 }

@@ -263,14 +263,28 @@ func Check(in Input) Report {
 }
 
 // toldFromJournal reads what customers were told from the orders'
-// histories: the journal records it before it is shown. Their purchase is
-// unknown (-1).
+// journalled outcomes: the journal records them before they are shown.
+// Their purchase is unknown (-1).
 func toldFromJournal(orders []agent.Order) []Told {
 	var told []Told
 	for _, o := range orders {
-		if state := agent.FirstTold(o); state != "" {
-			told = append(told, Told{Purchase: -1, OrderNo: o.OrderNo, Account: o.Account, Amount: o.Amount, State: state})
+		if agent.ToldCustomer(o) {
+			told = append(told, Told{Purchase: -1, OrderNo: o.OrderNo, Account: o.Account, Amount: o.Amount, State: toldState(o.Outcome.Kind)})
 		}
 	}
 	return told
+}
+
+// toldState is the state a payment returns with when its customer is told
+// k: what a test that watched the payment saw.
+func toldState(k agent.OutcomeKind) agent.OrderState {
+	switch k {
+	case agent.OutcomePaid:
+		return agent.StatePaid
+	case agent.OutcomeRecorded:
+		return agent.StateOfflineAccepted
+	case agent.OutcomeWillConfirm:
+		return agent.StateUnknown
+	}
+	return ""
 }

@@ -15,13 +15,15 @@ import (
 
 var at = time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
 
-// pay is a journal payment whose history went through states.
+// pay is a journal payment whose history went through states, the first
+// of them what its payment told the customer (agent.OutcomeFromHistory).
 func pay(no string, amount money.Fen, states ...agent.OrderState) agent.Order {
 	o := agent.Order{OrderNo: no, Kind: agent.KindPay, Account: "1", Amount: amount, State: agent.StateSending}
 	for _, s := range states {
 		o.History = append(o.History, agent.Transition{At: at, From: o.State, To: s})
 		o.State = s
 	}
+	o.Outcome = agent.OutcomeFromHistory(o)
 	return o
 }
 

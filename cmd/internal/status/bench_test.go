@@ -91,7 +91,7 @@ func BenchmarkScrape(b *testing.B) {
 	r := newRig(b, rigOptions{})
 	ctx := b.Context()
 	svc := r.app.Service
-	if _, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal}); err != nil {
+	if _, err := svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal}); err != nil {
 		b.Fatal(err)
 	}
 	for range 5 {

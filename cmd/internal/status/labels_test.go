@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/onecard"
 )
 
@@ -36,43 +35,6 @@ func TestErrorLabels(t *testing.T) {
 		assert.Equal(t, c.kind, errorKind(c.err), "%v", c.err)
 	}
 }
-
-func TestPaymentOutcome(t *testing.T) {
-	pay := func(st agent.OrderState, attempts int, code string) agent.Order {
-		return agent.Order{Kind: agent.KindPay, State: st, Attempts: attempts, Code: code}
-	}
-	sending := pay(agent.StateSending, 1, "")
-	cases := []struct {
-		name    string
-		change  agent.OrderChange
-		outcome string
-	}{
-		{"created sending: nothing told yet", agent.OrderChange{After: sending}, ""},
-		{"created offline", agent.OrderChange{After: pay(agent.StateOfflineAccepted, 0, "")}, outcomeOfflineAccepted},
-		{"created refused offline", agent.OrderChange{After: pay(agent.StateVoided, 0, agent.OfflineRefusedCode)}, outcomeRefusedOffline},
-		{"paid", agent.OrderChange{Before: &sending, After: pay(agent.StatePaid, 1, "")}, outcomePaid},
-		{"declined", agent.OrderChange{Before: &sending, After: pay(agent.StateDeclined, 1, "60010")}, outcomeDeclined},
-		{"unknown", agent.OrderChange{Before: &sending, After: pay(agent.StateUnknown, 1, "")}, outcomeUnknown},
-		{"offline after trying", agent.OrderChange{Before: &sending, After: pay(agent.StateOfflineAccepted, 1, "")}, outcomeOfflineAccepted},
-		{"refused offline", agent.OrderChange{Before: &sending, After: pay(agent.StateVoided, 1, agent.OfflineRefusedCode)}, outcomeRefusedOffline},
-		{"voided", agent.OrderChange{Before: &sending, After: pay(agent.StateVoided, 1, "")}, outcomeVoided},
-		{"orphan voided by the reconciler", agent.OrderChange{Before: &sending, After: pay(agent.StateVoided, 2, "")}, ""},
-		{"orphan charged", agent.OrderChange{Before: &sending, After: pay(agent.StateOrphanCharged, 2, "")}, ""},
-		{"orphan given up", agent.OrderChange{Before: &sending, After: pay(agent.StateNeedsReview, 1, "")}, ""},
-		{"attempt counted", agent.OrderChange{Before: &sending, After: pay(agent.StateSending, 2, "")}, ""},
-		{"unknown settled", agent.OrderChange{Before: ptr(pay(agent.StateUnknown, 1, "")), After: pay(agent.StatePaid, 2, "")}, ""},
-		{"refund", agent.OrderChange{After: agent.Order{Kind: agent.KindRefund, State: agent.StateSending}}, ""},
-	}
-	for _, c := range cases {
-		got, ok := paymentOutcome(c.change)
-		assert.Equal(t, c.outcome != "", ok, c.name)
-		if ok {
-			assert.Equal(t, c.outcome, got, c.name)
-		}
-	}
-}
-
-func ptr[T any](v T) *T { return &v }
 
 func TestBearer(t *testing.T) {
 	for header, want := range map[string]string{

@@ -15,7 +15,7 @@ import (
 // are safe for concurrent use. It is a prometheus.Collector: a Server
 // given it in Options serves it on /metrics.
 type Metrics struct {
-	payments    map[string]prometheus.Counter // by outcome; read-only after NewMetrics
+	payments    map[agent.OutcomeKind]prometheus.Counter // by outcome; read-only after NewMetrics
 	paymentsVec *prometheus.CounterVec
 	transitions *prometheus.CounterVec
 	latency     map[string]prometheus.Observer // by full method name; read-only
@@ -53,12 +53,12 @@ func NewMetrics() *Metrics {
 			Help: "Failed platform calls by method, platform code (errcode or retcode; none when there is none) and kind: " +
 				"declined (the platform refused), unknown (sent, no trustworthy answer), not_sent (never reached the platform).",
 		}, []string{"method", "code", "kind"}),
-		payments: map[string]prometheus.Counter{},
+		payments: map[agent.OutcomeKind]prometheus.Counter{},
 		latency:  map[string]prometheus.Observer{},
 		methods:  methods(),
 	}
-	for _, o := range outcomes() {
-		m.payments[o] = m.paymentsVec.WithLabelValues(o)
+	for _, o := range agent.Outcomes() {
+		m.payments[o] = m.paymentsVec.WithLabelValues(string(o))
 	}
 	for full, short := range m.methods {
 		m.latency[full] = m.latencyVec.WithLabelValues(short)
@@ -95,8 +95,8 @@ func (m *Metrics) ObserveOrder(_ context.Context, c agent.OrderChange) {
 		from = string(c.Before.State)
 	}
 	m.transitions.WithLabelValues(string(c.After.Kind), from, string(c.After.State)).Inc()
-	if outcome, ok := paymentOutcome(c); ok {
-		m.payments[outcome].Inc()
+	if told, ok := c.Told(); ok {
+		m.payments[told.Kind].Inc()
 	}
 }
 

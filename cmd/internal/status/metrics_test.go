@@ -27,7 +27,7 @@ func TestMetricsCountPaymentsAndPlatformCalls(t *testing.T) {
 
 	// The lookup fetches the token and caches the card for offline
 	// acceptance.
-	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
+	_, err := svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	o, err := pay(sim.DemoNormal, 1_00)
 	require.NoError(t, err)
@@ -40,7 +40,7 @@ func TestMetricsCountPaymentsAndPlatformCalls(t *testing.T) {
 	require.True(t, onecard.OutcomeUnknown(err), "%v", err)
 	require.Equal(t, agent.StateUnknown, o.State)
 	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultHTTP500, Method: onecard.MethodQueryCard, Times: 1})
-	_, err = svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoRich})
+	_, err = svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoRich})
 	require.True(t, onecard.OutcomeUnknown(err), "%v", err)
 
 	// The platform goes away. The payment that finds out is for a card

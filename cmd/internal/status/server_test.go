@@ -95,7 +95,7 @@ func (r *rig) orphan(tb testing.TB, created time.Time) string {
 
 func TestHealthzReady(t *testing.T) {
 	r := newRig(t, rigOptions{})
-	_, err := r.app.Service.QueryCard(t.Context(), onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
+	_, err := r.app.Service.QueryCard(t.Context(), agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	code, h := r.health(t)
 	assert.Equal(t, http.StatusOK, code)
@@ -131,12 +131,12 @@ func TestHealthzDegraded(t *testing.T) {
 
 	// The platform's clock runs 4 minutes ahead: its next reply says so.
 	r.simulator.SetClockOffset(4 * time.Minute)
-	_, err = svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
+	_, err = svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	r.setDevices(device.Status{Name: "reader", Connected: false, Since: time.Now(), LastError: "no such device"})
 	// Then it goes away.
 	r.unplug()
-	_, err = svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
+	_, err = svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.Error(t, err)
 
 	code, h = r.health(t)
@@ -185,7 +185,7 @@ func TestStatusDocument(t *testing.T) {
 	r := newRig(t, rigOptions{})
 	ctx := t.Context()
 	svc := r.app.Service
-	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
+	_, err := svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	_, err = svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 12_34})
 	require.NoError(t, err)

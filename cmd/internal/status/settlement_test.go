@@ -32,7 +32,7 @@ func TestSettlementOnStatusHealthAndMetrics(t *testing.T) {
 	day := clock.Now().In(loc)
 	date := day.Format("20060102")
 
-	_, err := svc.QueryCard(ctx, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal})
+	_, err := svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 	for _, amount := range []money.Fen{12_34, 3_00} {
 		o, err := svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: amount})
