@@ -24,13 +24,13 @@ import (
 func unknownJournal(b *testing.B, r *rig, n int) string {
 	b.Helper()
 	ctx := context.Background()
-	now := r.clock.Now()
+	now := r.Clock.Now()
 	nos := make(chan string)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
 			for no := range nos {
-				if _, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: sim.DemoRich,
+				if _, err := r.Service.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: sim.DemoRich,
 					AccType: "###", MercAcc: "100000", Amount: 1, TermID: "17"}); err != nil {
 					b.Error(err)
 				}
@@ -39,7 +39,7 @@ func unknownJournal(b *testing.B, r *rig, n int) string {
 	}
 	for i := range n {
 		no := fmt.Sprintf("0017BENCH%010d", i)
-		if err := r.store.CreateOrder(ctx, agent.Order{OrderNo: no, Kind: agent.KindPay, Account: sim.DemoRich,
+		if err := r.Store.CreateOrder(ctx, agent.Order{OrderNo: no, Kind: agent.KindPay, Account: sim.DemoRich,
 			AccType: "###", MercAcc: "100000", TermID: "17", Amount: 1, Created: now, Updated: now,
 			State: agent.StateUnknown, LastSent: now.Add(-time.Hour), NextAttempt: now}); err != nil {
 			b.Fatal(err)
@@ -49,7 +49,7 @@ func unknownJournal(b *testing.B, r *rig, n int) string {
 	close(nos)
 	wg.Wait()
 	path := filepath.Join(b.TempDir(), "unknown.db")
-	copyFile(b, r.path, path) // every write above is committed: the file is whole
+	copyFile(b, r.Path, path) // every write above is committed: the file is whole
 	return path
 }
 
@@ -112,7 +112,7 @@ func BenchmarkReconcileUnknownOneByOne(b *testing.B) {
 }
 
 func benchReconcile(b *testing.B, n int, reconcile func(context.Context, *agent.Service, *offline.Store) error) {
-	r := newRig(b, nil)
+	r := newRig(b)
 	src := unknownJournal(b, r, n)
 	ctx := context.Background()
 	b.ResetTimer()
@@ -124,7 +124,7 @@ func benchReconcile(b *testing.B, n int, reconcile func(context.Context, *agent.
 		if err != nil {
 			b.Fatal(err)
 		}
-		svc := r.service(store)
+		svc := r.NewService(store)
 		b.StartTimer()
 		if err := reconcile(ctx, svc, store); err != nil {
 			b.Fatal(err)
@@ -143,14 +143,14 @@ func benchReconcile(b *testing.B, n int, reconcile func(context.Context, *agent.
 // measured in the same run, is BenchmarkRefundFloorPay: a payment, which
 // also makes two journal commits around one call.
 func BenchmarkRefund(b *testing.B) {
-	r := newRig(b, nil)
+	r := newRig(b)
 	ctx := context.Background()
-	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 100_000_00})
+	pay, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 100_000_00})
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := r.svc.Refund(ctx, pay.OrderNo, 1, ""); err != nil {
+		if _, err := r.Service.Refund(ctx, pay.OrderNo, 1, ""); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -159,10 +159,10 @@ func BenchmarkRefund(b *testing.B) {
 // BenchmarkRefundFloorPay is BenchmarkRefund's floor: Service.Pay of the
 // smallest amount.
 func BenchmarkRefundFloorPay(b *testing.B) {
-	r := newRig(b, nil)
+	r := newRig(b)
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 1}); err != nil {
+		if _, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -178,14 +178,14 @@ func BenchmarkSettleDay10k(b *testing.B) {
 	if pattern := flag.Lookup("test.bench").Value.String(); !strings.Contains(pattern, "SettleDay10k") {
 		b.Skip("builds a journal of a million orders; run with -bench SettleDay10k")
 	}
-	r := newRig(b, nil)
-	r.svc = r.service(r.store, func(o *agent.Options) { o.Settlement.Encrypted = true })
+	r := newRig(b)
+	r.Service = r.NewService(r.Store, func(o *agent.Options) { o.Settlement.Encrypted = true })
 	ctx := context.Background()
 	start := time.Now()
 	// A million finished orders of other days, 50,000 a transaction.
 	old := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
 	for lo := 0; lo < 1_000_000; lo += 50_000 {
-		if err := r.store.Update(ctx, func(tx agent.JournalTx) error {
+		if err := r.Store.Update(ctx, func(tx agent.JournalTx) error {
 			for i := lo; i < lo+50_000; i++ {
 				at := old.Add(time.Duration(i) * 10 * time.Millisecond)
 				if err := tx.CreateOrder(agent.Order{OrderNo: fmt.Sprintf("0017OLD%012d", i), Kind: agent.KindPay,
@@ -203,14 +203,14 @@ func BenchmarkSettleDay10k(b *testing.B) {
 	// The day: 10,000 payments charged at the platform, then paid in the
 	// journal (the platform first: a charge needs a token, whose saving
 	// would wait for a long transaction).
-	now := r.clock.Now()
+	now := r.Clock.Now()
 	dayNo := func(i int) string { return fmt.Sprintf("0017DAY%012d", i) }
 	nos := make(chan string)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
 			for no := range nos {
-				if _, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: sim.DemoRich,
+				if _, err := r.Service.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: sim.DemoRich,
 					AccType: "###", MercAcc: "100000", Amount: 1, TermID: "17"}); err != nil {
 					b.Error(err)
 				}
@@ -222,7 +222,7 @@ func BenchmarkSettleDay10k(b *testing.B) {
 	}
 	close(nos)
 	wg.Wait()
-	if err := r.store.Update(ctx, func(tx agent.JournalTx) error {
+	if err := r.Store.Update(ctx, func(tx agent.JournalTx) error {
 		for i := range 10_000 {
 			if err := tx.CreateOrder(agent.Order{OrderNo: dayNo(i), Kind: agent.KindPay, Account: sim.DemoRich,
 				AccType: "###", MercAcc: "100000", TermID: "17", Amount: 1, Created: now, Updated: now,
@@ -235,11 +235,11 @@ func BenchmarkSettleDay10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("built 1,000,000 + 10,000 orders in %s", time.Since(start).Round(time.Second))
-	day := now.In(r.simulator.Location()).Format(onecard.BillDateLayout)
+	day := now.In(r.Simulator.Location()).Format(onecard.BillDateLayout)
 
 	b.Run("floor: download and parse", func(b *testing.B) {
 		for b.Loop() {
-			bill, _, err := r.svc.Bill(ctx, onecard.BillRequest{Date: day, Type: onecard.BillAll, Encrypted: true})
+			bill, _, err := r.Service.Bill(ctx, onecard.BillRequest{Date: day, Type: onecard.BillAll, Encrypted: true})
 			if err != nil || len(bill.Rows) != 10_000 {
 				b.Fatal(err, len(bill.Rows))
 			}
@@ -247,7 +247,7 @@ func BenchmarkSettleDay10k(b *testing.B) {
 	})
 	b.Run("settle", func(b *testing.B) {
 		for b.Loop() {
-			rep, err := r.svc.Settle(ctx, day)
+			rep, err := r.Service.Settle(ctx, day)
 			if err != nil || rep.Counts[agent.BillMatched] != 10_000 {
 				b.Fatal(err, rep.Counts)
 			}

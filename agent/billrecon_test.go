@@ -15,17 +15,17 @@ import (
 
 func TestReconcileBillActsOnWhatItFinds(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, nil)
-	day := r.clock.Now().In(r.simulator.Location()).Format(onecard.BillDateLayout)
+	r := newRig(t)
+	day := r.Clock.Now().In(r.Simulator.Location()).Format(onecard.BillDateLayout)
 
-	paid, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
+	paid, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
 	require.NoError(t, err)
 
 	// An orphan that found nothing on the platform was voided; its request
 	// arrived after all (held up somewhere) and was charged.
 	late := r.orphan(t, sim.DemoNormal, 2_00, false)
-	r.clock.Advance(2 * time.Minute)
-	_, err = r.svc.ReconcileOnce(ctx)
+	r.Clock.Advance(2 * time.Minute)
+	_, err = r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, agent.StateVoided, r.state(t, late.OrderNo).State)
 	r.charge(t, late.OrderNo, sim.DemoNormal, 2_00)
@@ -33,12 +33,12 @@ func TestReconcileBillActsOnWhatItFinds(t *testing.T) {
 	// Another terminal's payment on the shared bill, and one with this
 	// terminal's prefix that its journal does not have.
 	for _, no := range []string{"0018OTHERTERMINAL01", "0017NOTINJOURNAL01"} {
-		_, err = r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: sim.DemoRich,
+		_, err = r.Service.Platform().Pay(ctx, onecard.PayRequest{OrderNo: no, Account: sim.DemoRich,
 			AccType: "###", MercAcc: "100000", Amount: 50, TermID: "18"})
 		require.NoError(t, err)
 	}
 
-	rep, err := r.svc.ReconcileBill(ctx, day)
+	rep, err := r.Service.ReconcileBill(ctx, day)
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Counts[agent.BillPlatformOnly], "another terminal's order is not this one's to report")
 	assert.Equal(t, 1, rep.Counts[agent.BillStatusMismatch])
@@ -48,10 +48,10 @@ func TestReconcileBillActsOnWhatItFinds(t *testing.T) {
 	// The late charge was refunded: the customer was never told of it.
 	got := r.state(t, late.OrderNo)
 	assert.Equal(t, agent.StateOrphanRefunded, got.State)
-	bal, _ := r.simulator.Balance(sim.DemoNormal)
+	bal, _ := r.Simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-1_00), bal)
 
-	saved, ok, err := r.store.BillReport(ctx, day)
+	saved, ok, err := r.Store.BillReport(ctx, day)
 	require.NoError(t, err)
 	require.True(t, ok, "the report is kept")
 	assert.Equal(t, rep.Counts, saved.Counts)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/agenttest"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/sim"
@@ -42,37 +43,37 @@ func refundedBy(simulator *sim.Server, no string) money.Fen {
 // unconfirmed.
 func TestRuleNoSecondRefundWhileOneIsUnconfirmed(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, nil)
-	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 10_00})
+	r := newRig(t)
+	pay, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 10_00})
 	require.NoError(t, err)
 
-	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
-	first, err := r.svc.Refund(ctx, pay.OrderNo, 5_00, "")
+	r.Simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
+	first, err := r.Service.Refund(ctx, pay.OrderNo, 5_00, "")
 	require.Error(t, err)
 	require.Equal(t, agent.StateUnknown, first.State, "the reply was lost")
 
-	_, err = r.svc.Refund(ctx, pay.OrderNo, 5_00, "")
+	_, err = r.Service.Refund(ctx, pay.OrderNo, 5_00, "")
 	var blocked *agent.RefundBlockedError
 	require.ErrorAs(t, err, &blocked, "a second refund while the first is unconfirmed")
 	require.Len(t, blocked.Pending, 1)
 	assert.Equal(t, first.OrderNo, blocked.Pending[0].OrderNo)
 	assert.Contains(t, err.Error(), first.OrderNo)
-	assert.Equal(t, 1, r.simulator.Stats().Refunds, "nothing more was sent")
+	assert.Equal(t, 1, r.Simulator.Stats().Refunds, "nothing more was sent")
 
-	r.clock.Advance(time.Minute)
-	_, err = r.svc.ReconcileAll(ctx)
+	r.Clock.Advance(time.Minute)
+	_, err = r.Service.ReconcileAll(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, money.Fen(5_00), refundedBy(r.simulator, pay.OrderNo), "the student got 5.00 back, once")
+	assert.Equal(t, money.Fen(5_00), refundedBy(r.Simulator, pay.OrderNo), "the student got 5.00 back, once")
 	p := r.state(t, pay.OrderNo)
 	assert.Equal(t, agent.StatePartiallyRefunded, p.State)
 	assert.Equal(t, money.Fen(5_00), p.Refunded)
 	assert.Empty(t, p.PendingRefunds)
 
 	// Settled: the rest may be refunded now, and no more than the rest.
-	_, err = r.svc.Refund(ctx, pay.OrderNo, 5_01, "")
+	_, err = r.Service.Refund(ctx, pay.OrderNo, 5_01, "")
 	var re *onecard.RequestError
 	require.ErrorAs(t, err, &re)
-	second, err := r.svc.Refund(ctx, pay.OrderNo, 5_00, "")
+	second, err := r.Service.Refund(ctx, pay.OrderNo, 5_00, "")
 	require.NoError(t, err)
 	assert.Equal(t, pay.OrderNo+"R2", second.OrderNo, "refund numbers derive from the payment's")
 	assert.Equal(t, agent.StateRefunded, r.state(t, pay.OrderNo).State)
@@ -83,17 +84,17 @@ func TestRuleNoSecondRefundWhileOneIsUnconfirmed(t *testing.T) {
 func TestRuleDuplicateOnARefundResendIsNotADecline(t *testing.T) {
 	ctx := context.Background()
 	// A platform whose pay.query knows payments only.
-	r := newRig(t, nil, func(o *sim.Options) { o.QueryForgetsRefunds = true })
-	pay, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 10_00})
+	r := newRig(t, agenttest.SimOptions(func(o *sim.Options) { o.QueryForgetsRefunds = true }))
+	pay, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 10_00})
 	require.NoError(t, err)
-	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
-	ref, err := r.svc.Refund(ctx, pay.OrderNo, 4_00, "")
+	r.Simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodRefund, Times: 1})
+	ref, err := r.Service.Refund(ctx, pay.OrderNo, 4_00, "")
 	require.Error(t, err)
 	require.Equal(t, agent.StateUnknown, ref.State)
 
 	// pay.query answers 78; the resend is answered 60045.
-	r.clock.Advance(time.Minute)
-	_, err = r.svc.ReconcileAll(ctx)
+	r.Clock.Advance(time.Minute)
+	_, err = r.Service.ReconcileAll(ctx)
 	require.NoError(t, err)
 	got := r.state(t, ref.OrderNo)
 	assert.Equal(t, agent.StateUnknown, got.State, "the platform has it: unconfirmed, never declined")
@@ -101,21 +102,21 @@ func TestRuleDuplicateOnARefundResendIsNotADecline(t *testing.T) {
 	assert.Equal(t, []string{ref.OrderNo}, r.state(t, pay.OrderNo).PendingRefunds, "the payment stays blocked")
 
 	// Passes after that wait for the bill instead of resending for ever.
-	sent := r.simulator.Stats().Requests[onecard.MethodRefund]
-	r.clock.Advance(time.Hour)
-	_, err = r.svc.ReconcileAll(ctx)
+	sent := r.Simulator.Stats().Requests[onecard.MethodRefund]
+	r.Clock.Advance(time.Hour)
+	_, err = r.Service.ReconcileAll(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, sent, r.simulator.Stats().Requests[onecard.MethodRefund])
+	assert.Equal(t, sent, r.Simulator.Stats().Requests[onecard.MethodRefund])
 
 	// The day's bill shows the refund done: credited, exactly once.
-	day := r.clock.Now().In(r.simulator.Location()).Format(onecard.BillDateLayout)
-	_, err = r.svc.ReconcileBill(ctx, day)
+	day := r.Clock.Now().In(r.Simulator.Location()).Format(onecard.BillDateLayout)
+	_, err = r.Service.ReconcileBill(ctx, day)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StatePaid, r.state(t, ref.OrderNo).State)
 	p := r.state(t, pay.OrderNo)
 	assert.Equal(t, money.Fen(4_00), p.Refunded)
 	assert.Equal(t, agent.StatePartiallyRefunded, p.State)
-	assert.Equal(t, money.Fen(4_00), refundedBy(r.simulator, pay.OrderNo))
+	assert.Equal(t, money.Fen(4_00), refundedBy(r.Simulator, pay.OrderNo))
 }
 
 // crashAfter is a journal that dies after a number of commits: every write
@@ -174,19 +175,19 @@ func (c *crashAfter) NextOrderStamp(ctx context.Context, now time.Time) (agent.O
 func TestRuleRefundAndItsPaymentCommitTogether(t *testing.T) {
 	ctx := context.Background()
 	for commits := 0; ; commits++ {
-		r := newRig(t, nil)
-		pay, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 10_00})
+		r := newRig(t)
+		pay, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 10_00})
 		require.NoError(t, err)
-		crash := &crashAfter{Journal: r.store, left: commits}
-		dying := agent.NewService(r.svc.Platform(), crash, r.svc.Options())
+		crash := &crashAfter{Journal: r.Store, left: commits}
+		dying := agent.NewService(r.Service.Platform(), crash, r.Service.Options())
 		_, refundErr := dying.Refund(ctx, pay.OrderNo, 10_00, "")
 
 		// Restart on the same journal and settle.
-		r.clock.Advance(time.Minute)
-		_, err = r.svc.ReconcileAll(ctx)
+		r.Clock.Advance(time.Minute)
+		_, err = r.Service.ReconcileAll(ctx)
 		require.NoError(t, err)
 		p := r.state(t, pay.OrderNo)
-		platform := refundedBy(r.simulator, pay.OrderNo)
+		platform := refundedBy(r.Simulator, pay.OrderNo)
 		assert.Equal(t, platform, p.Refunded, "after %d commits: the journal's refunded amount is the platform's", commits)
 		assert.Empty(t, p.PendingRefunds, "after %d commits", commits)
 		if platform == 10_00 {
@@ -194,11 +195,11 @@ func TestRuleRefundAndItsPaymentCommitTogether(t *testing.T) {
 		}
 		// A second full refund must not pass the local check if the first
 		// went through.
-		_, err = r.svc.Refund(ctx, pay.OrderNo, 10_00, "")
+		_, err = r.Service.Refund(ctx, pay.OrderNo, 10_00, "")
 		if platform > 0 {
 			require.Error(t, err, "after %d commits", commits)
 		}
-		assert.LessOrEqual(t, refundedBy(r.simulator, pay.OrderNo), money.Fen(10_00), "after %d commits", commits)
+		assert.LessOrEqual(t, refundedBy(r.Simulator, pay.OrderNo), money.Fen(10_00), "after %d commits", commits)
 		if refundErr == nil {
 			break // the refund's whole life fitted in the commits allowed
 		}
@@ -217,7 +218,7 @@ type meetingPoint struct {
 }
 
 func (m *meetingPoint) wrap(next http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+	return agenttest.RoundTripFunc(func(req *http.Request) (*http.Response, error) {
 		body, err := io.ReadAll(req.Body)
 		if err != nil {
 			return nil, err
@@ -245,22 +246,22 @@ func TestRuleConcurrentPassesRefundAnOrphanOnce(t *testing.T) {
 	ctx := context.Background()
 	meet := &meetingPoint{second: make(chan struct{})}
 	// A platform that would take a second refund of the same charge.
-	r := newRig(t, meet.wrap, func(o *sim.Options) { o.RefundsUncapped = true })
+	r := newRig(t, agenttest.WrapTransport(meet.wrap), agenttest.SimOptions(func(o *sim.Options) { o.RefundsUncapped = true }))
 	orphan := r.orphan(t, sim.DemoNormal, 7_00, true)
-	r.clock.Advance(2 * time.Minute)
-	day := r.clock.Now().In(r.simulator.Location()).Format(onecard.BillDateLayout)
+	r.Clock.Advance(2 * time.Minute)
+	day := r.Clock.Now().In(r.Simulator.Location()).Format(onecard.BillDateLayout)
 	var wg sync.WaitGroup
-	wg.Go(func() { _, _ = r.svc.ReconcileOnce(ctx) }) // the background pass
-	wg.Go(func() { _, _ = r.svc.ReconcileAll(ctx) })  // "reconcile now"
-	wg.Go(func() { _, _ = r.svc.ReconcileBill(ctx, day) })
+	wg.Go(func() { _, _ = r.Service.ReconcileOnce(ctx) }) // the background pass
+	wg.Go(func() { _, _ = r.Service.ReconcileAll(ctx) })  // "reconcile now"
+	wg.Go(func() { _, _ = r.Service.ReconcileBill(ctx, day) })
 	wg.Wait()
-	_, err := r.svc.ReconcileAll(ctx)
+	_, err := r.Service.ReconcileAll(ctx)
 	require.NoError(t, err)
 	got := r.state(t, orphan.OrderNo)
 	assert.Equal(t, agent.StateOrphanRefunded, got.State)
 	assert.Equal(t, 1, got.RefundsStarted, "one refund order")
-	assert.Equal(t, money.Fen(7_00), refundedBy(r.simulator, orphan.OrderNo), "refunded once")
-	bal, _ := r.simulator.Balance(sim.DemoNormal)
+	assert.Equal(t, money.Fen(7_00), refundedBy(r.Simulator, orphan.OrderNo), "refunded once")
+	bal, _ := r.Simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal)
 }
 
@@ -269,33 +270,33 @@ func TestRuleConcurrentPassesRefundAnOrphanOnce(t *testing.T) {
 // not wall-clock time.
 func TestRuleLongOutagesAndClockJumpsDoNotGiveUp(t *testing.T) {
 	ctx := context.Background()
-	var sw netSwitch
-	r := newRig(t, sw.wrap)
-	_, err := r.svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
+	var sw agenttest.NetSwitch
+	r := newRig(t, agenttest.WrapTransport(sw.Wrap))
+	_, err := r.Service.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
 
 	// A lost reply, and an offline acceptance during a long weekend's outage.
-	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-	unknown, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 3_00})
+	r.Simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	unknown, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 3_00})
 	require.Error(t, err)
 	require.Equal(t, agent.StateUnknown, unknown.State)
-	sw.down.Store(true)
-	accepted, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 5_00})
+	sw.Down.Store(true)
+	accepted, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 5_00})
 	require.NoError(t, err)
 	require.Equal(t, agent.StateOfflineAccepted, accepted.State)
 	for range 10 {
-		r.clock.Advance(10 * time.Hour) // 100 hours: past the 24-hour give-up
-		_, _ = r.svc.ReconcileOnce(ctx)
+		r.Clock.Advance(10 * time.Hour) // 100 hours: past the 24-hour give-up
+		_, _ = r.Service.ReconcileOnce(ctx)
 	}
-	sw.down.Store(false)
+	sw.Down.Store(false)
 
 	// And the clock jumps a year ahead (NTP fixing a stale clock).
-	r.clock.Advance(365 * 24 * time.Hour)
-	_, err = r.svc.ReconcileOnce(ctx)
+	r.Clock.Advance(365 * 24 * time.Hour)
+	_, err = r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StatePaid, r.state(t, accepted.OrderNo).State, "forwarded and charged")
 	assert.Equal(t, agent.StatePaid, r.state(t, unknown.OrderNo).State, "settled")
-	bal, _ := r.simulator.Balance(sim.DemoNormal)
+	bal, _ := r.Simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-8_00), bal)
 }
 
@@ -304,25 +305,25 @@ func TestRuleLongOutagesAndClockJumpsDoNotGiveUp(t *testing.T) {
 // is then forwarded.
 func TestRuleAReviewedPaymentCanBeForwarded(t *testing.T) {
 	ctx := context.Background()
-	var sw netSwitch
-	r := newRig(t, sw.wrap)
+	var sw agenttest.NetSwitch
+	r := newRig(t, agenttest.WrapTransport(sw.Wrap))
 	o := r.acceptOffline(t, &sw, 2_00)
-	_, err := r.store.UpdateOrder(ctx, o.OrderNo, func(p *agent.Order) error {
-		return p.To(agent.StateNeedsReview, r.clock.Now(), "test: a schema-2 reconciler gave up on it")
+	_, err := r.Store.UpdateOrder(ctx, o.OrderNo, func(p *agent.Order) error {
+		return p.To(agent.StateNeedsReview, r.Clock.Now(), "test: a schema-2 reconciler gave up on it")
 	})
 	require.NoError(t, err)
 
-	_, err = r.svc.Resolve(ctx, o.OrderNo, agent.StatePaid, "the platform has it")
+	_, err = r.Service.Resolve(ctx, o.OrderNo, agent.StatePaid, "the platform has it")
 	var re *agent.ResolveError
 	require.ErrorAs(t, err, &re)
 	assert.Contains(t, re.Fits, agent.StateOfflineAccepted, "the customer was told: forwarding is offered")
 
-	_, err = r.svc.Resolve(ctx, o.OrderNo, agent.StateOfflineAccepted, "technician Wang: the student took the meal; forward it")
+	_, err = r.Service.Resolve(ctx, o.OrderNo, agent.StateOfflineAccepted, "technician Wang: the student took the meal; forward it")
 	require.NoError(t, err)
-	_, err = r.svc.ReconcileOnce(ctx)
+	_, err = r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StatePaid, r.state(t, o.OrderNo).State)
-	bal, _ := r.simulator.Balance(sim.DemoNormal)
+	bal, _ := r.Simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-2_00), bal)
 }
 
@@ -331,18 +332,18 @@ func TestRuleAReviewedPaymentCanBeForwarded(t *testing.T) {
 // amounts, and the bill never refunds another purchase's charge.
 func TestRuleSettleOnlyTheSamePurchase(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, nil)
+	r := newRig(t)
 	// The platform already has this number, for another amount (a journal
 	// restored from a backup once reused it).
 	orphan := r.orphan(t, sim.DemoNormal, 5_00, false)
 	r.charge(t, orphan.OrderNo, sim.DemoNormal, 7_00)
-	_, err := r.store.UpdateOrder(ctx, orphan.OrderNo, func(o *agent.Order) error {
-		return o.To(agent.StateUnknown, r.clock.Now(), "test: the customer was told it would be confirmed")
+	_, err := r.Store.UpdateOrder(ctx, orphan.OrderNo, func(o *agent.Order) error {
+		return o.To(agent.StateUnknown, r.Clock.Now(), "test: the customer was told it would be confirmed")
 	})
 	require.NoError(t, err)
 
-	r.clock.Advance(2 * time.Minute)
-	_, err = r.svc.ReconcileOnce(ctx)
+	r.Clock.Advance(2 * time.Minute)
+	_, err = r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	got := r.state(t, orphan.OrderNo)
 	assert.Equal(t, agent.StateNeedsReview, got.State, "never paid on another purchase's charge")
@@ -353,22 +354,22 @@ func TestRuleSettleOnlyTheSamePurchase(t *testing.T) {
 	// A voided order whose number the bill shows charged for another
 	// amount: a person looks, nothing is refunded.
 	voided := r.orphan(t, sim.DemoNormal, 2_00, false)
-	r.clock.Advance(2 * time.Minute)
-	_, err = r.svc.ReconcileOnce(ctx)
+	r.Clock.Advance(2 * time.Minute)
+	_, err = r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, agent.StateVoided, r.state(t, voided.OrderNo).State)
 	r.charge(t, voided.OrderNo, sim.DemoNormal, 9_00)
-	_, err = r.svc.ReconcileBill(ctx, r.clock.Now().In(r.simulator.Location()).Format(onecard.BillDateLayout))
+	_, err = r.Service.ReconcileBill(ctx, r.Clock.Now().In(r.Simulator.Location()).Format(onecard.BillDateLayout))
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateNeedsReview, r.state(t, voided.OrderNo).State)
-	assert.Zero(t, r.simulator.Stats().Refunds, "no other purchase's charge was refunded")
+	assert.Zero(t, r.Simulator.Stats().Refunds, "no other purchase's charge was refunded")
 }
 
 // Rule: an order number is never reused, even after the journal was
 // restored from a backup and the clock set back.
 func TestRuleOrderNumbersNeverRepeat(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, nil)
+	r := newRig(t)
 	seen := map[string]bool{}
 	take := func(svc *agent.Service, n int) {
 		for range n {
@@ -378,39 +379,40 @@ func TestRuleOrderNumbersNeverRepeat(t *testing.T) {
 			seen[no] = true
 		}
 	}
-	take(r.svc, 3)
+	take(r.Service, 3)
 	backup := filepath.Join(t.TempDir(), "backup.db")
-	copyFile(t, r.path, backup)
-	r.clock.Advance(30 * time.Second)
-	take(r.svc, 5)
-	r.clock.Advance(-time.Hour) // the clock is set back
-	take(r.svc, 5)
+	copyFile(t, r.Path, backup)
+	r.Clock.Advance(30 * time.Second)
+	take(r.Service, 5)
+	r.Clock.Advance(-time.Hour) // the clock is set back
+	take(r.Service, 5)
 
 	// The journal is restored from the backup, and the clock is still back.
 	reopen := func() *agent.Service {
-		require.NoError(t, r.store.Close())
-		store, err := offline.Open(r.path)
+		require.NoError(t, r.Store.Close())
+		store, err := offline.Open(r.Path)
 		require.NoError(t, err)
 		t.Cleanup(func() { store.Close() })
-		r.store = store
-		return r.service(store)
+		r.Store = store
+		return r.NewService(store)
 	}
-	require.NoError(t, r.store.Close())
-	copyFile(t, backup, r.path)
-	r.store, _ = offline.Open(r.path)
+	require.NoError(t, r.Store.Close())
+	copyFile(t, backup, r.Path)
+	r.Store, _ = offline.Open(r.Path)
 	take(reopen(), 5)
 
 	// A restart, more numbers, then a restore of the old backup: the
 	// guard is ahead of the journal, which tells a restored file.
 	take(reopen(), 5)
-	require.NoError(t, r.store.Close())
-	copyFile(t, backup, r.path)
-	store, err := offline.Open(r.path)
+	require.NoError(t, r.Store.Close())
+	copyFile(t, backup, r.Path)
+	store, err := offline.Open(r.Path)
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
 	_, restored := store.Restored()
 	assert.True(t, restored, "the guard tells a restored journal")
-	take(r.service(store), 5)
+	r.Store = store
+	take(r.NewService(store), 5)
 }
 
 // Rule: the reconciler's own decisions stay safe when a request is
@@ -420,36 +422,36 @@ func TestRuleOrderNumbersNeverRepeat(t *testing.T) {
 // failed, and then charged by a late copy, is paid, as they were told.
 func TestRuleLateRequestsAreSettledByTheBill(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, nil)
-	day := r.clock.Now().In(r.simulator.Location()).Format(onecard.BillDateLayout)
+	r := newRig(t)
+	day := r.Clock.Now().In(r.Simulator.Location()).Format(onecard.BillDateLayout)
 
 	// The process died while its request was held by the platform.
 	held := r.orphan(t, sim.DemoNormal, 3_00, false)
 	r.payHeld(t, held.OrderNo, sim.DemoNormal, 3_00)
-	require.Equal(t, 1, r.simulator.Held())
-	r.clock.Advance(2 * time.Minute)
-	_, err := r.svc.ReconcileOnce(ctx)
+	require.Equal(t, 1, r.Simulator.Held())
+	r.Clock.Advance(2 * time.Minute)
+	_, err := r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, agent.StateVoided, r.state(t, held.OrderNo).State, "the query overtook the request")
-	require.Equal(t, 1, r.simulator.ReleaseHeld())
+	require.Equal(t, 1, r.Simulator.ReleaseHeld())
 
 	// Told "will be confirmed", declined on the resend, then a copy that a
 	// platform processed late charged it after all (this simulator burns a
 	// declined number; some platforms may not).
 	failed := r.orphan(t, sim.DemoNormal, 4_00, false)
 	for _, to := range []agent.OrderState{agent.StateUnknown, agent.StateFailedAfterOffline} {
-		_, err = r.store.UpdateOrder(ctx, failed.OrderNo, func(o *agent.Order) error {
-			return o.To(to, r.clock.Now(), "test: told it would be confirmed, then declined on a resend")
+		_, err = r.Store.UpdateOrder(ctx, failed.OrderNo, func(o *agent.Order) error {
+			return o.To(to, r.Clock.Now(), "test: told it would be confirmed, then declined on a resend")
 		})
 		require.NoError(t, err)
 	}
 	r.charge(t, failed.OrderNo, sim.DemoNormal, 4_00)
 
-	_, err = r.svc.ReconcileBill(ctx, day)
+	_, err = r.Service.ReconcileBill(ctx, day)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, held.OrderNo).State, "the late charge went back")
 	assert.Equal(t, agent.StatePaid, r.state(t, failed.OrderNo).State, "charged as the customer was told")
-	bal, _ := r.simulator.Balance(sim.DemoNormal)
+	bal, _ := r.Simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-4_00), bal)
 }
 
@@ -458,14 +460,14 @@ func TestRuleLateRequestsAreSettledByTheBill(t *testing.T) {
 // offline limit on one day.
 func TestRuleOneDefaultZoneForTheDailyOfflineLimit(t *testing.T) {
 	ctx := context.Background()
-	var sw netSwitch
-	r := newRig(t, sw.wrap)
-	r.clock.Advance(8 * time.Hour) // 20:00 UTC: the next day in CST
-	svc := r.service(r.store, func(o *agent.Options) { o.Location = nil })
+	var sw agenttest.NetSwitch
+	r := newRig(t, agenttest.WrapTransport(sw.Wrap))
+	r.Clock.Advance(8 * time.Hour) // 20:00 UTC: the next day in CST
+	svc := r.NewService(r.Store, func(o *agent.Options) { o.Location = nil })
 	require.Equal(t, agent.DefaultLocation().String(), svc.Location().String())
 	_, err := svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
-	sw.down.Store(true)
+	sw.Down.Store(true)
 	for _, amount := range []money.Fen{25_00, 10_00} { // 40.00 a card a day
 		o, err := svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: amount})
 		require.NoError(t, err)

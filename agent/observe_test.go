@@ -16,11 +16,11 @@ import (
 // The observed journal sees every order's life, from creation through a
 // lost reply to the reconciler's settlement, in order.
 func TestObserveJournalSeesEveryChange(t *testing.T) {
-	r := newRig(t, nil)
+	r := newRig(t)
 	var mu sync.Mutex
 	var states []string
 	var created int
-	j := agent.ObserveJournal(r.store, func(_ context.Context, c agent.OrderChange) {
+	j := agent.ObserveJournal(r.Store, func(_ context.Context, c agent.OrderChange) {
 		mu.Lock()
 		defer mu.Unlock()
 		if c.Created() {
@@ -30,16 +30,16 @@ func TestObserveJournalSeesEveryChange(t *testing.T) {
 			states = append(states, string(c.After.State))
 		}
 	})
-	svc := agent.NewService(agent.NewPlatform(r.client, r.store, r.clock), j, r.svc.Options())
+	svc := r.NewService(j)
 	ctx := context.Background()
 
-	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	r.Simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
 	o, err := svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 500})
 	require.True(t, onecard.OutcomeUnknown(err), "%v", err)
-	r.clock.Advance(r.svc.Options().Reconcile.RequestTimeout * 2)
+	r.Clock.Advance(r.Service.Options().Reconcile.RequestTimeout * 2)
 	_, err = svc.ReconcileAll(ctx)
 	require.NoError(t, err)
-	got, err := r.store.Order(ctx, o.OrderNo)
+	got, err := r.Store.Order(ctx, o.OrderNo)
 	require.NoError(t, err)
 	require.Equal(t, agent.StatePaid, got.State)
 

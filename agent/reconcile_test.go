@@ -3,13 +3,11 @@ package agent_test
 import (
 	"context"
 	"errors"
-	"net"
-	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/agenttest"
 	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard"
 	"github.com/campuspos/kiosk/agent/onecard/sim"
@@ -17,32 +15,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// netSwitch cuts the terminal's network: while down, a request fails
-// before a byte is written, like a pulled cable or a refused connection.
-type netSwitch struct{ down atomic.Bool }
-
-func (n *netSwitch) wrap(next http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if n.down.Load() {
-			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("network is unreachable")}
-		}
-		return next.RoundTrip(req)
-	})
-}
-
 // orphan journals a payment as "sending" (the process died after writing
 // it), optionally charging it at the platform first (it died after the
 // request left).
 func (r *rig) orphan(t *testing.T, account string, amount money.Fen, charge bool) agent.Order {
 	t.Helper()
 	ctx := context.Background()
-	no, err := r.svc.NewOrderNo(ctx)
+	no, err := r.Service.NewOrderNo(ctx)
 	require.NoError(t, err)
-	now := r.clock.Now()
+	now := r.Clock.Now()
 	o := agent.Order{OrderNo: no, Kind: agent.KindPay, Account: account, AccType: "###", MercAcc: "100000",
 		TermID: "17", Amount: amount, Created: now, Updated: now, State: agent.StateSending, LastSent: now, Attempts: 1,
 		NextAttempt: now.Add(time.Minute)}
-	require.NoError(t, r.store.CreateOrder(ctx, o))
+	require.NoError(t, r.Store.CreateOrder(ctx, o))
 	if charge {
 		r.charge(t, no, account, amount)
 	}
@@ -53,7 +38,7 @@ func (r *rig) orphan(t *testing.T, account string, amount money.Fen, charge bool
 // foreign request would, declines included.
 func (r *rig) charge(t *testing.T, no, account string, amount money.Fen) {
 	t.Helper()
-	_, err := r.svc.Platform().Pay(context.Background(), onecard.PayRequest{OrderNo: no, Account: account, AccType: "###",
+	_, err := r.Service.Platform().Pay(context.Background(), onecard.PayRequest{OrderNo: no, Account: account, AccType: "###",
 		MercAcc: "100000", Amount: amount, TermID: "17"})
 	var be *onecard.BusinessError
 	if err != nil && !errors.As(err, &be) {
@@ -66,22 +51,22 @@ func (r *rig) charge(t *testing.T, no, account string, amount money.Fen) {
 // client gives up waiting first.
 func (r *rig) payHeld(t *testing.T, no, account string, amount money.Fen) {
 	t.Helper()
-	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultLate, Method: onecard.MethodPay, Times: 1, Delay: time.Hour})
-	_, err := r.svc.Platform().Pay(context.Background(), onecard.PayRequest{OrderNo: no, Account: account, AccType: "###",
+	r.Simulator.InjectFault(sim.Fault{Kind: sim.FaultLate, Method: onecard.MethodPay, Times: 1, Delay: time.Hour})
+	_, err := r.Service.Platform().Pay(context.Background(), onecard.PayRequest{OrderNo: no, Account: account, AccType: "###",
 		MercAcc: "100000", Amount: amount, TermID: "17"})
 	require.True(t, onecard.OutcomeUnknown(err), "the client gave up waiting: %v", err)
 }
 
 // acceptOffline takes a payment of amount while sw keeps the network down
 // (the card seen online first), and plugs it back in.
-func (r *rig) acceptOffline(t *testing.T, sw *netSwitch, amount money.Fen) agent.Order {
+func (r *rig) acceptOffline(t *testing.T, sw *agenttest.NetSwitch, amount money.Fen) agent.Order {
 	t.Helper()
 	ctx := context.Background()
-	_, err := r.svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
+	_, err := r.Service.QueryCard(ctx, agent.Identity{Type: "acc", ID: sim.DemoNormal})
 	require.NoError(t, err)
-	sw.down.Store(true)
-	defer sw.down.Store(false)
-	o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: amount})
+	sw.Down.Store(true)
+	defer sw.Down.Store(false)
+	o, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: amount})
 	require.NoError(t, err)
 	require.Equal(t, agent.StateOfflineAccepted, o.State)
 	return o
@@ -89,35 +74,35 @@ func (r *rig) acceptOffline(t *testing.T, sw *netSwitch, amount money.Fen) agent
 
 func (r *rig) state(t *testing.T, no string) agent.Order {
 	t.Helper()
-	o, err := r.store.Order(context.Background(), no)
+	o, err := r.Store.Order(context.Background(), no)
 	require.NoError(t, err)
 	return o
 }
 
 func TestOrphansAfterACrash(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, nil)
+	r := newRig(t)
 	charged := r.orphan(t, sim.DemoNormal, 700, true)
 	notSent := r.orphan(t, sim.DemoNormal, 800, false)
 	declined := r.orphan(t, sim.DemoLow, 900, true)
-	bal, _ := r.simulator.Balance(sim.DemoNormal)
+	bal, _ := r.Simulator.Balance(sim.DemoNormal)
 	require.Equal(t, money.Fen(100_00-700), bal)
 
 	// Not yet: the requests might still be on their way.
-	rep, err := r.svc.ReconcileOnce(ctx)
+	rep, err := r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, rep.Settled)
 
-	r.clock.Advance(2 * time.Minute)
-	rep, err = r.svc.ReconcileOnce(ctx)
+	r.Clock.Advance(2 * time.Minute)
+	rep, err = r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, charged.OrderNo).State, "charged without the customer being told: refunded")
 	assert.Equal(t, agent.StateVoided, r.state(t, notSent.OrderNo).State)
 	assert.Equal(t, agent.StateDeclined, r.state(t, declined.OrderNo).State)
 	assert.Zero(t, rep.Unfinished)
-	bal, _ = r.simulator.Balance(sim.DemoNormal)
+	bal, _ = r.Simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal, "the student is out of nothing")
-	_, sent := r.simulator.Order(notSent.OrderNo)
+	_, sent := r.Simulator.Order(notSent.OrderNo)
 	assert.False(t, sent, "a voided order is never sent")
 
 	refund := r.state(t, r.state(t, charged.OrderNo).RefundOrderNo)
@@ -127,64 +112,64 @@ func TestOrphansAfterACrash(t *testing.T) {
 
 func TestOrphanRefundSurvivesItsOwnCrash(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, nil)
+	r := newRig(t)
 	p := r.orphan(t, sim.DemoNormal, 700, true)
 	// The refund of the orphan was journalled and then the process died
 	// before sending it.
-	r.clock.Advance(2 * time.Minute)
-	_, err := r.store.UpdateOrder(ctx, p.OrderNo, func(o *agent.Order) error {
+	r.Clock.Advance(2 * time.Minute)
+	_, err := r.Store.UpdateOrder(ctx, p.OrderNo, func(o *agent.Order) error {
 		o.RefundOrderNo, o.PendingRefunds, o.RefundsStarted = "0017REFUND0001", []string{"0017REFUND0001"}, 1
-		return o.To(agent.StateOrphanCharged, r.clock.Now(), "test")
+		return o.To(agent.StateOrphanCharged, r.Clock.Now(), "test")
 	})
 	require.NoError(t, err)
-	now := r.clock.Now()
-	require.NoError(t, r.store.CreateOrder(ctx, agent.Order{OrderNo: "0017REFUND0001", Kind: agent.KindRefund,
+	now := r.Clock.Now()
+	require.NoError(t, r.Store.CreateOrder(ctx, agent.Order{OrderNo: "0017REFUND0001", Kind: agent.KindRefund,
 		RefundOf: p.OrderNo, Account: p.Account, AccType: "###", MercAcc: "100000", TermID: "17", Amount: 700,
 		Created: now, Updated: now, State: agent.StateSending, LastSent: now, NextAttempt: now}))
 
-	r.clock.Advance(2 * time.Minute)
-	_, err = r.svc.ReconcileOnce(ctx)
+	r.Clock.Advance(2 * time.Minute)
+	_, err = r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StatePaid, r.state(t, "0017REFUND0001").State, "resent with its own number")
 	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, p.OrderNo).State)
-	bal, _ := r.simulator.Balance(sim.DemoNormal)
+	bal, _ := r.Simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal)
 }
 
 func TestReviewOrphansWhenConfigured(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, nil)
-	r.svc = agent.NewService(r.svc.Platform(), r.store, agent.Options{
+	r := newRig(t)
+	r.Service = agent.NewService(r.Service.Platform(), r.Store, agent.Options{
 		Terminal:  agent.Terminal{TermID: "17", MercAcc: "100000"},
 		Reconcile: agent.ReconcilePolicy{RequestTimeout: 2 * time.Second, ReviewOrphans: true},
-		Location:  r.simulator.Location(), Clock: r.clock,
+		Location:  r.Simulator.Location(), Clock: r.Clock,
 	})
 	p := r.orphan(t, sim.DemoNormal, 700, true)
-	r.clock.Advance(2 * time.Minute)
-	_, err := r.svc.ReconcileOnce(ctx)
+	r.Clock.Advance(2 * time.Minute)
+	_, err := r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateNeedsReview, r.state(t, p.OrderNo).State)
 }
 
 func TestOfflineAcceptanceAndForwarding(t *testing.T) {
 	ctx := context.Background()
-	var sw netSwitch
-	r := newRig(t, sw.wrap)
-	events := r.svc.Subscribe(t.Context())
+	var sw agenttest.NetSwitch
+	r := newRig(t, agenttest.WrapTransport(sw.Wrap))
+	events := r.Service.Subscribe(t.Context())
 
-	_, err := r.svc.QueryCard(ctx, agent.Identity{Type: "sno", ID: "2024000001"}) // caches 100001
+	_, err := r.Service.QueryCard(ctx, agent.Identity{Type: "sno", ID: "2024000001"}) // caches 100001
 	require.NoError(t, err)
-	sw.down.Store(true)
+	sw.Down.Store(true)
 
-	first, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 12_00})
+	first, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 12_00})
 	require.NoError(t, err, "the first payment finds the network down and is accepted offline")
 	assert.Equal(t, agent.StateOfflineAccepted, first.State)
 	ev := <-events
 	assert.Equal(t, agent.EventOffline, ev.Kind)
-	online, _ := r.svc.Online()
+	online, _ := r.Service.Online()
 	assert.False(t, online)
 
-	lookup, err := r.svc.LookupCard(ctx, agent.Identity{Type: "sno", ID: "2024000001"})
+	lookup, err := r.Service.LookupCard(ctx, agent.Identity{Type: "sno", ID: "2024000001"})
 	require.NoError(t, err, "the cache answers while offline")
 	require.Len(t, lookup.Cards, 1)
 	assert.True(t, lookup.Cards[0].Cached)
@@ -199,7 +184,7 @@ func TestOfflineAcceptanceAndForwarding(t *testing.T) {
 		{"card never seen online", agent.PayInput{Account: sim.DemoRich, Amount: 1_00}},
 	}
 	for _, c := range refusals {
-		o, err := r.svc.Pay(ctx, c.in)
+		o, err := r.Service.Pay(ctx, c.in)
 		var refusal *agent.OfflineRefusal
 		assert.ErrorAs(t, err, &refusal, c.name)
 		// What the customer was told is journalled, like every outcome.
@@ -207,24 +192,24 @@ func TestOfflineAcceptanceAndForwarding(t *testing.T) {
 		assert.Equal(t, agent.OfflineRefusedCode, o.Code, c.name)
 		assert.Equal(t, agent.StateVoided, r.state(t, o.OrderNo).State, c.name)
 	}
-	second, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 20_00})
+	second, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 20_00})
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateOfflineAccepted, second.State)
-	_, err = r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 9_00})
+	_, err = r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 9_00})
 	var refusal *agent.OfflineRefusal
 	require.ErrorAs(t, err, &refusal, "40.00 a card a day")
 
 	// Nothing reached the platform while the network was down.
-	bal, _ := r.simulator.Balance(sim.DemoNormal)
+	bal, _ := r.Simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00), bal)
 
-	sw.down.Store(false)
-	rep, err := r.svc.ReconcileOnce(ctx)
+	sw.Down.Store(false)
+	rep, err := r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	assert.Len(t, rep.Settled, 2)
 	assert.Equal(t, agent.StatePaid, r.state(t, first.OrderNo).State)
 	assert.Equal(t, agent.StatePaid, r.state(t, second.OrderNo).State)
-	bal, _ = r.simulator.Balance(sim.DemoNormal)
+	bal, _ = r.Simulator.Balance(sim.DemoNormal)
 	assert.Equal(t, money.Fen(100_00-32_00), bal, "each accepted payment charged exactly once")
 	ev = <-events
 	assert.Equal(t, agent.EventOnline, ev.Kind)
@@ -232,16 +217,16 @@ func TestOfflineAcceptanceAndForwarding(t *testing.T) {
 
 func TestOfflineAcceptedThenDeclined(t *testing.T) {
 	ctx := context.Background()
-	var sw netSwitch
-	r := newRig(t, sw.wrap)
+	var sw agenttest.NetSwitch
+	r := newRig(t, agenttest.WrapTransport(sw.Wrap))
 	o := r.acceptOffline(t, &sw, 30_00)
 
 	// Meanwhile the student spent nearly everything elsewhere.
-	_, err := r.svc.Platform().Pay(ctx, onecard.PayRequest{OrderNo: "elsewhere-1", Account: sim.DemoNormal,
+	_, err := r.Service.Platform().Pay(ctx, onecard.PayRequest{OrderNo: "elsewhere-1", Account: sim.DemoNormal,
 		AccType: "###", MercAcc: "200000", Amount: 90_00, TermID: "18"})
 	require.NoError(t, err)
 
-	_, err = r.svc.ReconcileOnce(ctx)
+	_, err = r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	got := r.state(t, o.OrderNo)
 	assert.Equal(t, agent.StateFailedAfterOffline, got.State)
@@ -253,60 +238,60 @@ func TestOfflineAcceptedThenDeclined(t *testing.T) {
 func (r *rig) giveUp(t *testing.T, no string) {
 	t.Helper()
 	ctx := context.Background()
-	r.simulator.SetProcessingFor(10_000 * time.Hour)
-	defer r.simulator.SetProcessingFor(0)
+	r.Simulator.SetProcessingFor(10_000 * time.Hour)
+	defer r.Simulator.SetProcessingFor(0)
 	for i := 0; r.state(t, no).State != agent.StateNeedsReview; i++ {
 		require.Less(t, i, 2000, "the reconciler never gives up")
-		r.clock.Advance(2 * time.Minute)
-		_, err := r.svc.ReconcileOnce(ctx)
+		r.Clock.Advance(2 * time.Minute)
+		_, err := r.Service.ReconcileOnce(ctx)
 		require.NoError(t, err)
 	}
 }
 
 func TestGiveUpBecomesNeedsReview(t *testing.T) {
 	ctx := context.Background()
-	var sw netSwitch
-	r := newRig(t, sw.wrap)
-	r.svc = r.service(r.store, func(o *agent.Options) { o.Reconcile.GiveUpAfter = 2 * time.Hour })
-	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
-	o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
+	var sw agenttest.NetSwitch
+	r := newRig(t, agenttest.WrapTransport(sw.Wrap))
+	r.Service = r.NewService(r.Store, func(o *agent.Options) { o.Reconcile.GiveUpAfter = 2 * time.Hour })
+	r.Simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 1})
+	o, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
 	require.Error(t, err)
 	require.Equal(t, agent.StateUnknown, o.State)
 
-	sw.down.Store(true)
-	r.clock.Advance(time.Minute)
-	_, err = r.svc.ReconcileOnce(ctx)
+	sw.Down.Store(true)
+	r.Clock.Advance(time.Minute)
+	_, err = r.Service.ReconcileOnce(ctx)
 	require.Error(t, err, "the platform is unreachable")
 	got := r.state(t, o.OrderNo)
 	assert.Equal(t, agent.StateUnknown, got.State)
-	assert.True(t, got.NextAttempt.After(r.clock.Now()), "backed off")
+	assert.True(t, got.NextAttempt.After(r.Clock.Now()), "backed off")
 	assert.NotEmpty(t, got.LastError)
-	sw.down.Store(false)
+	sw.Down.Store(false)
 
-	start := r.clock.Now()
+	start := r.Clock.Now()
 	r.giveUp(t, o.OrderNo)
 	got = r.state(t, o.OrderNo)
-	assert.GreaterOrEqual(t, r.clock.Now().Sub(start), 2*time.Hour, "the platform answered for the whole give-up time")
+	assert.GreaterOrEqual(t, r.Clock.Now().Sub(start), 2*time.Hour, "the platform answered for the whole give-up time")
 	require.NotEmpty(t, got.History)
 	assert.Equal(t, agent.StateNeedsReview, got.History[len(got.History)-1].To, "never deleted, handed to a person")
 }
 
 func TestReconcileAsksFiftyAtATime(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, nil)
-	r.simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 120})
+	r := newRig(t)
+	r.Simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: 120})
 	for range 120 {
-		o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 1})
+		o, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 1})
 		require.Error(t, err)
 		require.Equal(t, agent.StateUnknown, o.State)
 	}
-	before := r.simulator.Stats().Requests[onecard.MethodPayQuery]
-	r.clock.Advance(time.Minute)
-	rep, err := r.svc.ReconcileOnce(ctx)
+	before := r.Simulator.Stats().Requests[onecard.MethodPayQuery]
+	r.Clock.Advance(time.Minute)
+	rep, err := r.Service.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	assert.Len(t, rep.Settled, 120)
 	assert.Zero(t, rep.Unfinished)
-	assert.Equal(t, before+3, r.simulator.Stats().Requests[onecard.MethodPayQuery])
+	assert.Equal(t, before+3, r.Simulator.Stats().Requests[onecard.MethodPayQuery])
 }
 
 func TestIllegalTransitionsAreRefused(t *testing.T) {
@@ -330,27 +315,27 @@ func TestIllegalTransitionsAreRefused(t *testing.T) {
 // payment was marked: the next pass finishes it.
 func TestOrphanFinishedAfterItsRefundSettled(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t, nil)
+	r := newRig(t)
 	p := r.orphan(t, sim.DemoNormal, 700, true)
-	r.clock.Advance(2 * time.Minute)
-	_, err := r.store.UpdateOrder(ctx, p.OrderNo, func(o *agent.Order) error {
+	r.Clock.Advance(2 * time.Minute)
+	_, err := r.Store.UpdateOrder(ctx, p.OrderNo, func(o *agent.Order) error {
 		o.RefundOrderNo = "0017REFUND0002"
-		return o.To(agent.StateOrphanCharged, r.clock.Now(), "test")
+		return o.To(agent.StateOrphanCharged, r.Clock.Now(), "test")
 	})
 	require.NoError(t, err)
-	now := r.clock.Now()
-	require.NoError(t, r.store.CreateOrder(ctx, agent.Order{OrderNo: "0017REFUND0002", Kind: agent.KindRefund,
+	now := r.Clock.Now()
+	require.NoError(t, r.Store.CreateOrder(ctx, agent.Order{OrderNo: "0017REFUND0002", Kind: agent.KindRefund,
 		RefundOf: p.OrderNo, Account: p.Account, AccType: "###", MercAcc: "100000", TermID: "17", Amount: 700,
 		Created: now, Updated: now, State: agent.StateSending, LastSent: now, NextAttempt: now.Add(time.Hour)}))
-	_, err = r.store.UpdateOrder(ctx, "0017REFUND0002", func(o *agent.Order) error {
+	_, err = r.Store.UpdateOrder(ctx, "0017REFUND0002", func(o *agent.Order) error {
 		return o.To(agent.StatePaid, now, "test: settled, then the process died")
 	})
 	require.NoError(t, err)
 
-	_, err = r.svc.ReconcileAll(ctx)
+	_, err = r.Service.ReconcileAll(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, agent.StateOrphanRefunded, r.state(t, p.OrderNo).State)
-	n, err := r.store.UnfinishedCount(ctx)
+	n, err := r.Store.UnfinishedCount(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n)
 }

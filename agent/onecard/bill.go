@@ -47,8 +47,8 @@ type BillRow struct {
 // BillTimeLayout is the bill's transaction time format.
 const BillTimeLayout = "20060102150405"
 
-// MaxBillRows bounds a bill so that a garbage body cannot exhaust memory.
-const MaxBillRows = 1_000_000
+// maxBillRows bounds a bill so that a garbage body cannot exhaust memory.
+const maxBillRows = 1_000_000
 
 // ParseBill reads the bill text: a '#' header, one line per transaction,
 // then a '#' trailer header and one `count,total` line. The count and the
@@ -76,8 +76,8 @@ func ParseBill(text []byte) (*Bill, error) {
 	i := 1
 	var sum money.Fen
 	for ; i < len(lines) && !strings.HasPrefix(lines[i], "#"); i++ {
-		if len(b.Rows) >= MaxBillRows {
-			return nil, fmt.Errorf("bill has more than %d rows", MaxBillRows)
+		if len(b.Rows) >= maxBillRows {
+			return nil, fmt.Errorf("bill has more than %d rows", maxBillRows)
 		}
 		row, err := parseBillRow(lines[i])
 		if err != nil {

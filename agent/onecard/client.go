@@ -109,9 +109,9 @@ func (c *Client) noteDate(h http.Header) {
 	c.offset.Store(&clockSample{offset: d.Sub(now), at: now})
 }
 
-// MaxReplyBytes bounds a reply body; a day's bill of a busy canteen is far
+// maxReplyBytes bounds a reply body; a day's bill of a busy canteen is far
 // below it.
-const MaxReplyBytes = 64 << 20
+const maxReplyBytes = 64 << 20
 
 // NewHTTPClient returns the one HTTP client a terminal should use: bounded
 // time for every phase, kept-alive connections, and an optional CA pool for
@@ -131,8 +131,8 @@ func NewHTTPClient(timeout time.Duration, roots *x509.CertPool) *http.Client {
 	return &http.Client{Transport: tr, Timeout: timeout}
 }
 
-// DefaultBillURL derives the bill URL from the main URL's origin.
-func DefaultBillURL(mainURL string) (string, error) {
+// defaultBillURL derives the bill URL from the main URL's origin.
+func defaultBillURL(mainURL string) (string, error) {
 	u, err := url.Parse(mainURL)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return "", fmt.Errorf("platform URL %q is not an absolute URL", mainURL)
@@ -157,7 +157,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("onecard: platform time zone is required")
 	}
 	if cfg.BillURL == "" {
-		u, err := DefaultBillURL(cfg.URL)
+		u, err := defaultBillURL(cfg.URL)
 		if err != nil {
 			return nil, fmt.Errorf("onecard: %w", err)
 		}
@@ -173,11 +173,12 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// Timestamp formats t as the platform expects it, in its time zone.
-func (c *Client) Timestamp(t time.Time) string { return t.In(c.cfg.Location).Format(TimeLayout) }
+// timestamp formats t as the platform expects it, in its time zone.
+func (c *Client) timestamp(t time.Time) string { return t.In(c.cfg.Location).Format(TimeLayout) }
 
 // BuildForm encrypts params under the method's request key and returns the
-// complete, signed form. Exported for benchmarks and the simulator's tests.
+// complete, signed form: a raw call, for conformance tests of a platform
+// (or of the simulator) that must send what the typed calls refuse to.
 func (c *Client) BuildForm(method, token string, params any) (url.Values, error) {
 	key, ok := RequestKey(method)
 	if !ok {
@@ -194,7 +195,7 @@ func (c *Client) BuildForm(method, token string, params any) (url.Values, error)
 		"method":       method,
 		"request":      c.cfg.Cipher.Encrypt(plain),
 		"sign_method":  SignMethod,
-		"timestamp":    c.Timestamp(c.now()),
+		"timestamp":    c.timestamp(c.now()),
 		"v":            Version,
 	}
 	for name, max := range SystemFieldLimits {
@@ -241,12 +242,12 @@ func (c *Client) post(ctx context.Context, method, target string, form url.Value
 	}
 	defer resp.Body.Close()
 	c.noteDate(resp.Header)
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxReplyBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
 	if err != nil {
 		return resp.StatusCode, nil, &TransportError{Method: method, Sent: true, Err: fmt.Errorf("reading reply: %w", err)}
 	}
-	if len(body) > MaxReplyBytes {
-		return resp.StatusCode, nil, &DecodeError{Method: method, What: "reply body", Err: fmt.Errorf("longer than %d bytes", MaxReplyBytes)}
+	if len(body) > maxReplyBytes {
+		return resp.StatusCode, nil, &DecodeError{Method: method, What: "reply body", Err: fmt.Errorf("longer than %d bytes", maxReplyBytes)}
 	}
 	return resp.StatusCode, body, nil
 }
@@ -567,7 +568,7 @@ func (c *Client) Refund(ctx context.Context, token string, r RefundRequest) (_ R
 func (c *Client) QueryPayments(ctx context.Context, token string, qs []PayQuery) (_ []PayStatus, err error) {
 	defer c.observe(MethodPayQuery, time.Now(), &err)
 	m := MethodPayQuery
-	if err := ValidatePayQueries(qs); err != nil {
+	if err := validatePayQueries(qs); err != nil {
 		return nil, err
 	}
 	items := make([]map[string]string, len(qs))
@@ -676,13 +677,13 @@ func (c *Client) DownloadBill(ctx context.Context, token string, b BillRequest) 
 	text := trimmed
 	if b.Encrypted {
 		if !looksBase64(trimmed) {
-			return nil, nil, &TextError{Method: m, Status: status, Text: BodyText(body)}
+			return nil, nil, &TextError{Method: m, Status: status, Text: bodyText(body)}
 		}
 		if text, err = c.cfg.Cipher.DecryptBill(trimmed); err != nil {
 			return nil, nil, &DecodeError{Method: m, What: "encrypted bill", Err: err}
 		}
 	} else if !bytes.HasPrefix(trimmed, []byte("#")) {
-		return nil, nil, &TextError{Method: m, Status: status, Text: BodyText(body)}
+		return nil, nil, &TextError{Method: m, Status: status, Text: bodyText(body)}
 	}
 	bill, err := ParseBill(text)
 	if err != nil {

@@ -95,7 +95,7 @@ func TestSignatureMatchesOpenSSL(t *testing.T) {
 		"v":            "2.0",
 		"sign":         "ignored: sign is never part of the signed text",
 	}
-	require.Equal(t, string(vector(t, "pay-signing.txt")), SigningText(fields))
+	require.Equal(t, string(vector(t, "pay-signing.txt")), signingText(fields))
 	sig, err := Sign(priv, fields)
 	require.NoError(t, err)
 	// PKCS#1 v1.5 is deterministic: the same key and text give openssl's bytes.
@@ -112,7 +112,7 @@ func TestReplySignatureFromOpenSSLVerifies(t *testing.T) {
 	pub, err := ParsePublicKeyPEM(readTestdata(t, filepath.Join(keyDir, "TEST-ONLY-platform-public.pem")))
 	require.NoError(t, err)
 	r := Reply{Errcode: "0", Request: strings.TrimSpace(string(vector(t, "pay-request.3des.b64"))), HasRequest: true}
-	require.Equal(t, string(vector(t, "reply-signing.txt")), SigningText(r.Fields()))
+	require.Equal(t, string(vector(t, "reply-signing.txt")), signingText(r.Fields()))
 	sig := strings.TrimSpace(string(vector(t, "reply-signing.sig.b64")))
 	assert.NoError(t, Verify(pub, r.Fields(), sig))
 	assert.ErrorIs(t, Verify(pub, r.Fields(), ""), ErrBadSignature)

@@ -112,7 +112,7 @@ func (errNotEnvelope) Error() string { return "not an envelope" }
 func ParseReply(method string, status int, body []byte) (Reply, error) {
 	r, err := parseEnvelope(body)
 	if _, bare := err.(errNotEnvelope); bare {
-		return Reply{}, &TextError{Method: method, Status: status, Text: BodyText(body)}
+		return Reply{}, &TextError{Method: method, Status: status, Text: bodyText(body)}
 	}
 	if err != nil {
 		return Reply{}, &DecodeError{Method: method, What: "reply envelope", Err: err}
@@ -162,9 +162,9 @@ func parseEnvelope(body []byte) (Reply, error) {
 	return r, nil
 }
 
-// BodyText turns a bare-text body into printable UTF-8: GBK is decoded,
+// bodyText turns a bare-text body into printable UTF-8: GBK is decoded,
 // surrounding space trimmed, and the result cut to a sensible length.
-func BodyText(body []byte) string {
+func bodyText(body []byte) string {
 	b := bytes.TrimSpace(body)
 	if !utf8.Valid(b) {
 		if dec, err := simplifiedchinese.GBK.NewDecoder().Bytes(b); err == nil {

@@ -14,10 +14,10 @@ import (
 	"strings"
 )
 
-// SigningText builds the text that is signed: every field except `sign`,
+// signingText builds the text that is signed: every field except `sign`,
 // sorted by name in byte order, concatenated as name+value with no
 // separators (spec 1.3, NOTES "Signature").
-func SigningText(fields map[string]string) string {
+func signingText(fields map[string]string) string {
 	names := make([]string, 0, len(fields))
 	size := 0
 	for k, v := range fields {
@@ -40,7 +40,7 @@ func SigningText(fields map[string]string) string {
 // Sign returns the standard-base64 SHA1withRSA (PKCS#1 v1.5) signature of
 // the fields' signing text.
 func Sign(key *rsa.PrivateKey, fields map[string]string) (string, error) {
-	sum := sha1.Sum([]byte(SigningText(fields)))
+	sum := sha1.Sum([]byte(signingText(fields)))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA1, sum[:])
 	if err != nil {
 		return "", fmt.Errorf("sign: %w", err)
@@ -61,7 +61,7 @@ func Verify(key *rsa.PublicKey, fields map[string]string, sig string) error {
 	if err != nil {
 		return fmt.Errorf("%w: signature is not base64", ErrBadSignature)
 	}
-	sum := sha1.Sum([]byte(SigningText(fields)))
+	sum := sha1.Sum([]byte(signingText(fields)))
 	if err := rsa.VerifyPKCS1v15(key, crypto.SHA1, sum[:], raw); err != nil {
 		return ErrBadSignature
 	}

@@ -256,8 +256,8 @@ func (r RefundRequest) Validate() error {
 	)
 }
 
-// ValidatePayQueries checks a pay.query batch before anything is sent.
-func ValidatePayQueries(qs []PayQuery) error {
+// validatePayQueries checks a pay.query batch before anything is sent.
+func validatePayQueries(qs []PayQuery) error {
 	m := MethodPayQuery
 	if len(qs) == 0 || len(qs) > MaxPayQueries {
 		return &RequestError{Method: m, Field: "pay_queries", Reason: fmt.Sprintf("%d orders, want 1 to %d", len(qs), MaxPayQueries)}
