@@ -47,6 +47,7 @@ import (
 	"syscall"
 
 	"github.com/campuspos/kiosk/agent/config"
+	"github.com/campuspos/kiosk/cmd/internal/cli"
 	"github.com/campuspos/kiosk/cmd/internal/demo"
 )
 
@@ -73,16 +74,6 @@ func main() {
 	code := run(ctx, stop, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
-}
-
-// usageError is a mistake in the flags or the configuration.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
 }
 
 // flags are the command line as given.
@@ -116,26 +107,18 @@ run, 2 usage or configuration error.
 func parseFlags(args []string, stdout io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("kiosk", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	fs.StringVar(&f.config, "config", "", "")
 	fs.StringVar(&f.demo, "demo", "", "")
 	fs.BoolVar(&f.windowed, "windowed", false, "")
 	fs.BoolVar(&f.hashPIN, "hash-pin", false, "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usageText)
-			return f, err
-		}
-		return f, usagef("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return f, usagef("unexpected argument %q", fs.Arg(0))
+	if err := cli.Parse(fs, args, stdout, usageText); err != nil {
+		return f, err
 	}
 	if f.demo != "" && f.config != "" {
-		return f, usagef("--demo writes and uses DIR/%s; give --demo or --config, not both", demo.KioskYAML)
+		return f, cli.Usagef("--demo writes and uses DIR/%s; give --demo or --config, not both", demo.KioskYAML)
 	}
 	if f.hashPIN && (f.demo != "" || f.config != "" || f.windowed) {
-		return f, usagef("--hash-pin takes no other flag")
+		return f, cli.Usagef("--hash-pin takes no other flag")
 	}
 	return f, nil
 }
@@ -154,7 +137,7 @@ func run(ctx context.Context, stop func(), args []string, stdin io.Reader, stdou
 			err = start(ctx, stop, f, stderr, getenv)
 		}
 	}
-	var ue *usageError
+	var ue *cli.UsageError
 	var de *demo.Error
 	switch {
 	case err == nil:
@@ -178,7 +161,7 @@ func hashPIN(stdin io.Reader, stdout io.Writer) error {
 	}
 	pin := strings.TrimRight(line, "\r\n")
 	if len(pin) < minPINLen || len(pin) > maxPINLen || strings.Trim(pin, "0123456789") != "" {
-		return usagef("--hash-pin: want a PIN of %d to %d digits on stdin (it is typed on the on-screen keypad)", minPINLen, maxPINLen)
+		return cli.Usagef("--hash-pin: want a PIN of %d to %d digits on stdin (it is typed on the on-screen keypad)", minPINLen, maxPINLen)
 	}
 	_, err = fmt.Fprintf(stdout, "pin_hash: %q\n", config.HashPIN(pin))
 	return err

@@ -102,6 +102,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/campuspos/kiosk/cmd/internal/cli"
 	"github.com/campuspos/kiosk/cmd/internal/demo"
 )
 
@@ -119,16 +120,6 @@ const (
 	exitUsage = 2
 )
 
-// usageError is a mistake in the flags or the configuration.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
-}
-
 // run is main without the process. ready, when not nil, is called with the
 // main API URL once the server accepts connections and the demo files are
 // written.
@@ -140,7 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	if err == nil {
 		err = serve(ctx, opts, stderr, ready)
 	}
-	var ue *usageError
+	var ue *cli.UsageError
 	var de *demo.Error
 	switch {
 	case err == nil:
@@ -208,7 +199,6 @@ Exit status: 0 clean shutdown, 1 serving failed, 2 usage or config error.
 func parseFlags(args []string, stdout io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("onecard-sim", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	fs.StringVar(&f.listen, "listen", "", "")
 	fs.StringVar(&f.config, "config", "", "")
 	fs.StringVar(&f.demo, "demo", "", "")
@@ -221,21 +211,14 @@ func parseFlags(args []string, stdout io.Writer) (flags, error) {
 	fs.StringVar(&f.tokenTTL, "token-ttl", "", "")
 	fs.BoolVar(&f.verbose, "v", false, "")
 	f.modes.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usageText)
-			return f, err
-		}
-		return f, usagef("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return f, usagef("unexpected argument %q", fs.Arg(0))
+	if err := cli.Parse(fs, args, stdout, usageText); err != nil {
+		return f, err
 	}
 	if f.demo != "" && f.config != "" {
-		return f, usagef("--demo uses DIR/sim.yaml; give --demo or --config, not both")
+		return f, cli.Usagef("--demo uses DIR/sim.yaml; give --demo or --config, not both")
 	}
 	if err := f.modes.check(); err != nil {
-		return f, &usageError{err}
+		return f, &cli.UsageError{Err: err}
 	}
 	return f, nil
 }

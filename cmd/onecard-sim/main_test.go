@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -273,11 +272,4 @@ func TestDialAddr(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, dialAddr(tt.addr))
 	}
-}
-
-func TestUsageErrorWraps(t *testing.T) {
-	err := usagef("x: %w", os.ErrNotExist)
-	var ue *usageError
-	assert.True(t, errors.As(err, &ue))
-	assert.ErrorIs(t, err, os.ErrNotExist)
 }

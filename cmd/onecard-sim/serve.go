@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/campuspos/kiosk/agent/onecard/sim"
+	"github.com/campuspos/kiosk/cmd/internal/cli"
 	"github.com/campuspos/kiosk/cmd/internal/demo"
 )
 
@@ -83,7 +84,7 @@ func serve(ctx context.Context, f flags, stderr io.Writer, ready func(string)) e
 	simulator, err := sim.NewHandler(opts)
 	if err != nil {
 		ln.Close()
-		return usagef("%w", err)
+		return cli.Usagef("%w", err)
 	}
 	defer simulator.Close()
 	if dir != nil {
