@@ -44,13 +44,13 @@ func (k *Kiosk) loadDiagnostics() {
 		return
 	}
 	k.diag = diagInfo{loading: true, logs: k.diag.logs}
-	gen := k.gen
+	gen := k.m.gen
 	ctx := k.ctx()
 	svc := k.deps.Agent
 	logs := k.deps.LogLines
 	deliver := func(fn func(d *diagInfo)) {
 		k.post(func() {
-			if gen != k.gen || k.screen != ScreenDiagnostics {
+			if !k.m.current(gen) || k.m.screen != ScreenDiagnostics {
 				return
 			}
 			fn(&k.diag)
@@ -87,17 +87,10 @@ func (k *Kiosk) loadDiagnostics() {
 	}
 }
 
-// enterDiagnostics shows diagnostics and starts reading what it shows.
-func (k *Kiosk) enterDiagnostics() {
-	k.diag = diagInfo{}
-	k.show(ScreenDiagnostics)
-	k.loadDiagnostics()
-}
-
 // startPendingDiagnostics starts the read New left for Run (New starts
 // no goroutine: its answers would go to a post not yet final).
 func (k *Kiosk) startPendingDiagnostics() {
-	if k.diagPending && k.screen == ScreenDiagnostics {
+	if k.diagPending && k.m.screen == ScreenDiagnostics {
 		k.loadDiagnostics()
 	}
 	k.diagPending = false

@@ -48,7 +48,7 @@ func TestDiagnosticsShowsTokenClockJournalLimitsVersionAndLog(t *testing.T) {
 		d.LogLines = func() []string { return logs }
 	})
 	ctx := context.Background()
-	paid, err := h.r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 12_34})
+	paid, err := h.r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 12_34})
 	require.NoError(t, err)
 	require.Equal(t, agent.StatePaid, paid.State)
 
@@ -66,16 +66,16 @@ func TestDiagnosticsShowsTokenClockJournalLimitsVersionAndLog(t *testing.T) {
 	assert.Contains(t, before, " left", "time left shown")
 	// The time left counts down with the clock, without a redraw (a step
 	// well inside the idle timeout).
-	h.r.clock.Advance(2 * time.Second)
+	h.r.Clock.Advance(2 * time.Second)
 	h.waitFor("the time left to count down", func() bool { return tokenLine.Text != before })
 	assert.Same(t, tokenLine, h.label("Token: expires "), "updated in place, not redrawn")
-	tok, err := h.r.svc.Platform().Tokens().Token(ctx)
+	tok, err := h.r.Service.Platform().Tokens().Token(ctx)
 	require.NoError(t, err)
 	for _, s := range h.texts() {
 		assert.NotContains(t, s, tok, "the token itself is never shown")
 	}
 
-	off, _, ok := h.r.svc.ClockOffset()
+	off, _, ok := h.r.Service.ClockOffset()
 	require.True(t, ok, "the replies carried a Date header")
 	clock := h.label("Clock offset to the platform's web server: ")
 	require.NotNil(t, clock, "screen shows %q", h.texts())
@@ -97,7 +97,7 @@ func TestDiagnosticsShowsTokenClockJournalLimitsVersionAndLog(t *testing.T) {
 	assert.False(t, h.shows("msg=line05"), "only the last ten lines")
 
 	// Refresh counts again.
-	_, err = h.r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
+	_, err = h.r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 1_00})
 	require.NoError(t, err)
 	h.tap("Refresh")
 	h.waitFor("the new count", func() bool { return h.shows("Orders by state: paid 2") })
@@ -117,21 +117,21 @@ func TestDiagnosticsShowsTokenClockJournalLimitsVersionAndLog(t *testing.T) {
 func settleWeek(t testing.TB, r *rig) []string {
 	t.Helper()
 	ctx := context.Background()
-	paid, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 12_00})
+	paid, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoNormal, Amount: 12_00})
 	require.NoError(t, err)
 	require.Equal(t, agent.StatePaid, paid.State)
-	r.clock.Advance(24 * time.Hour)
+	r.Clock.Advance(24 * time.Hour)
 	var days []string
 	for i := 1; i <= 7; i++ {
-		days = append(days, r.clock.Now().In(r.svc.Location()).AddDate(0, 0, -i).Format("20060102"))
+		days = append(days, r.Clock.Now().In(r.Service.Location()).AddDate(0, 0, -i).Format("20060102"))
 	}
-	rep, err := r.svc.Settle(ctx, days[0])
+	rep, err := r.Service.Settle(ctx, days[0])
 	require.NoError(t, err)
 	require.Equal(t, agent.SettlementDone, rep.State)
-	require.NoError(t, r.store.SaveBillReport(ctx, agent.BillReport{Date: days[1], Created: r.clock.Now(),
+	require.NoError(t, r.Store.SaveBillReport(ctx, agent.BillReport{Date: days[1], Created: r.Clock.Now(),
 		State: agent.SettlementFailed, Attempts: 3,
 		Reason: "downloading the bill: the platform did not answer within 10s; it is tried again in 4 minutes"}))
-	require.NoError(t, r.store.SaveBillReport(ctx, agent.BillReport{Date: days[2], Created: r.clock.Now(),
+	require.NoError(t, r.Store.SaveBillReport(ctx, agent.BillReport{Date: days[2], Created: r.Clock.Now(),
 		State: agent.SettlementDone, Attempts: 1, JournalNet: 45_50, BillNet: 42_00, BillCount: 5, BillTotal: 42_00,
 		Counts: map[agent.BillMatch]int{agent.BillMatched: 3, agent.BillJournalOnly: 1, agent.BillAmountMismatch: 1},
 		Lines:  []agent.BillLine{{OrderNo: "x", Match: agent.BillJournalOnly}, {OrderNo: "y", Match: agent.BillAmountMismatch}}}))
@@ -149,26 +149,26 @@ func payToday(t testing.TB, r *rig) string {
 	t.Helper()
 	ctx := context.Background()
 	pay := func(account string, amount money.Fen, want agent.OrderState) agent.Order {
-		o, err := r.svc.Pay(ctx, agent.PayInput{Account: account, Amount: amount})
+		o, err := r.Service.Pay(ctx, agent.PayInput{Account: account, Amount: amount})
 		require.Equal(t, want, o.State, "paying %s: %v", amount, err)
 		return o
 	}
 	lookup := func() {
-		_, err := r.svc.LookupCard(ctx, agent.Identity{Type: "cardid", ID: cardNormal})
+		_, err := r.Service.LookupCard(ctx, agent.Identity{Type: "cardid", ID: cardNormal})
 		require.NoError(t, err)
 	}
 	lookup()
-	r.net.down.Store(true)
+	r.net.Down.Store(true)
 	pay(sim.DemoNormal, 6_00, agent.StateOfflineAccepted)
-	r.net.down.Store(false)
+	r.net.Down.Store(false)
 	lookup()
 	pay(sim.DemoNormal, 8_50, agent.StatePaid)
 	part := pay(sim.DemoNormal, 3_50, agent.StatePaid)
-	refund, err := r.svc.Refund(ctx, part.OrderNo, 1_50, "")
+	refund, err := r.Service.Refund(ctx, part.OrderNo, 1_50, "")
 	require.NoError(t, err)
 	require.Equal(t, agent.StatePaid, refund.State)
 	pay(sim.DemoLow, 5_00, agent.StateDeclined)
-	return r.clock.Now().In(r.svc.Location()).Format("20060102")
+	return r.Clock.Now().In(r.Service.Location()).Format("20060102")
 }
 
 // dashed writes a yyyyMMdd date as diagnostics does: 2026-11-27.
@@ -235,8 +235,8 @@ func TestDiagnosticsShowsTheWeeksSettlement(t *testing.T) {
 }
 
 func TestDiagnosticsAsStartingModeReadsInRun(t *testing.T) {
-	h := newHarness(t, func(o *Options, _ *Deps) {
-		o.Mode, o.PINHash = ModeDiagnostics, ""
+	h := newHarness(t, func(o *Options, d *Deps) {
+		o.Mode, d.CheckPIN = ModeDiagnostics, nil
 	})
 	require.Equal(t, ScreenDiagnostics, h.k.State().Screen)
 	h.waitFor("the journal counts", func() bool { return h.shows("Orders by state: none") })

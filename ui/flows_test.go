@@ -29,7 +29,7 @@ const (
 // charges lists the simulator's successful payments of an account.
 func (r *rig) charges(account string) []sim.Transaction {
 	var out []sim.Transaction
-	for _, tx := range r.simulator.Transactions() {
+	for _, tx := range r.Simulator.Transactions() {
 		if tx.Account == account && tx.Kind == sim.KindPay && tx.Status == onecard.StatusPaid {
 			out = append(out, tx)
 		}
@@ -39,7 +39,7 @@ func (r *rig) charges(account string) []sim.Transaction {
 
 func (r *rig) balance(t *testing.T, account string) money.Fen {
 	t.Helper()
-	b, ok := r.simulator.Balance(account)
+	b, ok := r.Simulator.Balance(account)
 	require.True(t, ok)
 	return b
 }
@@ -157,9 +157,9 @@ func TestKioskUnknownCard(t *testing.T) {
 func TestKioskOfflineAcceptanceAndRefusal(t *testing.T) {
 	h := newHarness(t, nil)
 	// Seen online first: the terminal caches the card for offline use.
-	_, err := h.r.svc.LookupCard(context.Background(), agent.Identity{Type: "cardid", ID: cardNormal})
+	_, err := h.r.Service.LookupCard(context.Background(), agent.Identity{Type: "cardid", ID: cardNormal})
 	require.NoError(t, err)
-	h.r.net.down.Store(true)
+	h.r.net.Down.Store(true)
 
 	h.scan(agent.ScanCard, cardNormal)
 	h.waitScreen(ScreenCard)
@@ -190,8 +190,8 @@ func TestKioskOfflineAcceptanceAndRefusal(t *testing.T) {
 	h.tap("English")
 
 	// Back online, the reconciler sends the recorded payment: charged once.
-	h.r.net.down.Store(false)
-	rep, err := h.r.svc.ReconcileAll(context.Background())
+	h.r.net.Down.Store(false)
+	rep, err := h.r.Service.ReconcileAll(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 0, rep.Unfinished)
 	assert.Len(t, h.r.charges(sim.DemoNormal), 1)
@@ -257,13 +257,13 @@ func TestIdleTimeoutReturnsHome(t *testing.T) {
 	h.tap("Other amount")
 	h.keys("12")
 	// Activity keeps the screen: just under the timeout, then a key.
-	h.r.clock.Advance(900 * time.Millisecond)
+	h.r.Clock.Advance(900 * time.Millisecond)
 	h.keys("3")
-	h.r.clock.Advance(900 * time.Millisecond)
+	h.r.Clock.Advance(900 * time.Millisecond)
 	h.runPosted(3) // three ticks, 0.1 s apart
 	assert.Equal(t, ScreenAmount, h.k.State().Screen, "0.9s after the last key the screen stays")
 
-	h.r.clock.Advance(200 * time.Millisecond)
+	h.r.Clock.Advance(200 * time.Millisecond)
 	h.waitScreen(ScreenIdle)
 	assert.True(t, h.shows("Scan your campus card or QR code"))
 	assert.Empty(t, h.r.charges(sim.DemoNormal))
@@ -338,12 +338,11 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	r := newRig(t)
 	app := test.NewTempApp(t)
 	for name, o := range map[string]Options{
-		"mode":     {Mode: "shop"},
-		"lang":     {Lang: "fr"},
-		"pin hash": {PINHash: "2468"},
-		"menu":     {Menu: []MenuItem{{Name: "free lunch"}}},
+		"mode": {Mode: "shop"},
+		"lang": {Lang: "fr"},
+		"menu": {Menu: []MenuItem{{Name: "free lunch"}}},
 	} {
-		_, err := New(app, Deps{Agent: r.svc}, o)
+		_, err := New(app, Deps{Agent: r.Service}, o)
 		assert.Error(t, err, name)
 	}
 	_, err := New(app, Deps{}, Options{})

@@ -2,12 +2,7 @@ package ui
 
 import (
 	"context"
-	"errors"
-	"net"
-	"net/http"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,10 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/agent"
-	"github.com/campuspos/kiosk/agent/onecard"
-	"github.com/campuspos/kiosk/agent/onecard/onecardtest"
-	"github.com/campuspos/kiosk/agent/onecard/sim"
-	"github.com/campuspos/kiosk/offline"
+	"github.com/campuspos/kiosk/agent/agenttest"
 )
 
 // testFont is a subset of Droid Sans Fallback (Apache-2.0) holding the
@@ -34,67 +26,25 @@ func testMenu() []MenuItem {
 	return []MenuItem{{Name: "米饭套餐", Price: 12_00}, {Name: "牛肉面", Price: 8_50}, {Name: "Coffee", Price: 5_00}}
 }
 
-// testPIN is the diagnostics PIN of the tests; its hash is testPINHash.
-const (
-	testPIN     = "2468"
-	testPINHash = "sha256:a1fb4e703a9ef1fa4936801721ff285a97ac85330856674412e054892afe6972"
-)
+// testPIN is the diagnostics PIN of the tests.
+const testPIN = "2468"
 
-// netSwitch cuts the terminal's network: while down, a request fails
-// before a byte is written, like a pulled cable.
-type netSwitch struct{ down atomic.Bool }
+// checkTestPIN is the tests' Deps.CheckPIN: the program checks the PIN
+// against its configuration, which the screens never see.
+func checkTestPIN(pin string) bool { return pin == testPIN }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-func (n *netSwitch) wrap(next http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if n.down.Load() {
-			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("network is unreachable")}
-		}
-		return next.RoundTrip(req)
-	})
-}
-
-// rig is a real agent.Service: the simulator over loopback HTTP, a bbolt
-// journal, one movable clock for both.
+// rig is a real agent.Service (agenttest.Rig: the simulator over loopback
+// HTTP, a bbolt journal, one movable clock for both) whose network a test
+// can cut, like a pulled cable.
 type rig struct {
-	simulator *sim.Server
-	store     *offline.Store
-	svc       *agent.Service
-	clock     *onecardtest.Clock
-	net       *netSwitch
+	*agenttest.Rig
+	net *agenttest.NetSwitch
 }
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
-	clock := onecardtest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
-	simulator, _ := onecardtest.NewTestPair(t, func(o *sim.Options) { o.Now = clock.Now })
-	sw := &netSwitch{}
-	clientPriv, platformPriv, secret := onecardtest.TestKeys()
-	cipher, err := onecard.NewCipher(secret)
-	require.NoError(t, err)
-	hc := onecard.NewHTTPClient(10*time.Second, nil)
-	hc.Transport = sw.wrap(hc.Transport)
-	client, err := onecard.New(onecard.Config{URL: simulator.URL(), BillURL: simulator.BillURL(), AppKey: onecardtest.TestAppKey,
-		Cipher: cipher, PrivateKey: clientPriv, PlatformKey: &platformPriv.PublicKey, Location: simulator.Location(),
-		HTTPClient: hc, Now: clock.Now})
-	require.NoError(t, err)
-	store, err := offline.Open(filepath.Join(t.TempDir(), "kiosk.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { store.Close() })
-	svc := agent.NewService(agent.NewPlatform(client, store, clock), store, agent.Options{
-		Terminal: agent.Terminal{TermID: "17", MercAcc: "100000"},
-		Offline: agent.OfflinePolicy{Enabled: true, MaxAmount: 30_00, MaxTotal: 50_00, MaxCount: 3,
-			MaxPerCardDay: 40_00, CardMaxAge: time.Hour},
-		Reconcile: agent.ReconcilePolicy{Interval: time.Second, MaxInterval: time.Minute,
-			GiveUpAfter: 24 * time.Hour, RequestTimeout: 2 * time.Second},
-		Location: simulator.Location(),
-		Clock:    clock,
-		Jitter:   func() float64 { return 0.5 },
-	})
-	return &rig{simulator: simulator, store: store, svc: svc, clock: clock, net: sw}
+	sw := &agenttest.NetSwitch{}
+	return &rig{Rig: agenttest.NewRig(t, agenttest.WrapTransport(sw.Wrap)), net: sw}
 }
 
 // scanFeed is the UI's input edge: what a scanner would deliver.
@@ -130,8 +80,8 @@ func startKiosk(tb testing.TB, app fyne.App, r *rig, edit func(*Options, *Deps))
 	tb.Helper()
 	h := &harness{t: tb, r: r, scans: make(scanFeed), queue: make(chan func(), 64)}
 	o := Options{Mode: ModeKiosk, Lang: "en", Menu: testMenu(), TermID: "0017", Windowed: true,
-		FontPath: testFont, Now: r.clock.Now, PINHash: testPINHash, fontPaths: []string{}}
-	d := Deps{Agent: r.svc, Scans: h.scans}
+		FontPath: testFont, Now: r.Clock.Now, fontPaths: []string{}}
+	d := Deps{Agent: r.Service, Scans: h.scans, CheckPIN: checkTestPIN}
 	if edit != nil {
 		edit(&o, &d)
 	}
@@ -193,7 +143,7 @@ func (h *harness) waitScreen(screen string) {
 // scan delivers a scan, running the UI while the scan loop hands it over.
 func (h *harness) scan(kind, text string) {
 	h.t.Helper()
-	s := agent.Scan{Device: "reader", Kind: kind, Text: text, Time: h.r.clock.Now()}
+	s := agent.Scan{Device: "reader", Kind: kind, Text: text, Time: h.r.Clock.Now()}
 	for {
 		select {
 		case h.scans <- s:

@@ -2,6 +2,11 @@
 // flow for students, the canteen flow for cashiers and the technicians'
 // diagnostics, over the agent (Agent).
 //
+// The screens' state and the rules that move it are a plain Go type, the
+// machine (machine.go), so that the flows can be tested without a window:
+// the Kiosk feeds it taps, scans, ticks and answers, draws what it holds,
+// and carries out the effects its transitions return (flow.go).
+//
 // Threading: Fyne widgets belong to the UI goroutine. Button callbacks run
 // there; everything that may wait (the platform, the journal, a device
 // list) runs on a goroutine of its own and hands its result back through
@@ -12,9 +17,6 @@ package ui
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -44,30 +46,20 @@ const (
 	ModeDiagnostics Mode = "diagnostics"
 )
 
-// Screen names, as State reports them.
+// Outcomes, as State.LastResult reports them. A payment's are the agent's
+// names of what the customer was told (agent.OutcomeKind), as the journal,
+// the log and the metrics spell them.
 const (
-	ScreenIdle        = "idle"        // the mode's home: "scan your card" (kiosk), amount keypad (canteen)
-	ScreenLookup      = "lookup"      // a card lookup is in progress
-	ScreenCard        = "card"        // card found (or refused): choose an item
-	ScreenAmount      = "amount"      // keypad amount (kiosk)
-	ScreenConfirm     = "confirm"     // confirm the payment (kiosk)
-	ScreenPaying      = "paying"      // a payment is in progress
-	ScreenResult      = "result"      // the outcome of a payment or lookup
-	ScreenArmed       = "armed"       // canteen: an amount is armed, waiting for cards
-	ScreenPIN         = "pin"         // diagnostics PIN
-	ScreenDiagnostics = "diagnostics" // diagnostics
-)
-
-// Outcomes, as State.LastResult reports them.
-const (
-	ResultPaid           = "paid"
-	ResultDeclined       = "declined"
-	ResultOffline        = "offline_accepted" // recorded offline, will be confirmed
-	ResultUnknown        = "unknown"          // sent, no answer: will be confirmed
-	ResultOfflineRefused = "offline_refused"  // platform unreachable, outside the offline limits
-	ResultNotCharged     = "not_charged"      // never reached the platform
-	ResultCardRefused    = "card_refused"     // lost, frozen or expired card
-	ResultLookupFailed   = "lookup_failed"    // card not found or not looked up
+	ResultPaid           = string(agent.OutcomePaid)
+	ResultDeclined       = string(agent.OutcomeDeclined)
+	ResultOffline        = string(agent.OutcomeRecorded)       // recorded offline, will be confirmed
+	ResultUnknown        = string(agent.OutcomeWillConfirm)    // sent, no answer: will be confirmed
+	ResultOfflineRefused = string(agent.OutcomeRefusedOffline) // platform unreachable, outside the offline limits
+	// ResultNotCharged: it never reached the platform (agent.OutcomeNotCharged),
+	// or was refused before anything was journalled.
+	ResultNotCharged   = "not_charged"
+	ResultCardRefused  = "card_refused"  // lost, frozen or expired card
+	ResultLookupFailed = "lookup_failed" // card not found or not looked up
 )
 
 // MenuItem is one thing for sale: a kiosk menu entry, or a canteen
@@ -97,9 +89,6 @@ type Options struct {
 	// IdleTimeout sends every screen back to its mode's home after this
 	// long without a touch or a scan; default 30s.
 	IdleTimeout time.Duration
-	// PINHash guards diagnostics: "sha256:" + hex(sha256(pin)). Empty
-	// opens diagnostics without a PIN.
-	PINHash string
 	// TermID is shown in the status bar.
 	TermID string
 	// Windowed keeps a normal window (development) instead of full screen.
@@ -145,6 +134,11 @@ type Deps struct {
 	// as the log is; nil shows none. Diagnostics shows the last ten. It is
 	// called off the UI goroutine.
 	LogLines func() []string
+	// CheckPIN reports whether pin opens diagnostics; nil opens it
+	// without a PIN. The screens keep no PIN of their own: the program
+	// checks it against the configuration. It is called on the UI
+	// goroutine and must not block.
+	CheckPIN func(pin string) bool
 	// Signal is told each result once, as it is shown (a Result
 	// constant), so that the terminal can sound it: in a canteen queue
 	// the cashier hears a payment rather than watching for it. It is
@@ -161,7 +155,8 @@ type DiagnosticAction struct {
 
 // State is what the kiosk shows, for tests and the smoke test.
 type State struct {
-	Mode       Mode
+	Mode Mode
+	// Screen is the screen shown, one of the Screen constants.
 	Screen     string
 	Online     bool
 	Unfinished int
@@ -170,14 +165,14 @@ type State struct {
 	LastResult string
 }
 
-// Kiosk is the terminal's window and its flows.
+// Kiosk is the terminal's window: it draws the machine's screens and runs
+// the work they ask for.
 type Kiosk struct {
-	app     fyne.App
-	win     fyne.Window
-	deps    Deps
-	opts    Options
-	mapper  *agent.ScanMapper
-	pinHash []byte // nil: no PIN
+	app    fyne.App
+	win    fyne.Window
+	deps   Deps
+	opts   Options
+	mapper *agent.ScanMapper
 	// post runs a function on the UI goroutine: fyne.Do, or a test's pump.
 	post func(func())
 
@@ -191,29 +186,14 @@ type Kiosk struct {
 
 	// UI goroutine only.
 	tx           texts
-	mode         Mode // working mode: kiosk or canteen
-	screen       string
-	gen          int // bumped on every screen change: late answers for a left screen are dropped
-	lastActivity time.Time
-	busy         bool               // a lookup or payment is in flight: no timeout, no diagnostics
-	paying       bool               // a payment is in flight: nothing leaves its screen but its outcome
-	cancelOp     context.CancelFunc // cancels the lookup in flight
+	m            *machine           // the screen state: what is shown, what it waits for
+	cancelLookup context.CancelFunc // cancels the lookup in flight
 	online       bool
 	since        time.Time
 	unfinished   int
 	devices      []DeviceStatus
-	card         cardInfo
-	item         string    // the menu item chosen, "" for a keyed amount
-	amount       money.Fen // the amount to pay (kiosk) or armed (canteen)
-	armed        bool
-	entry        string // keypad text
-	entryErr     bool
-	notice       string // a one-line note on the home screen
-	outcome      func() outcome
-	pinEntry     string
-	pinWrong     bool
 	lastScan     string
-	diagMsg      string
+	diagMsg      string   // the answer of the last diagnostics action
 	diag         diagInfo // what diagnostics read off the UI goroutine
 	diagPending  bool     // New opened diagnostics: Run starts its read
 	bar          *statusBar
@@ -256,12 +236,8 @@ func New(app fyne.App, deps Deps, o Options) (*Kiosk, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	pinHash, err := parsePINHash(o.PINHash)
-	if err != nil {
-		return nil, err
-	}
 	k := &Kiosk{
-		app: app, deps: deps, opts: o, pinHash: pinHash, post: fyne.Do,
+		app: app, deps: deps, opts: o, post: fyne.Do,
 		mapper: deps.Mapper, runCtx: context.Background(), tx: newTexts(o.Lang),
 	}
 	k.idleCond = sync.NewCond(&k.mu)
@@ -296,41 +272,14 @@ func New(app fyne.App, deps Deps, o Options) (*Kiosk, error) {
 
 	k.online, k.since = deps.Agent.Online()
 	k.st.Online = k.online
-	k.lastActivity = o.Now()
+	m, first := newMachine(o.Mode, o.IdleTimeout, deps.CheckPIN, o.Now())
+	k.m = m
 	k.bar = newStatusBar(k)
-	k.mode = o.Mode
-	if o.Mode == ModeDiagnostics {
-		k.mode = ModeKiosk
-		if k.pinHash == nil {
-			// Its read starts in Run: New starts no goroutine.
-			k.show(ScreenDiagnostics)
-			k.diagPending = true
-		} else {
-			k.show(ScreenPIN)
-		}
-	} else {
-		k.goHome()
-	}
+	// Diagnostics as the starting mode: its read starts in Run, as New
+	// starts no goroutine.
+	k.diagPending, first.diagnostics = first.diagnostics, false
+	k.apply(first)
 	return k, nil
-}
-
-// parsePINHash reads "sha256:<64 hex digits>"; "" means no PIN.
-func parsePINHash(s string) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	h, ok := strings.CutPrefix(s, "sha256:")
-	b, err := hex.DecodeString(h)
-	if !ok || err != nil || len(b) != sha256.Size {
-		return nil, errors.New(`ui: the PIN hash must be "sha256:" followed by 64 hex digits`)
-	}
-	return b, nil
-}
-
-// pinMatches compares in constant time, so that timing tells nothing.
-func (k *Kiosk) pinMatches(pin string) bool {
-	sum := sha256.Sum256([]byte(pin))
-	return subtle.ConstantTimeCompare(sum[:], k.pinHash) == 1
 }
 
 // Window returns the kiosk's window.
@@ -486,24 +435,19 @@ func (k *Kiosk) tick(now time.Time, devs []DeviceStatus, fresh bool) {
 	// Redrawn only on a change: a redraw under a finger loses its tap.
 	if fresh && !slices.Equal(devs, k.devices) {
 		k.devices = devs
-		if k.screen == ScreenDiagnostics {
+		if k.m.screen == ScreenDiagnostics {
 			k.render()
 		}
 	}
 	k.bar.update()
-	if k.screen == ScreenDiagnostics {
+	if k.m.screen == ScreenDiagnostics {
 		k.updateDiagLive(now)
 	}
-	if k.busy || k.screen == k.home() {
-		return
-	}
-	if now.Sub(k.lastActivity) >= k.opts.IdleTimeout {
-		k.goHome()
-	}
+	k.apply(k.m.tick(now))
 }
 
 // touch notes activity: the idle timeout counts from the last one.
-func (k *Kiosk) touch() { k.lastActivity = k.opts.Now() }
+func (k *Kiosk) touch() { k.m.touch(k.opts.Now()) }
 
 func (k *Kiosk) setOnline(online bool, since time.Time) {
 	k.online, k.since = online, since
@@ -511,7 +455,7 @@ func (k *Kiosk) setOnline(online bool, since time.Time) {
 	k.st.Online = online
 	k.mu.Unlock()
 	k.bar.update()
-	if k.screen == ScreenDiagnostics {
+	if k.m.screen == ScreenDiagnostics {
 		k.render()
 	}
 }
@@ -522,62 +466,8 @@ func (k *Kiosk) setUnfinished(n int) {
 	k.st.Unfinished = n
 	k.mu.Unlock()
 	k.bar.update()
-	if k.screen == ScreenDiagnostics {
+	if k.m.screen == ScreenDiagnostics {
 		k.render()
-	}
-}
-
-// home is the screen the idle timeout and Cancel go back to.
-func (k *Kiosk) home() string {
-	if k.mode == ModeCanteen && k.armed {
-		return ScreenArmed
-	}
-	return ScreenIdle
-}
-
-// goHome leaves whatever is on screen (cancelling a lookup) for the mode's
-// home. A payment in flight is never left: its outcome must be shown.
-func (k *Kiosk) goHome() {
-	if k.paying {
-		return
-	}
-	if k.cancelOp != nil {
-		k.cancelOp()
-		k.cancelOp = nil
-	}
-	k.busy = false
-	k.card, k.item, k.entry, k.entryErr, k.notice = cardInfo{}, "", "", false, ""
-	k.pinEntry, k.pinWrong, k.diagMsg = "", false, ""
-	if k.mode == ModeKiosk {
-		k.amount = 0
-	}
-	k.show(k.home())
-}
-
-// show switches to a screen and draws it.
-func (k *Kiosk) show(screen string) {
-	k.screen = screen
-	k.gen++
-	k.mu.Lock()
-	k.st.Screen = screen
-	k.st.Mode = k.mode
-	if screen == ScreenPIN || screen == ScreenDiagnostics {
-		k.st.Mode = ModeDiagnostics
-	}
-	k.mu.Unlock()
-	k.render()
-}
-
-// setResult records the outcome shown. It keeps how to word it rather
-// than the words, so that a language switch redraws it in the new one.
-func (k *Kiosk) setResult(word func() outcome) {
-	k.outcome = word
-	o := word()
-	k.mu.Lock()
-	k.st.LastResult = o.result
-	k.mu.Unlock()
-	if k.deps.Signal != nil {
-		k.deps.Signal(o.result)
 	}
 }
 

@@ -106,13 +106,13 @@ func BenchmarkQueryCardFloor(b *testing.B) {
 	r := newRig(b)
 	ctx := context.Background()
 	q := agent.Identity{Type: "cardid", ID: cardRich}
-	_, err := r.svc.QueryCard(ctx, q)
+	_, err := r.Service.QueryCard(ctx, q)
 	require.NoError(b, err)
 	samples := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		if _, err := r.svc.QueryCard(ctx, q); err != nil {
+		if _, err := r.Service.QueryCard(ctx, q); err != nil {
 			b.Fatal(err)
 		}
 		samples = append(samples, time.Since(start))
@@ -127,13 +127,13 @@ func BenchmarkLookupCardFloor(b *testing.B) {
 	r := newRig(b)
 	ctx := context.Background()
 	q := agent.Identity{Type: "cardid", ID: cardRich}
-	_, err := r.svc.LookupCard(ctx, q)
+	_, err := r.Service.LookupCard(ctx, q)
 	require.NoError(b, err)
 	samples := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		if _, err := r.svc.LookupCard(ctx, q); err != nil {
+		if _, err := r.Service.LookupCard(ctx, q); err != nil {
 			b.Fatal(err)
 		}
 		samples = append(samples, time.Since(start))
@@ -147,13 +147,13 @@ func BenchmarkLookupCardFloor(b *testing.B) {
 func BenchmarkPayFloor(b *testing.B) {
 	r := newRig(b)
 	ctx := context.Background()
-	_, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 5_00})
+	_, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 5_00})
 	require.NoError(b, err)
 	samples := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		o, err := r.svc.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 5_00})
+		o, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 5_00})
 		if err != nil || o.State != agent.StatePaid {
 			b.Fatalf("pay: %v, %+v", err, o)
 		}

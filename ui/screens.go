@@ -12,10 +12,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/campuspos/kiosk/agent"
-	"github.com/campuspos/kiosk/agent/money"
 )
 
-// render draws the current screen from the kiosk's fields. Screens are
+// render draws the machine's current screen. Screens are
 // rebuilt whole on every change: they are small, and a screen that is a
 // function of the state cannot show a stale widget.
 func (k *Kiosk) render() {
@@ -26,15 +25,15 @@ func (k *Kiosk) render() {
 		k.spinner = nil
 	}
 	var body fyne.CanvasObject
-	switch k.screen {
+	switch k.m.screen {
 	case ScreenIdle:
-		if k.mode == ModeCanteen {
+		if k.m.mode == ModeCanteen {
 			body = k.canteenHome()
 		} else {
 			body = k.idleScreen()
 		}
 	case ScreenLookup:
-		body = k.progressScreen(k.tx.t(mLookingUp), k.button(k.tx.t(mCancel), k.goHome))
+		body = k.progressScreen(k.tx.t(mLookingUp), k.button(k.tx.t(mCancel), k.feed(k.m.goHome)))
 	case ScreenCard:
 		body = k.cardScreen()
 	case ScreenAmount:
@@ -114,7 +113,7 @@ func (k *Kiosk) progressScreen(what string, cancel *widget.Button) fyne.CanvasOb
 }
 
 func (k *Kiosk) cardScreen() fyne.CanvasObject {
-	tx, c := k.tx, k.card
+	tx, c := k.tx, k.m.card
 	top := container.NewVBox(
 		heading(tx.t(mCardholder, c.name), widget.MediumImportance),
 		subheading(tx.t(mBalance, c.balance.String()), widget.MediumImportance),
@@ -123,7 +122,7 @@ func (k *Kiosk) cardScreen() fyne.CanvasObject {
 	if c.cached {
 		top.Add(plain(tx.t(mCardOffline), widget.WarningImportance))
 	}
-	cancel := k.button(tx.t(mCancel), k.goHome)
+	cancel := k.button(tx.t(mCancel), k.feed(k.m.goHome))
 	if c.refusal != "" {
 		top.Add(heading(tx.t(c.refusal), widget.DangerImportance))
 		return container.NewBorder(top, container.NewCenter(cancel), nil, nil)
@@ -131,12 +130,9 @@ func (k *Kiosk) cardScreen() fyne.CanvasObject {
 	top.Add(plain(tx.t(mChoose), widget.MediumImportance))
 	menu := container.NewGridWithColumns(3)
 	for _, it := range k.opts.Menu {
-		menu.Add(k.button(it.Name+"  "+it.Price.String(), func() { k.choose(it.Name, it.Price) }))
+		menu.Add(k.button(it.Name+"  "+it.Price.String(), func() { k.apply(k.m.choose(it.Name, it.Price)) }))
 	}
-	other := k.button(tx.t(mOtherAmount), func() {
-		k.entry, k.entryErr = "", false
-		k.show(ScreenAmount)
-	})
+	other := k.button(tx.t(mOtherAmount), k.feed(k.m.otherAmount))
 	return container.NewBorder(top, container.NewGridWithColumns(2, cancel, other), nil, nil, menu)
 }
 
@@ -163,42 +159,6 @@ func (k *Kiosk) keypad(left string, onKey func(key string)) fyne.CanvasObject {
 	return grid
 }
 
-// editAmount applies one keypad key to an amount being typed: at most one
-// point, two decimals and five digits of yuan, no leading zeros.
-func editAmount(s, key string) string {
-	intPart, frac, hasDot := strings.Cut(s, ".")
-	switch {
-	case key == "clear":
-		return ""
-	case key == "del":
-		if s == "" {
-			return s
-		}
-		return s[:len(s)-1]
-	case key == ".":
-		if hasDot {
-			return s
-		}
-		if s == "" {
-			return "0."
-		}
-		return s + "."
-	case len(key) == 1 && key[0] >= '0' && key[0] <= '9':
-		switch {
-		case hasDot && len(frac) >= 2:
-			return s
-		case hasDot:
-			return s + key
-		case intPart == "0":
-			return key
-		case len(intPart) >= 5:
-			return s
-		}
-		return s + key
-	}
-	return s
-}
-
 // amountDisplay shows an amount being typed.
 func amountDisplay(entry string) string {
 	if entry == "" {
@@ -207,59 +167,39 @@ func amountDisplay(entry string) string {
 	return "¥" + entry
 }
 
-// parseEntry reads the typed amount; ok false for none or zero.
-func parseEntry(entry string) (money.Fen, bool) {
-	f, err := money.ParseYuan(strings.TrimSuffix(entry, "."))
-	return f, err == nil && f > 0
-}
-
 // keyAmount edits the amount being typed.
-func (k *Kiosk) keyAmount(key string) {
-	k.entry, k.entryErr, k.notice = editAmount(k.entry, key), false, ""
-	k.render()
-}
+func (k *Kiosk) keyAmount(key string) { k.apply(k.m.keyAmount(key)) }
 
 // amountHeader is the title, the amount typed and its error.
 func (k *Kiosk) amountHeader(title string) *fyne.Container {
-	top := container.NewVBox(subheading(title, widget.MediumImportance), heading(amountDisplay(k.entry), widget.MediumImportance))
-	if k.entryErr {
+	top := container.NewVBox(subheading(title, widget.MediumImportance), heading(amountDisplay(k.m.entry), widget.MediumImportance))
+	if k.m.entryErr {
 		top.Add(plain(k.tx.t(mAmountInvalid), widget.DangerImportance))
 	}
 	return top
 }
 
 func (k *Kiosk) amountScreen() fyne.CanvasObject {
-	ok := k.primary(k.tx.t(mOK), func() {
-		f, ok := parseEntry(k.entry)
-		if !ok {
-			k.entryErr = true
-			k.render()
-			return
-		}
-		k.choose("", f)
-	})
-	bottom := container.NewGridWithColumns(2, k.button(k.tx.t(mCancel), k.goHome), ok)
+	ok := k.primary(k.tx.t(mOK), k.feed(k.m.chooseEntry))
+	bottom := container.NewGridWithColumns(2, k.button(k.tx.t(mCancel), k.feed(k.m.goHome)), ok)
 	return container.NewBorder(k.amountHeader(k.tx.t(mAmountTitle)), bottom, nil, nil, middleThird(k.keypad(".", k.keyAmount)))
 }
 
 func (k *Kiosk) confirmScreen() fyne.CanvasObject {
 	tx := k.tx
-	objs := []fyne.CanvasObject{heading(tx.t(mConfirmTitle, k.amount.String()), widget.MediumImportance)}
-	if k.item != "" {
-		objs = append(objs, subheading(k.item, widget.MediumImportance))
+	objs := []fyne.CanvasObject{heading(tx.t(mConfirmTitle, k.m.amount.String()), widget.MediumImportance)}
+	if k.m.item != "" {
+		objs = append(objs, subheading(k.m.item, widget.MediumImportance))
 	}
-	objs = append(objs, plain(tx.t(mConfirmCard, k.card.name), widget.MediumImportance))
+	objs = append(objs, plain(tx.t(mConfirmCard, k.m.card.name), widget.MediumImportance))
 	box := vcenter(objs...)
-	buttons := container.NewGridWithColumns(2, k.button(tx.t(mCancel), k.goHome), k.primary(tx.t(mConfirm), k.pay))
+	buttons := container.NewGridWithColumns(2, k.button(tx.t(mCancel), k.feed(k.m.goHome)), k.primary(tx.t(mConfirm), k.feed(k.m.confirm)))
 	return container.NewBorder(nil, buttons, nil, nil, box)
 }
 
 // outcomeBox shows an outcome big, for reading from a step away.
 func (k *Kiosk) outcomeBox() fyne.CanvasObject {
-	var o outcome
-	if k.outcome != nil {
-		o = k.outcome()
-	}
+	o := k.word(k.m.verdict)
 	objs := []fyne.CanvasObject{heading(o.title, o.importance)}
 	for _, l := range o.lines {
 		objs = append(objs, subheading(l, widget.MediumImportance))
@@ -268,31 +208,23 @@ func (k *Kiosk) outcomeBox() fyne.CanvasObject {
 }
 
 func (k *Kiosk) resultScreen() fyne.CanvasObject {
-	if k.mode == ModeCanteen && k.armed {
+	if k.m.mode == ModeCanteen && k.m.armed {
 		return k.armedScreen(k.outcomeBox())
 	}
-	return container.NewBorder(nil, container.NewCenter(k.primary(k.tx.t(mDone), k.goHome)), nil, nil, k.outcomeBox())
+	return container.NewBorder(nil, container.NewCenter(k.primary(k.tx.t(mDone), k.feed(k.m.goHome))), nil, nil, k.outcomeBox())
 }
 
 func (k *Kiosk) canteenHome() fyne.CanvasObject {
 	tx := k.tx
 	top := k.amountHeader(tx.t(mCanteenTitle))
-	if k.notice != "" {
-		top.Add(plain(k.notice, widget.WarningImportance))
+	if k.m.notice != "" {
+		top.Add(plain(tx.t(k.m.notice), widget.WarningImportance))
 	}
 	prices := container.NewGridWithColumns(2)
 	for _, it := range k.opts.Menu {
-		prices.Add(k.button(it.Name+"  "+it.Price.String(), func() { k.arm(it.Price) }))
+		prices.Add(k.button(it.Name+"  "+it.Price.String(), func() { k.apply(k.m.arm(it.Price)) }))
 	}
-	arm := k.primary(tx.t(mArm), func() {
-		f, ok := parseEntry(k.entry)
-		if !ok {
-			k.entryErr = true
-			k.render()
-			return
-		}
-		k.arm(f)
-	})
+	arm := k.primary(tx.t(mArm), k.feed(k.m.armEntry))
 	return container.NewBorder(top, arm, nil, nil, container.NewGridWithColumns(2, k.keypad(".", k.keyAmount), prices))
 }
 
@@ -300,23 +232,20 @@ func (k *Kiosk) canteenHome() fyne.CanvasObject {
 // the last outcome under it while the next student steps up.
 func (k *Kiosk) armedScreen(last fyne.CanvasObject) fyne.CanvasObject {
 	tx := k.tx
-	top := container.NewVBox(heading(tx.t(mArmed, k.amount.String()), widget.HighImportance))
+	top := container.NewVBox(heading(tx.t(mArmed, k.m.amount.String()), widget.HighImportance))
 	center := fyne.CanvasObject(vcenter(subheading(tx.t(mNextStudent), widget.MediumImportance)))
 	if last != nil {
 		// The result's colour fills the middle of the screen, so that a
 		// cashier sees paid or not from a step away, between two students.
 		center = container.NewStack(canvas.NewRectangle(k.flashColor()), last)
 	}
-	return container.NewBorder(top, container.NewCenter(k.button(tx.t(mDisarm), k.disarm)), nil, nil, center)
+	return container.NewBorder(top, container.NewCenter(k.button(tx.t(mDisarm), k.feed(k.m.disarm))), nil, nil, center)
 }
 
 // flashColor is the canteen result's background: a light tint of the
 // outcome's colour (green paid, red refused, amber will-be-confirmed).
 func (k *Kiosk) flashColor() color.Color {
-	imp := widget.MediumImportance
-	if k.outcome != nil {
-		imp = k.outcome().importance
-	}
+	imp := k.word(k.m.verdict).importance
 	th, v := k.app.Settings().Theme(), k.app.Settings().ThemeVariant()
 	var name fyne.ThemeColorName
 	switch imp {
@@ -338,24 +267,12 @@ func (k *Kiosk) flashColor() color.Color {
 func (k *Kiosk) pinScreen() fyne.CanvasObject {
 	tx := k.tx
 	top := container.NewVBox(subheading(tx.t(mPINTitle), widget.MediumImportance),
-		heading(strings.Repeat("*", len(k.pinEntry))+" ", widget.MediumImportance))
-	if k.pinWrong {
+		heading(strings.Repeat("*", len(k.m.pinEntry))+" ", widget.MediumImportance))
+	if k.m.pinWrong {
 		top.Add(plain(tx.t(mPINWrong), widget.DangerImportance))
 	}
-	pad := k.keypad("clear", func(key string) {
-		switch {
-		case key == "clear":
-			k.pinEntry = ""
-		case key == "del":
-			if k.pinEntry != "" {
-				k.pinEntry = k.pinEntry[:len(k.pinEntry)-1]
-			}
-		case len(k.pinEntry) < 12:
-			k.pinEntry += key
-		}
-		k.render()
-	})
-	bottom := container.NewGridWithColumns(2, k.button(tx.t(mCancel), k.goHome), k.primary(tx.t(mOK), k.submitPIN))
+	pad := k.keypad("clear", func(key string) { k.apply(k.m.keyPIN(key)) })
+	bottom := container.NewGridWithColumns(2, k.button(tx.t(mCancel), k.feed(k.m.goHome)), k.primary(tx.t(mOK), k.feed(k.m.submitPIN)))
 	return container.NewBorder(top, bottom, nil, nil, middleThird(pad))
 }
 
@@ -406,8 +323,8 @@ func (k *Kiosk) diagnosticsScreen() fyne.CanvasObject {
 		mode  Mode
 		label msg
 	}{{ModeKiosk, mModeKiosk}, {ModeCanteen, mModeCanteen}} {
-		b := k.button(tx.t(m.label), func() { k.setMode(m.mode) })
-		if k.mode == m.mode {
+		b := k.button(tx.t(m.label), func() { k.apply(k.m.setMode(m.mode)) })
+		if k.m.mode == m.mode {
 			b.Importance = widget.HighImportance
 		}
 		modes.Add(b)
@@ -418,6 +335,6 @@ func (k *Kiosk) diagnosticsScreen() fyne.CanvasObject {
 		actions.Add(k.button(a.Label, func() { k.runExtra(a) }))
 	}
 	return container.NewBorder(subheading(tx.t(mDiagTitle), widget.MediumImportance),
-		container.NewCenter(k.primary(tx.t(mBack), k.goHome)), nil, nil,
+		container.NewCenter(k.primary(tx.t(mBack), k.feed(k.m.goHome))), nil, nil,
 		container.NewGridWithColumns(2, container.NewVScroll(info), container.NewVScroll(actions)))
 }

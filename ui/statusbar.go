@@ -26,7 +26,7 @@ func newStatusBar(k *Kiosk) *statusBar {
 	b.online.TextStyle.Bold = true
 	b.device.Importance = widget.DangerImportance
 	b.lang = k.button("", k.toggleLang)
-	b.service = k.button("", k.openDiagnostics)
+	b.service = k.button("", k.feed(k.m.openDiagnostics))
 	b.service.Importance = widget.LowImportance
 	row := container.NewHBox(b.online, b.unfinished, b.device, layout.NewSpacer(), b.term, b.clock, b.lang, b.service)
 	b.obj = container.NewVBox(row, widget.NewSeparator())
@@ -66,7 +66,7 @@ func (b *statusBar) update() {
 	b.lang.SetText(k.langLabel())
 	b.service.SetText(tx.t(mService))
 	// No diagnostics while a card is being looked up or charged.
-	if k.busy || k.screen == ScreenPIN || k.screen == ScreenDiagnostics {
+	if k.m.busy() || k.m.inDiagnostics() {
 		b.service.Disable()
 	} else {
 		b.service.Enable()

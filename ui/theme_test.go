@@ -115,7 +115,7 @@ func TestFontLoading(t *testing.T) {
 		assert.Contains(t, warnings[1], "no Chinese font found")
 
 		r := newRig(t)
-		k, err := New(test.NewTempApp(t), Deps{Agent: r.svc}, Options{fontPaths: []string{}})
+		k, err := New(test.NewTempApp(t), Deps{Agent: r.Service}, Options{fontPaths: []string{}})
 		require.NoError(t, err)
 		assert.Len(t, k.Warnings(), 1)
 		k.setLang(langEN)

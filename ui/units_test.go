@@ -112,19 +112,6 @@ func TestPayOutcomeWording(t *testing.T) {
 	assert.Equal(t, "支付失败：账户已冻结", declined.title)
 }
 
-func TestPINHash(t *testing.T) {
-	k := &Kiosk{}
-	var err error
-	k.pinHash, err = parsePINHash(testPINHash)
-	assert.NoError(t, err)
-	assert.True(t, k.pinMatches(testPIN))
-	assert.False(t, k.pinMatches("1234"))
-	for _, bad := range []string{"2468", "sha256:zz", "md5:a1fb4e703a9ef1fa4936801721ff285a97ac85330856674412e054892afe6972"} {
-		_, err := parsePINHash(bad)
-		assert.Error(t, err, bad)
-	}
-}
-
 // Diagnostics words every order state, bill match and settlement state in
 // both languages, never as the identifier (which only a developer reads).
 func TestEveryStateBillMatchAndSettlementIsNamed(t *testing.T) {

@@ -216,10 +216,10 @@ func hasDisplay(getenv func(string) string) bool {
 	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
 }
 
-// uiDeps connects the screens to the agent and the scanners; keyboard is
-// the keyboard input's name, or "".
+// uiDeps connects the screens to the agent, the scanners and the
+// configured diagnostics PIN; keyboard is the keyboard input's name, or "".
 func uiDeps(a *app.App, devs *app.Devices, keyboard string, extra []ui.DiagnosticAction) ui.Deps {
-	return ui.Deps{
+	d := ui.Deps{
 		Agent:    a.Service,
 		Scans:    devs,
 		Mapper:   app.ScanMapper(a.Config),
@@ -227,6 +227,11 @@ func uiDeps(a *app.App, devs *app.Devices, keyboard string, extra []ui.Diagnosti
 		Keyboard: keyboardFunc(devs, keyboard),
 		Extra:    extra,
 	}
+	// No hash, no check: diagnostics opens without a PIN (start warns).
+	if hash := a.Config.UI.PINHash; hash != "" {
+		d.CheckPIN = func(pin string) bool { return config.PINMatches(hash, pin) }
+	}
+	return d
 }
 
 // uiOptions translates the configuration into the screens' options.
@@ -240,7 +245,6 @@ func uiOptions(cfg *config.Config, windowed bool) ui.Options {
 		Lang:        cfg.UI.Language,
 		Menu:        menu,
 		IdleTimeout: cfg.UI.IdleTimeout,
-		PINHash:     cfg.UI.PINHash,
 		TermID:      cfg.Terminal.TermID,
 		Windowed:    windowed,
 		FontPath:    cfg.UI.Font,

@@ -243,7 +243,6 @@ func TestUIOptions(t *testing.T) {
 	assert.Equal(t, "kiosk", string(o.Mode))
 	assert.Equal(t, "en", o.Lang)
 	assert.Equal(t, time.Minute, o.IdleTimeout)
-	assert.Equal(t, cfg.UI.PINHash, o.PINHash)
 	assert.Equal(t, "17", o.TermID)
 	assert.True(t, o.Windowed)
 	assert.Equal(t, "/f.ttf", o.FontPath)
@@ -270,6 +269,9 @@ func TestDemoKeyboard(t *testing.T) {
 	defer devs.Close()
 	deps := uiDeps(a, devs, keyboard, nil)
 	require.NotNil(t, deps.Keyboard)
+	require.NotNil(t, deps.CheckPIN, "the demo's PIN guards diagnostics")
+	assert.True(t, deps.CheckPIN(demo.PIN))
+	assert.False(t, deps.CheckPIN("2580"))
 	scans := deps.Scans.Scans(ctx)
 
 	typeIn := func(text string) agent.Scan {
