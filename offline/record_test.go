@@ -25,7 +25,7 @@ func TestOrderRecordFormat(t *testing.T) {
 	// needs a schema version bump.
 	assert.JSONEq(t, `{"order_no":"K17-000001","kind":"refund","refund_of":"K17-000000",
 		"account":"20230001","acctype":"###","mercacc":"1000001","termid":"17",
-		"amount_fen":1050,"created":"2025-03-14T09:26:53.000000005Z","state":"sending"}`, string(raw))
+		"amount_fen":1050,"created":"2025-03-14T09:26:53.000000005Z","state":"sending","outcome":""}`, string(raw))
 
 	got, err := decodeOrder(raw)
 	require.NoError(t, err)
@@ -56,7 +56,7 @@ func TestOrderRecordFormatSchema2(t *testing.T) {
 		"amount_fen":1234,"created":"2025-03-14T09:26:53Z","updated":"2025-03-14T09:26:56Z",
 		"state":"orphan_charged","out_id":"T1","code":"0","message":"ok",
 		"attempts":3,"last_error":"timeout","last_sent":"2025-03-14T09:26:54Z",
-		"next_attempt":"2025-03-14T09:27:53Z","refunded_fen":34,"refund_order_no":"K17-000003",
+		"next_attempt":"2025-03-14T09:27:53Z","outcome":"","refunded_fen":34,"refund_order_no":"K17-000003",
 		"history":[{"at":"2025-03-14T09:26:53Z","from":"sending","to":"orphan_charged","note":"found charged"},
 		           {"at":"2025-03-14T09:26:54Z","from":"","to":"orphan_charged"}]}`, string(raw))
 

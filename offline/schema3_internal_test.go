@@ -122,7 +122,7 @@ func TestOrderRecordFormatSchema3(t *testing.T) {
 		"termid":"17","amount_fen":1234,"created":"2025-03-14T09:00:00Z","updated":"2025-03-14T09:00:00Z",
 		"state":"partially_refunded","refunded_fen":200,
 		"pending_refunds":["P1R2","P1R3"],"refunds_started":3,"platform_has":true,
-		"online_age_ns":5400000000001,"last_answer":"2025-03-14T10:00:00Z"}`, string(raw))
+		"online_age_ns":5400000000001,"last_answer":"2025-03-14T10:00:00Z","outcome":""}`, string(raw))
 	got, err := decodeOrder(raw)
 	require.NoError(t, err)
 	want := o

@@ -3,8 +3,6 @@ package offline
 import (
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -88,9 +86,7 @@ func writeSchema3(t *testing.T, orders ...agent.Order) string {
 	path := writeOrders(t, 3, orders...)
 	for _, o := range orders {
 		require.Zero(t, o.Outcome, "%s: schema 3 has no outcomes", o.OrderNo)
-		if o.Day != "" {
-			editOrder(t, path, o.OrderNo, func(rec *orderRecord) { rec.Day = "" })
-		}
+		editOrder(t, path, o.OrderNo, func(rec *orderRecord) { rec.Day, rec.Outcome = "", nil })
 	}
 	for no, rec := range rawBuckets(t, path)[bucketOrders] {
 		for _, field := range []string{`"outcome"`, `"outcome_reason"`, `"day"`} {
@@ -185,27 +181,10 @@ func TestMigrateSchema3(t *testing.T) {
 	require.NoError(t, s.Close())
 	assert.Equal(t, uint64(SchemaVersion), schemaVersionOf(t, path))
 
-	// On disk: each rewritten record is the old one plus its outcome, and
-	// every other bucket (indexes, counts, offline_day, token, stamps) is
-	// byte for byte what it was.
+	// On disk: nothing but the schema version changed: the outcomes are
+	// read from the histories, so the upgrade costs the same for any size
+	// of journal.
 	after := rawBuckets(t, path)
-	for no, rec := range before[bucketOrders] {
-		var old, upgraded map[string]any
-		require.NoError(t, json.Unmarshal([]byte(rec), &old))
-		require.NoError(t, json.Unmarshal([]byte(after[bucketOrders][no]), &upgraded))
-		if o, ok := wantOutcome[no]; ok {
-			old["outcome"] = string(o.Kind)
-			if o.Reason != "" {
-				old["outcome_reason"] = o.Reason
-			}
-		} else {
-			assert.Equal(t, rec, after[bucketOrders][no], "%s not rewritten", no)
-		}
-		assert.Equal(t, old, upgraded, no)
-	}
-	assert.Len(t, after[bucketOrders], len(before[bucketOrders]))
-	delete(before, bucketOrders)
-	delete(after, bucketOrders)
 	delete(before[bucketMeta], keySchemaVersion)
 	delete(after[bucketMeta], keySchemaVersion)
 	assert.Equal(t, before, after)
@@ -218,45 +197,39 @@ func TestMigrateSchema3(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.CheckAll(ctx))
 	require.NoError(t, s.Close())
+	// The write stored the outcome read from the history.
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal([]byte(rawBuckets(t, path)[bucketOrders]["OFFL"]), &rec))
+	assert.Equal(t, string(agent.OutcomeRecorded), rec["outcome"])
 }
 
-// The upgrade rewrites orders while it walks them: over many pages, each
-// is rewritten once and none is missed.
-func TestMigrateSchema3RewritesEveryPage(t *testing.T) {
-	ctx := t.Context()
-	const n = 5000
-	states := []agent.OrderState{agent.StatePaid, agent.StateDeclined, agent.StateUnknown, agent.StateSending}
-	var orders []agent.Order
-	for i := range n {
-		o := told(fmt.Sprintf("K%06d", i), states[i%len(states)])
-		if o.State == agent.StateSending {
-			o.History, o.NextAttempt = o.History[:1], created0
-		}
-		if o.State == agent.StateUnknown {
-			o.NextAttempt = created0
-		}
-		orders = append(orders, o)
-	}
-	s, err := Open(writeSchema3(t, orders...))
+// A record of schema 4 keeps the outcome it was written with, none
+// included: only a record without the field (schema 3) is read from its
+// history. An orphan the reconciler voided was told nothing, though its
+// history reads like a payment that never reached the platform.
+func TestOutcomeWrittenIsKept(t *testing.T) {
+	o := told("ORPH", agent.StateSending)
+	o.History = o.History[:1]
+	require.NoError(t, o.To(agent.StateVoided, created0.Add(time.Minute), "pay.query: no such order"))
+	raw, err := encodeOrder(o)
 	require.NoError(t, err)
-	defer func() { require.NoError(t, s.Close()) }()
-	got, err := s.Orders(ctx, agent.OrderFilter{})
+	got, err := decodeOrder(raw)
 	require.NoError(t, err)
-	require.Len(t, got, n)
-	byKind := map[agent.OutcomeKind]int{}
-	for _, o := range got {
-		byKind[o.Outcome.Kind]++
-		require.Equal(t, agent.OutcomeFromHistory(o), o.Outcome, o.OrderNo)
-	}
-	assert.Equal(t, map[agent.OutcomeKind]int{
-		agent.OutcomePaid: n / 4, agent.OutcomeDeclined: n / 4, agent.OutcomeWillConfirm: n / 4, "": n / 4,
-	}, byKind)
-	requireCounts(t, s, map[agent.OrderState]int{
-		agent.StatePaid: n / 4, agent.StateDeclined: n / 4, agent.StateUnknown: n / 4, agent.StateSending: n / 4,
-	}, "upgraded")
+	assert.Empty(t, got.Outcome.Kind, "told nothing, as written")
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal(raw, &rec))
+	delete(rec, "outcome")
+	legacy, err := json.Marshal(rec)
+	require.NoError(t, err)
+	got, err = decodeOrder(legacy)
+	require.NoError(t, err)
+	assert.Equal(t, agent.OutcomeNotCharged, got.Outcome.Kind, "a schema-3 record: read from its history")
 }
 
-func TestMigrateSchema3RefusesBadFileAndLeavesIt(t *testing.T) {
+// The upgrade reads no record, so a damaged one is neither rewritten nor
+// hidden: it is reported where a schema-4 file's would be, when it is read
+// (kioskctl check, CheckAll).
+func TestMigrateSchema3LeavesDamageToTheCheck(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		edit func(*orderRecord)
@@ -268,9 +241,12 @@ func TestMigrateSchema3RefusesBadFileAndLeavesIt(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			path := writeSchema3(t, told("P", agent.StatePaid))
 			editOrder(t, path, "P", c.edit)
-			content, err := os.ReadFile(path)
+			before := rawBuckets(t, path)[bucketOrders]
+			s, err := Open(path)
 			require.NoError(t, err)
-			requireRefusedUnchanged(t, content, ErrNotStore)
+			assert.ErrorIs(t, s.CheckAll(t.Context()), ErrBadRecord)
+			require.NoError(t, s.Close())
+			assert.Equal(t, before, rawBuckets(t, path)[bucketOrders], "nothing rewritten")
 		})
 	}
 }
@@ -287,8 +263,8 @@ func TestCheckAllFindsBadOutcomeAndDay(t *testing.T) {
 		edit func(*orderRecord)
 		want string
 	}{
-		{"unknown outcome", "P", func(rec *orderRecord) { rec.Outcome = "maybe" }, `order "P": malformed record: order "P": unknown outcome "maybe"`},
-		{"refund with an outcome", "PR1", func(rec *orderRecord) { rec.Outcome = "paid" }, `order "PR1": malformed record: order "PR1": a refund order with an outcome`},
+		{"unknown outcome", "P", func(rec *orderRecord) { rec.Outcome = ptr("maybe") }, `order "P": malformed record: order "P": unknown outcome "maybe"`},
+		{"refund with an outcome", "PR1", func(rec *orderRecord) { rec.Outcome = ptr("paid") }, `order "PR1": malformed record: order "PR1": a refund order with an outcome`},
 		{"malformed day", "P", func(rec *orderRecord) { rec.Day = "2025314" }, `order "P": malformed record: order "P": platform day: day "2025314" is not yyyyMMdd`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

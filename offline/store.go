@@ -184,8 +184,8 @@ func WithoutCheck() Option {
 // reports is found when those pages are read, not at start-up: such a read
 // then fails with ErrCorrupt instead of crashing, and a write that would
 // touch a damaged page is rolled back. `kioskctl db check` (CheckAll) finds
-// such damage on demand; a schema migration runs the full check first,
-// because it reads every order anyway.
+// such damage on demand; a schema migration runs bbolt's page check
+// first, so that nothing is rewritten from damaged pages.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{lockTimeout: DefaultLockTimeout, check: true}
 	for _, opt := range opts {
@@ -338,8 +338,9 @@ func (s *Store) setup(check bool) (err error) {
 	case version == 0:
 		return s.initialize()
 	case version < SchemaVersion:
-		// The migration reads every order, so the full check costs no
-		// more than that, and nothing is rewritten from a damaged file.
+		// The page check first, so that nothing is rewritten from a
+		// damaged file (the upgrades from schema 1 and 2 rewrite every
+		// order; from 3 only the schema version).
 		if check {
 			if err := s.db.View(func(tx *bolt.Tx) error { return checkTx(tx) }); err != nil {
 				return fmt.Errorf("offline: open %s: %w: consistency check before the upgrade failed: %w",
