@@ -4,7 +4,9 @@
 // Each input is described by a spec string (see ParseSpec): a serial card
 // reader (`serial:/dev/ttyUSB0?baud=9600&frame=crlf`), a HID barcode
 // scanner in keyboard emulation or HID POS mode (`hid-keyboard:0c2e:0b61`,
-// `hid-pos:0c2e:0b61?vendor_byte=1`), a capture file replayed through the
+// `hid-pos:0c2e:0b61?vendor_byte=1`; one interface of a composite scanner,
+// keyboard and HID POS under one VID:PID, by its USB interface number:
+// `hid-pos:0c2e:0b61?interface=1`), a capture file replayed through the
 // same decoding as the real device (`replay:FILE?as=serial&frame=crlf`), or
 // the kiosk window's own keyboard (`keyboard:`).
 //

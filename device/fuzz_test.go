@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/campuspos/kiosk/device/hid"
 )
 
 // fuzzFramer checks a framer's promises on any input: frames are clean
@@ -146,6 +148,7 @@ func FuzzParseSpec(f *testing.F) {
 		"serial:/dev/ttyS0?gap=50ms&debounce=0s&strip_prefix=%02&strip_suffix=%03",
 		"hid-keyboard:0c2e:0b61?serial=123&tab=1&layout=us&report_id=1",
 		"hid-pos:0c2e:0b61?vendor_byte=1&feature=fe01&usage_page=0x8c",
+		"hid-pos:0c2e:0b61?interface=1&vendor_byte=1",
 		"replay:cap.txt?as=hid-pos&kind=barcode&speed=fast",
 		"replay:cap.txt?as=serial&frame=crlf&speed=recorded",
 		"keyboard:?tab=1",
@@ -173,6 +176,8 @@ func FuzzParseSpec(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, s.frame, s2.frame)
 		require.Equal(t, s.serial, s2.serial)
+		// What Open is given: any interface, or a USB interface number.
+		require.True(t, s.hid.Interface == hid.AnyInterface || s.hid.Interface >= 0 && s.hid.Interface <= 255, "interface %d", s.hid.Interface)
 	})
 }
 

@@ -17,10 +17,16 @@ const hidReadSize = 1024
 // openHID finds and opens a HID input's device, and sends its feature
 // report (the one that switches some scanners into HID POS mode).
 func openHID(sys System, s Spec, now func() time.Time) (conn, error) {
-	dev, info, err := hid.Open(sys.HID, s.hid.VendorID, s.hid.ProductID, s.hid.Serial, s.hid.UsagePage)
+	dev, info, err := hid.Open(sys.HID, s.hid.VendorID, s.hid.ProductID, s.hid.Serial, s.hid.UsagePage, s.hid.Interface)
 	if err != nil {
-		if errors.Is(err, hid.ErrNotFound) {
+		var ambiguous *hid.AmbiguousError
+		switch {
+		case errors.Is(err, hid.ErrNotFound):
 			err = fmt.Errorf("%w: %w", ErrNotFound, err)
+		case errors.As(err, &ambiguous) && len(ambiguous.Interfaces()) > 1:
+			// hid names the interfaces and says how to choose in its own
+			// terms; the technician writes a spec.
+			err = fmt.Errorf("%w; in the spec: interface=N", err)
 		}
 		return nil, err
 	}

@@ -3,13 +3,17 @@ package device
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/device/hid"
+	"github.com/campuspos/kiosk/device/hid/hidtest"
 )
 
 // fakeHID is a hid.Backend whose devices the test plugs, unplugs and
@@ -226,6 +230,101 @@ func TestHIDOpenErrors(t *testing.T) {
 			assert.Contains(t, st.LastError, tt.want)
 		})
 	}
+}
+
+// recordedReports reads one of device/hid's recorded captures, each
+// record one input report.
+func recordedReports(t *testing.T, name string) [][]byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join("hid", "testdata", name))
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := parseCapture(f)
+	require.NoError(t, err)
+	var reports [][]byte
+	for _, r := range recs {
+		reports = append(reports, r.Data)
+	}
+	return reports
+}
+
+// compositeScanner is a scanner with a keyboard interface (0) and a HID
+// POS interface (1) under one VID:PID and serial number, as Linux lists it
+// through karalabe/hid's libusb: usage page 0 on both. The keyboard
+// interface types a card number, the POS one sends a QR code and a card
+// number, each as recorded.
+func compositeScanner(t *testing.T) *hidtest.Backend {
+	b := hidtest.New()
+	info := hid.Info{VendorID: 0x0c2e, ProductID: 0x0b61, Serial: "S1", Manufacturer: "Honeywell", Product: "Xenon 1900"}
+	kbd, pos := info, info
+	kbd.Path, kbd.Interface = "1-4:1.0", 0
+	pos.Path, pos.Interface = "1-4:1.1", 1
+	b.Add(kbd, recordedReports(t, "kbd-card-3197650001.txt")...)
+	b.Add(pos, recordedReports(t, "pos-honeywell.txt")...)
+	return b
+}
+
+func TestHIDCompositeScannerByInterface(t *testing.T) {
+	for _, tt := range []struct {
+		name, spec string
+		// opened is the interface's path, untouched the other's.
+		opened, untouched string
+		want              []Scan
+	}{
+		{
+			name: "interface=1 reads the POS interface", spec: "hid-pos:0c2e:0b61?interface=1&vendor_byte=1",
+			opened: "1-4:1.1", untouched: "1-4:1.0",
+			want: []Scan{
+				{Kind: KindBarcode, Text: "https://pay.campus.example/q?id=AB12-cd34_EF56&amount=12.50&t=1718000000#Ok", Symbology: "]Q1"},
+				{Kind: KindBarcode, Text: "3197650001", Symbology: "]C0"},
+			},
+		},
+		{
+			name: "interface=0 reads the keyboard interface", spec: "hid-keyboard:0c2e:0b61?serial=S1&interface=0&kind=card",
+			opened: "1-4:1.0", untouched: "1-4:1.1",
+			want: []Scan{{Kind: KindCard, Text: "3197650001"}},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := compositeScanner(t)
+			w := watch(t, []Spec{mustSpec(t, "scanner", tt.spec)}, Options{System: System{HID: b}})
+			assert.Equal(t, tt.opened, w.event(t, EventConnected).Path)
+			for _, want := range tt.want {
+				got := w.scan(t)
+				want.Device, want.Time = "scanner", got.Time
+				assert.Equal(t, want, got)
+			}
+			// Opening claims the interface and, on Linux, detaches its
+			// kernel driver: the other interface is left alone.
+			assert.Nil(t, b.LastOpened(tt.untouched))
+		})
+	}
+
+	for _, spec := range []string{"hid-pos:0c2e:0b61?vendor_byte=1", "hid-keyboard:0c2e:0b61?serial=S1"} {
+		t.Run("without interface= "+spec, func(t *testing.T) {
+			b := compositeScanner(t)
+			w := watch(t, []Spec{mustSpec(t, "scanner", spec)}, Options{System: System{HID: b}})
+			err := w.event(t, EventOpenFailed).Err
+			assert.ErrorIs(t, err, hid.ErrAmbiguous)
+			assert.ErrorContains(t, err, `interface 0 "Honeywell Xenon 1900" at 1-4:1.0`)
+			assert.ErrorContains(t, err, `interface 1 "Honeywell Xenon 1900" at 1-4:1.1`)
+			assert.ErrorContains(t, err, "(interfaces 0 and 1 match: give the interface number to choose); in the spec: interface=N")
+			st := w.m.Status()[0]
+			assert.False(t, st.Ended, "retried: the spec may be fixed or the device changed")
+			assert.Equal(t, err.Error(), st.LastError)
+			assert.Zero(t, b.Opens())
+		})
+	}
+
+	t.Run("a nonexistent interface says so", func(t *testing.T) {
+		b := compositeScanner(t)
+		w := watch(t, []Spec{mustSpec(t, "scanner", "hid-pos:0c2e:0b61?interface=2")}, Options{System: System{HID: b}})
+		err := w.event(t, EventOpenFailed).Err
+		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorContains(t, err, "0c2e:0b61 usage page 0x8C interface 2; 2 present")
+		assert.ErrorContains(t, err, "(no interface 2; interfaces present: 0 and 1)")
+		assert.Zero(t, b.Opens())
+	})
 }
 
 func TestHIDLayoutMissingEndsInput(t *testing.T) {

@@ -97,6 +97,10 @@ type hidSpec struct {
 	// (ParseSpec's default is UsagePagePOS for hid-pos and
 	// UsagePageGenericDesktop for hid-keyboard).
 	UsagePage uint16
+	// Interface is the USB interface number, or hid.AnyInterface (the
+	// default). It selects the interface of a composite device where the
+	// usage page cannot: Linux reports usage page 0 for every interface.
+	Interface int
 	// Tab makes Tab end a scan, like Enter (keyboard emulation).
 	Tab bool
 	// Layout is "us" or the path of a layout table file (keyboard
@@ -164,7 +168,7 @@ func (e *SpecError) Unwrap() error { return e.Err }
 func allowedOptions(decoder Type, replay bool) []string {
 	allowed := []string{"kind", "debounce", "strip_prefix", "strip_suffix", "hex2dec", "dec2hex", "reverse_bytes", "pad", "match"}
 	frame := []string{"frame", "check", "fixed", "gap", "max", "partial_timeout"}
-	hidCommon := []string{"serial", "usage_page", "report_id", "max", "partial_timeout"}
+	hidCommon := []string{"serial", "usage_page", "interface", "report_id", "max", "partial_timeout"}
 	switch decoder {
 	case TypeSerial:
 		allowed = append(append(allowed, frame...), "baud", "data", "parity", "stop")
@@ -187,6 +191,7 @@ func allowedOptions(decoder Type, replay bool) []string {
 //	serial:usb=0403:6001&serial=A1B2?baud=9600&frame=stx&check=xor
 //	hid-keyboard:0c2e:0b61?serial=…&tab=1&layout=us
 //	hid-pos:0c2e:0b61?vendor_byte=1&feature=honeywell
+//	hid-pos:0c2e:0b61?interface=1&vendor_byte=1
 //	replay:FILE?as=serial&frame=crlf&speed=fast
 //	keyboard:
 //
@@ -200,7 +205,10 @@ func allowedOptions(decoder Type, replay bool) []string {
 // and speed=fast|recorded (default recorded).
 //
 // HID inputs take serial= (USB serial number), usage_page= (default 0x8c
-// for hid-pos, 0x01 for hid-keyboard; 0 takes any interface), report_id=
+// for hid-pos, 0x01 for hid-keyboard; 0 takes any interface), interface=
+// (the USB interface number, 0 to 255, as hid.Info gives it; default any:
+// it picks the keyboard or HID POS interface of a composite scanner, whose
+// interfaces report no usage page on Linux), report_id=
 // (hid-keyboard: the device numbers its reports and the keyboard's is N;
 // hid-pos: the scanned-data report's ID, default 2), max= and
 // partial_timeout=; hid-keyboard also tab=1 (Tab ends a scan) and
@@ -297,8 +305,10 @@ func (p *specParser) parse(raw string) (Spec, error) {
 	s.serial.Mode = serial.Mode{BaudRate: 9600, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit}
 	s.hid.Max = defaultMaxFrame
 	s.hid.Layout = "us"
+	s.hid.Interface = hid.AnyInterface
 	// The usage page picks the right interface of a composite scanner
-	// (keyboard plus HID POS); usage_page=0 takes any.
+	// (keyboard plus HID POS) where the platform reports it, interface=
+	// where it does not; usage_page=0 takes any.
 	switch decoder {
 	case TypeHIDPOS:
 		s.hid.UsagePage = UsagePagePOS
@@ -375,6 +385,11 @@ func (p *specParser) parse(raw string) (Spec, error) {
 				err = errors.New("want a 16-bit number (0x8c or 140)")
 			}
 			s.hid.UsagePage = uint16(n)
+		case "interface":
+			// bInterfaceNumber is one byte.
+			if s.hid.Interface, err = parseInt(v, 0, 255); err != nil {
+				err = errors.New("want the USB interface number, a whole number from 0 to 255")
+			}
 		case "report_id":
 			s.hid.ReportID, err = parseInt(v, 0, 255)
 		case "tab":

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.bug.st/serial"
+
+	"github.com/campuspos/kiosk/device/hid"
 )
 
 func TestParseSpecSerial(t *testing.T) {
@@ -53,8 +55,20 @@ func TestParseSpecTransformsInOrder(t *testing.T) {
 func TestParseSpecHIDReplayKeyboard(t *testing.T) {
 	s, err := ParseSpec("scanner", "hid-keyboard:0c2e:0b61?serial=X9&tab=1&layout=us&report_id=1")
 	require.NoError(t, err)
-	assert.Equal(t, hidSpec{usbID: usbID{0x0c2e, 0x0b61, "X9"}, UsagePage: UsagePageGenericDesktop, Tab: true, Layout: "us", ReportID: 1, Max: defaultMaxFrame}, s.hid)
+	assert.Equal(t, hidSpec{usbID: usbID{0x0c2e, 0x0b61, "X9"}, UsagePage: UsagePageGenericDesktop, Interface: hid.AnyInterface, Tab: true, Layout: "us", ReportID: 1, Max: defaultMaxFrame}, s.hid)
 	assert.Equal(t, KindBarcode, s.Kind)
+
+	// A composite scanner's interface, by its USB interface number; the
+	// usage page keeps its default.
+	s, err = ParseSpec("scanner", "hid-pos:0c2e:0b61?interface=1&vendor_byte=1")
+	require.NoError(t, err)
+	assert.Equal(t, 1, s.hid.Interface)
+	assert.Equal(t, uint16(UsagePagePOS), s.hid.UsagePage)
+	s, err = ParseSpec("scanner", "hid-keyboard:0c2e:0b61?interface=0")
+	require.NoError(t, err)
+	assert.Equal(t, 0, s.hid.Interface, "interface 0 is a real interface, not any")
+	s, err = ParseSpec("replay", "replay:cap.txt?as=hid-pos&interface=1")
+	require.NoError(t, err, "a HID spec's options are accepted so that only the prefix changes")
 
 	s, err = ParseSpec("scanner", "hid-pos:0c2e:0b61?vendor_byte=1&feature=fe01&usage_page=0")
 	require.NoError(t, err)
@@ -114,6 +128,14 @@ func TestParseSpecErrors(t *testing.T) {
 		{"hid-pos:0c2e:0b61?feature=xyz", "feature", "xyz"},
 		{"hid-keyboard:0c2e:0b61?vendor_byte=1", "vendor_byte", "1"},
 		{"hid-keyboard:0c2e:0b61?usage_page=0x10000", "usage_page", "0x10000"},
+		{"hid-pos:0c2e:0b61?interface=256", "interface", "256"},
+		{"hid-pos:0c2e:0b61?interface=-1", "interface", "-1"},
+		{"hid-pos:0c2e:0b61?interface=", "interface", ""},
+		{"hid-pos:0c2e:0b61?interface=pos", "interface", "pos"},
+		{"hid-pos:0c2e:0b61?interface=0&interface=1", "interface", "1"},
+		{"serial:/dev/x?interface=1", "interface", "1"},
+		{"replay:f?as=serial&interface=1", "interface", "1"},
+		{"keyboard:?interface=1", "interface", "1"},
 		{"replay:?as=serial", "address", ""},
 		{"replay:f?as=keyboard", "as", "keyboard"},
 		{"replay:f?speed=slow", "speed", "slow"},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -170,19 +171,42 @@ func diagDevices(serialPorts func(...func(vid, pid string) bool) ([]*enumerator.
 	}
 	tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	if len(infos) > 0 {
-		fmt.Fprintln(tw, "  PATH\tUSB\tUSAGE PAGE\tUSAGE\tIF\tSERIAL\tPRODUCT\tSPEC")
+		fmt.Fprintln(tw, "  PATH\tUSB\tUSAGE PAGE\tUSAGE\tINTERFACE\tSERIAL\tPRODUCT\tSPEC")
 	}
+	// The interfaces of a composite scanner share USB IDs and serial
+	// number; their specs need interface=N to find one of them.
+	type usbDevice struct {
+		vid, pid uint16
+		serial   string
+	}
+	entries := map[usbDevice]int{}
+	for _, d := range infos {
+		entries[usbDevice{d.VendorID, d.ProductID, d.Serial}]++
+	}
+	guessed := false // a composite scanner's type, without usage page
 	for _, d := range infos {
 		typ := "hid-keyboard"
 		if d.UsagePage == device.UsagePagePOS {
 			typ = "hid-pos"
 		}
-		spec := fmt.Sprintf("%s:%04x:%04x", typ, d.VendorID, d.ProductID)
+		var opts []string
 		if d.Serial != "" {
-			spec += "?serial=" + d.Serial
+			opts = append(opts, "serial="+d.Serial)
 		}
-		fmt.Fprintf(tw, "  %s\t%04x:%04x\t0x%02X\t0x%02X\t%d\t%s\t%s\t%s\n", d.Path, d.VendorID, d.ProductID, d.UsagePage, d.Usage,
-			d.Interface, dash(d.Serial), dash(strings.TrimSpace(d.Manufacturer+" "+d.Product)), spec)
+		iface := "-" // not a USB device
+		if d.Interface >= 0 {
+			iface = strconv.Itoa(d.Interface)
+			if entries[usbDevice{d.VendorID, d.ProductID, d.Serial}] > 1 {
+				opts = append(opts, "interface="+iface)
+				guessed = guessed || d.UsagePage == 0
+			}
+		}
+		spec := fmt.Sprintf("%s:%04x:%04x", typ, d.VendorID, d.ProductID)
+		if len(opts) > 0 {
+			spec += "?" + strings.Join(opts, "&")
+		}
+		fmt.Fprintf(tw, "  %s\t%04x:%04x\t0x%02X\t0x%02X\t%s\t%s\t%s\t%s\n", d.Path, d.VendorID, d.ProductID, d.UsagePage, d.Usage,
+			iface, dash(d.Serial), dash(strings.TrimSpace(d.Manufacturer+" "+d.Product)), spec)
 		hidObjs = append(hidObjs, map[string]any{
 			"path": d.Path, "vid": fmt.Sprintf("%04x", d.VendorID), "pid": fmt.Sprintf("%04x", d.ProductID),
 			"usage_page": d.UsagePage, "usage": d.Usage, "interface": d.Interface, "serial": d.Serial,
@@ -192,6 +216,11 @@ func diagDevices(serialPorts func(...func(vid, pid string) bool) ([]*enumerator.
 	tw.Flush()
 	if len(infos) == 0 && err == nil {
 		b.WriteString("  none\n")
+	}
+	if guessed {
+		// Without the usage page the spec's type is a guess: which
+		// interface is the HID POS one only a scan tells.
+		b.WriteString("  usage page 0x00: not reported (Linux), so a composite scanner's SPEC type is a guess: try hid-pos and hid-keyboard on each interface with diag scan\n")
 	}
 	obj["hid"] = hidObjs
 	return result{text: b.String(), obj: obj}

@@ -16,8 +16,12 @@ import (
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.bug.st/serial/enumerator"
 
 	"github.com/campuspos/kiosk/cmd/internal/syncbuf"
+	"github.com/campuspos/kiosk/device"
+	"github.com/campuspos/kiosk/device/hid"
+	"github.com/campuspos/kiosk/device/hid/hidtest"
 )
 
 // diag runs kioskctl without any configuration: no --config, no
@@ -128,6 +132,51 @@ func TestDiagDevices(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	assert.Contains(t, out, "serial ports:")
 	assert.Contains(t, out, "HID devices:")
+}
+
+// A composite scanner as Linux lists it (usage page 0 on both
+// interfaces) next to a single-interface one: the technician reads each
+// entry's interface number, and the composite's specs carry it.
+func TestDiagDevicesInterfaces(t *testing.T) {
+	noPorts := func(...func(vid, pid string) bool) ([]*enumerator.PortDetails, error) { return nil, nil }
+	b := hidtest.New()
+	b.Add(hid.Info{Path: "1-4:1.0", VendorID: 0x0c2e, ProductID: 0x0b61, Serial: "S1", Product: "Xenon", Interface: 0})
+	b.Add(hid.Info{Path: "1-4:1.1", VendorID: 0x0c2e, ProductID: 0x0b61, Serial: "S1", Product: "Xenon", Interface: 1})
+	b.Add(hid.Info{Path: "1-5:1.0", VendorID: 0x0c2e, ProductID: 0x0b61, Serial: "S2", UsagePage: 0x8c, Usage: 0x02, Product: "Xenon", Interface: 0})
+	b.Add(hid.Info{Path: "bt-0", VendorID: 0x05e0, ProductID: 0x1200, Interface: -1})
+	res := diagDevices(noPorts, b)
+
+	lines := strings.Split(res.text, "\n")
+	require.GreaterOrEqual(t, len(lines), 7, res.text)
+	assert.Equal(t, "HID devices:", lines[2])
+	assert.Equal(t, []string{"PATH", "USB", "USAGE", "PAGE", "USAGE", "INTERFACE", "SERIAL", "PRODUCT", "SPEC"}, strings.Fields(lines[3]))
+	assert.Equal(t, []string{"1-4:1.0", "0c2e:0b61", "0x00", "0x00", "0", "S1", "Xenon", "hid-keyboard:0c2e:0b61?serial=S1&interface=0"}, strings.Fields(lines[4]))
+	assert.Equal(t, []string{"1-4:1.1", "0c2e:0b61", "0x00", "0x00", "1", "S1", "Xenon", "hid-keyboard:0c2e:0b61?serial=S1&interface=1"}, strings.Fields(lines[5]))
+	assert.Equal(t, []string{"1-5:1.0", "0c2e:0b61", "0x8C", "0x02", "0", "S2", "Xenon", "hid-pos:0c2e:0b61?serial=S2"}, strings.Fields(lines[6]),
+		"one interface: the spec needs no interface=")
+	assert.Equal(t, []string{"bt-0", "05e0:1200", "0x00", "0x00", "-", "-", "-", "hid-keyboard:05e0:1200"}, strings.Fields(lines[7]),
+		"no interface number: not a USB device")
+	assert.Contains(t, res.text, "try hid-pos and hid-keyboard on each interface with diag scan", "the type of an interface without usage page is a guess")
+	for _, l := range lines[4:6] {
+		spec := strings.Fields(l)[7]
+		_, err := device.ParseSpec("diag", spec)
+		assert.NoError(t, err, "the listed spec parses: %s", spec)
+	}
+
+	out, err := json.Marshal(res.obj)
+	require.NoError(t, err)
+	var obj struct {
+		HID []struct {
+			Path      string `json:"path"`
+			Interface int    `json:"interface"`
+			Spec      string `json:"spec"`
+		} `json:"hid"`
+	}
+	require.NoError(t, json.Unmarshal(out, &obj))
+	require.Len(t, obj.HID, 4)
+	assert.Equal(t, 1, obj.HID[1].Interface)
+	assert.Equal(t, "hid-keyboard:0c2e:0b61?serial=S1&interface=1", obj.HID[1].Spec)
+	assert.Equal(t, -1, obj.HID[3].Interface)
 }
 
 func TestDiagErrors(t *testing.T) {

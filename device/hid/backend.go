@@ -3,6 +3,8 @@ package hid
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -34,7 +36,8 @@ type Info struct {
 	// platform does not say (Linux with karalabe/hid: see the package doc).
 	UsagePage, Usage uint16
 	// Interface is the USB interface number, telling apart the interfaces
-	// of a composite device.
+	// of a composite device; -1 when the platform does not know it
+	// (hidapi: not a USB device).
 	Interface int
 }
 
@@ -48,7 +51,9 @@ func (i Info) String() string {
 	if i.UsagePage != 0 {
 		fmt.Fprintf(&b, " usage page 0x%02X usage 0x%02X", i.UsagePage, i.Usage)
 	}
-	fmt.Fprintf(&b, " interface %d", i.Interface)
+	if i.Interface >= 0 {
+		fmt.Fprintf(&b, " interface %d", i.Interface)
+	}
 	if name := strings.TrimSpace(i.Manufacturer + " " + i.Product); name != "" {
 		fmt.Fprintf(&b, " %q", name)
 	}
@@ -79,20 +84,56 @@ type Backend interface {
 	Open(Info) (Device, error)
 }
 
+// AnyInterface is Open's iface argument that takes any USB interface.
+const AnyInterface = -1
+
+// AmbiguousError is Open's error when several devices match and nothing
+// given tells them apart; it wraps ErrAmbiguous. Found is there so that a
+// caller can say in its own terms how to choose (the device package names
+// its spec option).
+type AmbiguousError struct {
+	// Found is the matching devices, in the order the backend listed them.
+	Found []Info
+	// query describes what Open was asked for.
+	query string
+}
+
+// Error lists the matching devices and says what would tell them apart.
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("hid: %v: %s; %s (%s)", ErrAmbiguous, e.query, describeSeen(e.Found), ambiguityHint(e.Found))
+}
+
+// Unwrap is ErrAmbiguous.
+func (e *AmbiguousError) Unwrap() error { return ErrAmbiguous }
+
+// Interfaces lists the interface numbers among the matching devices, each
+// once, in increasing order (unknown ones left out). More than one means
+// that an interface number would narrow the choice.
+func (e *AmbiguousError) Interfaces() []int { return interfaces(e.Found) }
+
 // find picks the device that Open opens, by the rules given there.
-func find(b Backend, vid, pid uint16, serial string, usagePage uint16) (Info, error) {
-	want := describeQuery(vid, pid, serial, usagePage)
+func find(b Backend, vid, pid uint16, serial string, usagePage uint16, iface int) (Info, error) {
+	want := describeQuery(vid, pid, serial, usagePage, iface)
 	all, err := b.Enumerate(vid, pid)
 	if err != nil {
 		return Info{}, fmt.Errorf("hid: enumerate %s: %w", want, err)
 	}
-	var exact, unknownPage []Info
+	var candidates, exact, unknownPage []Info
 	for _, d := range all {
 		switch {
 		case vid != 0 && d.VendorID != vid, pid != 0 && d.ProductID != pid:
 			// The backend already filters; this keeps a fake or a
 			// platform quirk from widening the match.
+			continue
 		case serial != "" && d.Serial != serial:
+			continue
+		}
+		candidates = append(candidates, d)
+		switch {
+		case iface >= 0 && d.Interface != iface:
+			// Unlike the usage page, an interface number that is not
+			// known (-1) does not match: hidapi knows it for every USB
+			// device, which a composite scanner is.
 		case usagePage == 0 || d.UsagePage == usagePage:
 			exact = append(exact, d)
 		case d.UsagePage == 0:
@@ -107,29 +148,51 @@ func find(b Backend, vid, pid uint16, serial string, usagePage uint16) (Info, er
 	case 1:
 		return found[0], nil
 	case 0:
-		return Info{}, fmt.Errorf("hid: %w: %s; %s", ErrNotFound, want, describeSeen(all))
-	default:
-		hint := "give a serial number or usage page to choose"
-		if found[0].UsagePage == 0 && found[1].UsagePage == 0 {
-			// Nothing to choose by but the serial number (or, for the
-			// interfaces of one composite device, not even that).
-			hint = "this platform reports no usage pages: give a serial number to choose"
+		err := fmt.Errorf("hid: %w: %s; %s", ErrNotFound, want, describeSeen(all))
+		if present := interfaces(candidates); iface >= 0 && len(present) > 0 && !slices.Contains(present, iface) {
+			// Said apart from the list, which is long for a composite
+			// device: the interface number is the likely mistake.
+			err = fmt.Errorf("%w (no interface %d; interfaces present: %s)", err, iface, joinInts(present))
 		}
-		return Info{}, fmt.Errorf("hid: %w: %s; %s (%s)", ErrAmbiguous, want, describeSeen(found), hint)
+		return Info{}, err
+	default:
+		return Info{}, &AmbiguousError{Found: found, query: want}
 	}
 }
 
+// ambiguityHint says what would tell the devices found apart.
+func ambiguityHint(found []Info) string {
+	ifaces := interfaces(found)
+	switch {
+	case len(ifaces) == len(found):
+		// The interfaces of a composite device: the same serial number,
+		// and where the platform reports no usage pages (Linux), nothing
+		// else to choose by.
+		return fmt.Sprintf("interfaces %s match: give the interface number to choose", joinInts(ifaces))
+	case len(ifaces) > 1:
+		return fmt.Sprintf("interfaces %s of several devices match: give a serial number and the interface number to choose", joinInts(ifaces))
+	case found[0].UsagePage == 0 && found[1].UsagePage == 0:
+		// Nothing to choose by but the serial number.
+		return "this platform reports no usage pages: give a serial number to choose"
+	}
+	return "give a serial number or usage page to choose"
+}
+
 // Open opens the one device with the given vendor and product IDs and,
-// when non-empty or non-zero, serial number and usage page. When opening
-// fails, the device found is returned with the error, for the message.
+// when non-empty, not zero or not AnyInterface, serial number, usage page
+// and USB interface number. When opening fails, the device found is
+// returned with the error, for the message.
 //
 // A device that reports usage page 0 does not know its own (Linux); it
 // matches a usage page only when no device reports that page, so the same
-// configuration works where the platform says and where it does not. No
-// match wraps ErrNotFound, several wrap ErrAmbiguous, and both list what
-// was seen so that the technician can tell the configuration's mistake.
-func Open(b Backend, vid, pid uint16, serial string, usagePage uint16) (Device, Info, error) {
-	info, err := find(b, vid, pid, serial, usagePage)
+// configuration works where the platform says and where it does not. The
+// interface number is what tells apart the interfaces of a composite
+// scanner (keyboard and HID POS under one VID:PID) where the usage pages
+// cannot. No match wraps ErrNotFound, several are an *AmbiguousError
+// (wrapping ErrAmbiguous), and both list what was seen so that the
+// technician can tell the configuration's mistake.
+func Open(b Backend, vid, pid uint16, serial string, usagePage uint16, iface int) (Device, Info, error) {
+	info, err := find(b, vid, pid, serial, usagePage, iface)
 	if err != nil {
 		return nil, Info{}, err
 	}
@@ -140,13 +203,16 @@ func Open(b Backend, vid, pid uint16, serial string, usagePage uint16) (Device, 
 	return dev, info, nil
 }
 
-func describeQuery(vid, pid uint16, serial string, usagePage uint16) string {
+func describeQuery(vid, pid uint16, serial string, usagePage uint16, iface int) string {
 	s := fmt.Sprintf("%04x:%04x", vid, pid)
 	if serial != "" {
 		s += fmt.Sprintf(" serial %q", serial)
 	}
 	if usagePage != 0 {
 		s += fmt.Sprintf(" usage page 0x%02X", usagePage)
+	}
+	if iface >= 0 {
+		s += fmt.Sprintf(" interface %d", iface)
 	}
 	return s
 }
@@ -160,4 +226,29 @@ func describeSeen(infos []Info) string {
 		parts[i] = d.String()
 	}
 	return fmt.Sprintf("%d present: %s", len(infos), strings.Join(parts, "; "))
+}
+
+// interfaces lists the known interface numbers of infos, each once, in
+// increasing order.
+func interfaces(infos []Info) []int {
+	var ns []int
+	for _, d := range infos {
+		if d.Interface >= 0 && !slices.Contains(ns, d.Interface) {
+			ns = append(ns, d.Interface)
+		}
+	}
+	slices.Sort(ns)
+	return ns
+}
+
+// joinInts writes 0, 1 and 2.
+func joinInts(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = strconv.Itoa(n)
+	}
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }

@@ -56,7 +56,7 @@ func TestFind(t *testing.T) {
 				b.Add(d)
 			}
 			b.SetEnumerateError(tt.enumErr)
-			got, err := hid.Find(b, honeywell, voyager, tt.serial, tt.usagePage)
+			got, err := hid.Find(b, honeywell, voyager, tt.serial, tt.usagePage, hid.AnyInterface)
 			if tt.wantErr == nil && tt.inMessage == "" {
 				require.NoError(t, err)
 				assert.Equal(t, tt.want, got)
@@ -75,6 +75,71 @@ func TestFind(t *testing.T) {
 	}
 }
 
+// A composite scanner (keyboard and HID POS interfaces under one VID:PID
+// and serial number) as Linux lists it: usage page 0 on both, so only the
+// interface number tells them apart.
+func TestFindInterface(t *testing.T) {
+	kbdIface := hid.Info{Path: "1-4:1.0", VendorID: honeywell, ProductID: voyager, Serial: "A1", Interface: 0}
+	posIface := hid.Info{Path: "1-4:1.1", VendorID: honeywell, ProductID: voyager, Serial: "A1", Interface: 1}
+	kbdB := hid.Info{Path: "1-5:1.0", VendorID: honeywell, ProductID: voyager, Serial: "B2", Interface: 0}
+	posB := hid.Info{Path: "1-5:1.1", VendorID: honeywell, ProductID: voyager, Serial: "B2", Interface: 1}
+	notUSB := hid.Info{Path: "bt-0", VendorID: honeywell, ProductID: voyager, Interface: -1}
+	// Where the platform reports usage pages, they must agree with the
+	// interface asked for.
+	macPOS := hid.Info{Path: "mac-0", VendorID: honeywell, ProductID: voyager, UsagePage: 0x8C, Interface: 0}
+	macKbd := hid.Info{Path: "mac-1", VendorID: honeywell, ProductID: voyager, UsagePage: 0x01, Interface: 1}
+
+	tests := []struct {
+		name       string
+		devices    []hid.Info
+		serial     string
+		usagePage  uint16
+		iface      int
+		want       hid.Info
+		wantErr    error
+		inMessage  string
+		interfaces []int
+	}{
+		{name: "interface 1 is the POS one", devices: []hid.Info{kbdIface, posIface}, usagePage: 0x8C, iface: 1, want: posIface},
+		{name: "interface 0 is the keyboard", devices: []hid.Info{kbdIface, posIface}, usagePage: 0x01, iface: 0, want: kbdIface},
+		{name: "any interface: ambiguous, naming them", devices: []hid.Info{kbdIface, posIface}, usagePage: 0x8C, iface: hid.AnyInterface,
+			wantErr: hid.ErrAmbiguous, inMessage: "(interfaces 0 and 1 match: give the interface number to choose)", interfaces: []int{0, 1}},
+		{name: "no such interface", devices: []hid.Info{kbdIface, posIface}, usagePage: 0x8C, iface: 2,
+			wantErr: hid.ErrNotFound, inMessage: "interface 2; 2 present: "},
+		{name: "no such interface, said apart", devices: []hid.Info{kbdIface, posIface}, iface: 2,
+			wantErr: hid.ErrNotFound, inMessage: "(no interface 2; interfaces present: 0 and 1)"},
+		{name: "two composite scanners: serial and interface", devices: []hid.Info{kbdIface, posIface, kbdB, posB}, serial: "B2", usagePage: 0x8C, iface: 1, want: posB},
+		{name: "two composite scanners, interface only", devices: []hid.Info{kbdIface, posIface, kbdB, posB}, usagePage: 0x8C, iface: 1,
+			wantErr: hid.ErrAmbiguous, inMessage: "give a serial number to choose", interfaces: []int{1}},
+		{name: "two composite scanners, neither", devices: []hid.Info{kbdIface, posIface, kbdB, posB}, usagePage: 0x8C, iface: hid.AnyInterface,
+			wantErr: hid.ErrAmbiguous, inMessage: "interfaces 0 and 1 of several devices match: give a serial number and the interface number", interfaces: []int{0, 1}},
+		{name: "an unknown interface number does not match", devices: []hid.Info{notUSB}, iface: 0, wantErr: hid.ErrNotFound, inMessage: "1 present"},
+		{name: "interface and usage page agree", devices: []hid.Info{macPOS, macKbd}, usagePage: 0x8C, iface: 0, want: macPOS},
+		{name: "interface and usage page disagree", devices: []hid.Info{macPOS, macKbd}, usagePage: 0x8C, iface: 1,
+			wantErr: hid.ErrNotFound, inMessage: "usage page 0x01 usage 0x00 interface 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := hidtest.New()
+			for _, d := range tt.devices {
+				b.Add(d)
+			}
+			got, err := hid.Find(b, honeywell, voyager, tt.serial, tt.usagePage, tt.iface)
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, got)
+				return
+			}
+			require.ErrorIs(t, err, tt.wantErr)
+			assert.Contains(t, err.Error(), tt.inMessage)
+			var ambiguous *hid.AmbiguousError
+			if errors.As(err, &ambiguous) {
+				assert.Equal(t, tt.interfaces, ambiguous.Interfaces())
+			}
+		})
+	}
+}
+
 // A backend that lists more than was asked for does not widen the match.
 type loose struct{ hid.Backend }
 
@@ -84,7 +149,7 @@ func TestFindFiltersIDsItself(t *testing.T) {
 	b := hidtest.New()
 	b.Add(hid.Info{Path: "a", VendorID: 1, ProductID: 2})
 	b.Add(hid.Info{Path: "b", VendorID: 1, ProductID: 3})
-	got, err := hid.Find(loose{b}, 1, 3, "", 0)
+	got, err := hid.Find(loose{b}, 1, 3, "", 0, hid.AnyInterface)
 	require.NoError(t, err)
 	assert.Equal(t, "b", got.Path)
 }
@@ -96,7 +161,7 @@ func TestOpen(t *testing.T) {
 	t.Run("reads the recorded reports and sends the mode switch", func(t *testing.T) {
 		b := hidtest.New()
 		b.Add(info, report)
-		dev, got, err := hid.Open(b, honeywell, voyager, "", 0x8C)
+		dev, got, err := hid.Open(b, honeywell, voyager, "", 0x8C, hid.AnyInterface)
 		require.NoError(t, err)
 		defer dev.Close()
 		assert.Equal(t, info, got)
@@ -118,7 +183,7 @@ func TestOpen(t *testing.T) {
 		b.Add(info)
 		denied := errors.New("hidapi: failed to open device")
 		b.SetOpenError(denied)
-		dev, got, err := hid.Open(b, honeywell, voyager, "", 0)
+		dev, got, err := hid.Open(b, honeywell, voyager, "", 0, hid.AnyInterface)
 		require.Error(t, err)
 		assert.Nil(t, dev)
 		assert.ErrorIs(t, err, denied)
@@ -128,14 +193,14 @@ func TestOpen(t *testing.T) {
 	})
 
 	t.Run("not found", func(t *testing.T) {
-		_, _, err := hid.Open(hidtest.New(), honeywell, voyager, "", 0)
+		_, _, err := hid.Open(hidtest.New(), honeywell, voyager, "", 0, hid.AnyInterface)
 		assert.ErrorIs(t, err, hid.ErrNotFound)
 	})
 
 	t.Run("enumerate error", func(t *testing.T) {
 		b := hidtest.New()
 		b.SetEnumerateError(hid.ErrUnsupported)
-		_, _, err := hid.Open(b, honeywell, voyager, "", 0)
+		_, _, err := hid.Open(b, honeywell, voyager, "", 0, hid.AnyInterface)
 		assert.ErrorIs(t, err, hid.ErrUnsupported)
 	})
 }
@@ -175,7 +240,7 @@ func TestFakeDeviceCloseAndUnplug(t *testing.T) {
 	}()
 	b.Remove(info.Path)
 	assert.ErrorIs(t, <-done, hidtest.ErrUnplugged)
-	_, err = hid.Find(b, 1, 1, "", 0)
+	_, err = hid.Find(b, 1, 1, "", 0, hid.AnyInterface)
 	assert.ErrorIs(t, err, hid.ErrNotFound)
 	_, err = b.Open(info)
 	assert.Error(t, err)

@@ -30,5 +30,7 @@
 // keyboard-emulation scanner stops typing into the kiosk window while it is
 // open), access needs permission on the /dev/bus/usb node, and enumeration
 // reports usage page 0 (unknown) because hidapi's libusb backend reads the
-// report descriptor only when a device is opened.
+// report descriptor only when a device is opened. The USB interface number
+// (Info.Interface) is known there, and is what tells apart the keyboard and
+// HID POS interfaces of a composite scanner (Open's iface).
 package hid

@@ -164,6 +164,6 @@ func TestSystemBackendWithoutScanner(t *testing.T) {
 	_, err = b.Open(Info{Path: "9999:9999:99"})
 	assert.Error(t, err)
 
-	_, err = find(b, 0xFFFE, 0xFFFE, "", 0x8C)
+	_, err = find(b, 0xFFFE, 0xFFFE, "", 0x8C, AnyInterface)
 	assert.ErrorIs(t, err, ErrNotFound)
 }
