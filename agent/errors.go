@@ -110,9 +110,11 @@ func lookupError(err error) error {
 }
 
 // isProtocolError reports whether err came from the protocol client (a
-// reply it could not decode or trust) rather than from the terminal.
+// reply it could not decode or trust, or a bare-text page instead of a
+// reply) rather than from the terminal.
 func isProtocolError(err error) bool {
-	return errors.As(err, new(*onecard.DecodeError)) || errors.As(err, new(*onecard.SignatureError))
+	return errors.As(err, new(*onecard.DecodeError)) || errors.As(err, new(*onecard.SignatureError)) ||
+		errors.As(err, new(*onecard.TextError))
 }
 
 // isNotSent reports whether a platform call's request never left

@@ -89,7 +89,9 @@ func (s *Service) refundFallback(ctx context.Context, payNo string) (string, err
 // "" numbers it RefundNo. It is refused with a *RefundBlockedError while an
 // earlier refund of the payment is unconfirmed, and with an
 // *onecard.RequestError when the payment is not paid or amount is more than
-// is left.
+// is left. A refund the platform declined returns a *Declined; one left
+// unconfirmed (unsent, unanswered, or a number the platform already holds)
+// is retried or confirmed later, and its error wraps ErrOutcomeUnknown.
 func (s *Service) Refund(ctx context.Context, originalNo string, amount money.Fen, refundNo string) (Order, error) {
 	fallback := ""
 	if refundNo == "" {
@@ -223,10 +225,15 @@ func (s *Service) sendRefund(ctx context.Context, o Order) (Order, error) {
 	if err != nil {
 		return o, errors.Join(fmt.Errorf("recording the outcome of refund %s: %w", o.OrderNo, err), callErr, errOutcomeNotRecorded)
 	}
-	if saved.State == StateNeedsReview && callErr == nil {
+	switch {
+	case saved.State == StateNeedsReview && callErr == nil:
 		return saved, fmt.Errorf("refund %s went through but cannot be credited: %s", saved.OrderNo, saved.LastError)
+	case saved.State == StateUnknown:
+		// Unsent, unanswered or a number the platform holds: the refund
+		// stays unconfirmed, and is retried or confirmed later.
+		return saved, fmt.Errorf("%w: %w", ErrOutcomeUnknown, callErr)
 	}
-	return saved, callErr
+	return saved, domainError(callErr)
 }
 
 // refundDone journals a confirmed refund and credits its payment in one

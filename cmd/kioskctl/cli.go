@@ -31,6 +31,9 @@ type cli struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	json           bool
+	// kind is the running command's, once it runs: until then nothing was
+	// sent, and a failure is repeatable.
+	kind kind
 }
 
 // usageError is a mistake on the command line.
@@ -60,8 +63,13 @@ commands:
   diag   devices | scan --device SPEC [--count N] [--timeout D] [--raw] | capture --device SPEC --out FILE [--timeout D]
                                            scanners and card readers (needs no config)
 
-exit status: 0 ok, 1 declined / had no effect / device failed, 2 usage or config error (or a refund
-             refused while an earlier one is unconfirmed: settle that first), 3 outcome unknown
+exit status: 0 ok
+             1 failed, nothing left to confirm: declined by the platform, never sent, a device or the kiosk
+               failed; for every command but pay and refund also the platform busy (errcode -1, -2) or no
+               trustworthy reply: try again
+             2 usage or config error, or refused before sending (a refund while an earlier one is
+               unconfirmed: settle that first; query: an order not in the journal, without --account)
+             3 pay and refund only: outcome unknown: confirm it with kioskctl query ORDER_NO first
 `
 
 func (c *cli) run(ctx context.Context, args []string) int {
@@ -85,7 +93,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	cmd, cmdArgs := rest[0], rest[1:]
-	run, ok := commands()[cmd]
+	spec, ok := commands()[cmd]
 	if !ok {
 		return c.fail(usagef("unknown command %q", cmd))
 	}
@@ -98,7 +106,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	exec := run(fs)
+	exec := spec.run(fs)
 	pos, err := parseInterspersed(fs, cmdArgs)
 	if err != nil {
 		return c.fail(usagef("%s: %v", cmd, err))
@@ -134,26 +142,17 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		}
 		defer a.Close()
 	}
+	c.kind = spec.kind
 	out, err := exec(ctx, a, pos)
 	if err != nil && out.obj == nil {
 		return c.fail(err)
 	}
 	if err != nil {
 		// The command has a record to show even though it failed (a pay
-		// that was declined or whose outcome is unknown).
-		code, kind := exitCode(err)
-		fmt.Fprintln(c.stderr, "kioskctl:", err)
-		fmt.Fprint(c.stderr, out.advice)
-		if code == exitUnknown {
-			fmt.Fprintln(c.stderr, "kioskctl: the outcome is unknown: confirm it with `kioskctl query ORDER_NO` before doing anything else.")
-		}
-		if m, ok := out.obj.(map[string]any); ok {
-			m["error"], m["outcome"], m["exit"] = err.Error(), kind, code
-			if pc := onecard.ErrorCode(err); pc != "" {
-				m["code"] = pc
-			}
-		}
-		out.code = code
+		// that was declined or whose outcome is unknown, a query the
+		// platform answered only in part).
+		m, _ := out.obj.(map[string]any)
+		out.code = c.explain(err, out.advice, m)
 	}
 	return c.print(out)
 }
@@ -212,8 +211,7 @@ func (c *cli) print(r result) int {
 	}
 	if r.raw != nil {
 		if _, err := c.stdout.Write(r.raw); err != nil {
-			fmt.Fprintln(c.stderr, "kioskctl:", err)
-			return exitUnknown
+			return c.explain(err, "", nil)
 		}
 		return r.code
 	}
@@ -221,8 +219,7 @@ func (c *cli) print(r result) int {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(r.obj); err != nil {
-			fmt.Fprintln(c.stderr, "kioskctl:", err)
-			return exitUnknown
+			return c.explain(err, "", nil)
 		}
 	} else {
 		fmt.Fprint(c.stdout, r.text)
@@ -230,50 +227,108 @@ func (c *cli) print(r result) int {
 	return r.code
 }
 
-// exitCode decides the exit status of a failed command.
-func exitCode(err error) (int, string) {
+// What a technician does after a failure, by exitCode.
+const (
+	adviceTryAgain = "whatever became of the request, this command leaves nothing to confirm: try again."
+	adviceConfirm  = "the outcome is unknown: confirm it with `kioskctl query ORDER_NO` before doing anything else."
+)
+
+// exitCode decides the exit status of a failed command of kind k, the
+// outcome --json names, and what to do next ("" when the error says it):
+// from what the call was, and what the error means. The agent's answers
+// (card lookups, payments) say it with the agent's errors; query, bill,
+// refund and the token still return the wire's, read with onecard's tests.
+func exitCode(k kind, err error) (code int, outcome, advice string) {
 	var (
 		ue *usageError
 		ce *config.Error
 		re *onecard.RequestError
+		ir *agent.InvalidRequest
 		de *diagError
-		nd *notDoneError
 		rb *agent.RefundBlockedError
+		dd *agent.Declined
+		or *agent.OfflineRefusal
 	)
 	switch {
 	case errors.As(err, &rb):
 		// Refused before anything was sent: an earlier refund of the
 		// payment must be settled first.
-		return exitUsage, "blocked"
-	case errors.As(err, &de), errors.As(err, &nd):
-		// A device that failed or did not deliver: nothing was sent
-		// anywhere, so nothing is unknown.
-		return exitDeclined, "failed"
-	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &re),
+		return exitUsage, "blocked", ""
+	case errors.As(err, &de):
+		// A device or the kiosk that failed or did not deliver: nothing
+		// was sent to the platform.
+		return exitDeclined, "failed", ""
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &re), errors.As(err, &ir),
 		errors.Is(err, agent.ErrOrderNotFound), errors.Is(err, agent.ErrOrderExists), errors.Is(err, app.ErrInUse):
-		return exitUsage, "usage"
-	case errors.Is(err, agent.ErrTokenRateLimited), onecard.Declined(err):
-		return exitDeclined, "declined"
+		return exitUsage, "usage", ""
+	case errors.Is(err, agent.ErrCardNotFound):
+		return exitDeclined, "not_found", ""
+	case errors.As(err, &dd), errors.As(err, &or), errors.Is(err, agent.ErrTokenRateLimited),
+		onecard.Declined(err) && !onecard.NotSent(err):
+		// The platform (or the terminal's own limits) said no: trying
+		// again gets the same answer.
+		return exitDeclined, "declined", ""
+	case platformFailed(err):
+		switch {
+		case k == repeatable:
+			return exitDeclined, "failed", adviceTryAgain
+		case errors.Is(err, agent.ErrPlatformUnreachable), onecard.NotSent(err):
+			// Never left: nothing was charged or refunded.
+			return exitDeclined, "declined", ""
+		}
+		return exitUnknown, "unknown", adviceConfirm
+	case k == movesMoney:
+		// Anything else may have happened after a request left: a payment
+		// whose outcome could not be recorded is exactly as unknown as one
+		// whose reply was lost.
+		return exitUnknown, "unknown", adviceConfirm
 	}
-	// Anything else may have happened after a request left: a payment
-	// whose outcome could not be recorded is exactly as unknown as one
-	// whose reply was lost.
-	return exitUnknown, "unknown"
+	// The journal, a file, the terminal itself: the error says what.
+	return exitDeclined, "failed", ""
 }
 
-func (c *cli) fail(err error) int {
-	code, kind := exitCode(err)
-	msg := err.Error()
-	if code == exitUnknown {
-		msg += "\nThe outcome is unknown: confirm it with `kioskctl query ORDER_NO` before doing anything else."
+// platformFailed reports whether err is the platform failing to answer
+// rather than answering no: never reached, busy or failing inside (errcode
+// -1, -2), or no trustworthy reply (lost, timed out, HTTP 500, bare text,
+// garbage, a bad signature).
+func platformFailed(err error) bool {
+	if errors.Is(err, agent.ErrOutcomeUnknown) || errors.Is(err, agent.ErrPlatformUnreachable) {
+		return true
 	}
-	fmt.Fprintln(c.stderr, "kioskctl:", strings.ReplaceAll(msg, "\n", "\n  "))
+	fromWire := errors.As(err, new(*onecard.TransportError)) || errors.As(err, new(*onecard.SystemError)) ||
+		errors.As(err, new(*onecard.TextError)) || errors.As(err, new(*onecard.DecodeError)) ||
+		errors.As(err, new(*onecard.SignatureError))
+	return fromWire && (onecard.NotSent(err) || onecard.OutcomeUnknown(err))
+}
+
+// fail reports a command that failed with no record to show.
+func (c *cli) fail(err error) int {
+	obj := map[string]any{}
+	code := c.explain(err, "", obj)
 	if c.json {
-		obj := map[string]any{"error": err.Error(), "outcome": kind, "exit": code}
-		if code := onecard.ErrorCode(err); code != "" {
-			obj["code"] = code
-		}
 		_ = json.NewEncoder(c.stdout).Encode(obj)
+	}
+	return code
+}
+
+// explain writes a failure on stderr: the error, then the record's own
+// advice (before), then exitCode's. It adds them to obj, when there is one,
+// for --json, and returns the exit status.
+func (c *cli) explain(err error, before string, obj map[string]any) int {
+	code, outcome, advice := exitCode(c.kind, err)
+	fmt.Fprintln(c.stderr, "kioskctl:", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	fmt.Fprint(c.stderr, before)
+	if advice != "" {
+		fmt.Fprintln(c.stderr, "kioskctl:", advice)
+	}
+	if obj != nil {
+		obj["error"], obj["outcome"], obj["exit"] = err.Error(), outcome, code
+		if pc := onecard.ErrorCode(err); pc != "" {
+			obj["code"] = pc
+		}
+		if advice != "" {
+			obj["advice"] = advice
+		}
 	}
 	return code
 }

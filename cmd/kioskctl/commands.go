@@ -20,23 +20,49 @@ import (
 // once the flags are parsed.
 type command func(fs *flag.FlagSet) func(ctx context.Context, a *app.App, args []string) (result, error)
 
-// commands maps each command name to its command.
-func commands() map[string]command {
-	return map[string]command{
-		"token":     tokenCmd,
-		"card":      cardCmd,
-		"pay":       payCmd,
-		"refund":    refundCmd,
-		"query":     queryCmd,
-		"bill":      billCmd,
-		"queue":     queueCmd,
-		"reconcile": reconcileCmd,
-		"resolve":   resolveCmd,
-		"export":    exportCmd,
-		"report":    reportCmd,
-		"check":     checkCmd,
-		"diag":      diagCmd,
-		"status":    statusCmd,
+// kind is what a command may do on the platform, which decides what its
+// failure means to the technician (exitCode).
+type kind int
+
+const (
+	// repeatable leaves nothing on the platform for a person to confirm:
+	// a failed call, even one whose reply was lost, is simply run again
+	// (never exit 3). Most such commands are read-only: they change no
+	// order or balance there (token --refresh fetches a token, which moves
+	// no money). reconcile and bill --reconcile may resend payments and
+	// refund orphan charges, but journal each outcome as they go, and the
+	// reconciler's next pass confirms what this one could not.
+	repeatable kind = iota
+	// movesMoney charges or refunds (pay, refund): a request sent without
+	// a trustworthy answer may have moved money, so its outcome is unknown
+	// (exit 3) until confirmed.
+	movesMoney
+)
+
+// commandSpec is a command and what it may do on the platform.
+type commandSpec struct {
+	kind kind
+	run  command
+}
+
+// commands maps each command name to its command. Each says its kind: a
+// new command that moves money must not fail as a repeatable one.
+func commands() map[string]commandSpec {
+	return map[string]commandSpec{
+		"token":     {repeatable, tokenCmd},
+		"card":      {repeatable, cardCmd},
+		"pay":       {movesMoney, payCmd},
+		"refund":    {movesMoney, refundCmd},
+		"query":     {repeatable, queryCmd},
+		"bill":      {repeatable, billCmd},
+		"queue":     {repeatable, queueCmd},
+		"reconcile": {repeatable, reconcileCmd},
+		"resolve":   {repeatable, resolveCmd}, // asks pay.query, then changes the journal only
+		"export":    {repeatable, exportCmd},
+		"report":    {repeatable, reportCmd},
+		"check":     {repeatable, checkCmd},
+		"diag":      {repeatable, diagCmd},
+		"status":    {repeatable, statusCmd},
 	}
 }
 
@@ -239,8 +265,9 @@ func queryCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 		if len(args) == 0 {
 			return result{}, usagef("query needs at least one ORDER_NO")
 		}
+		// A batch that failed leaves the answers of those before it.
 		res, err := a.Service.Query(ctx, args, *account, *acctype)
-		if err != nil {
+		if res == nil {
 			return result{}, err
 		}
 		var b strings.Builder
@@ -249,7 +276,7 @@ func queryCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 		objs := make([]map[string]any, 0, len(res))
 		code := exitOK
 		for _, r := range res {
-			local, platform, amount, outID, note := "unknown locally", "not asked (give --account)", "", "", ""
+			local, platform, amount, outID, note := "unknown locally", "not asked", "", "", ""
 			obj := map[string]any{"order_no": r.OrderNo}
 			if r.Local != nil {
 				local, amount, outID, note = string(r.Local.State), r.Local.Amount.Yuan(), r.Local.OutID, orderNote(*r.Local)
@@ -266,15 +293,43 @@ func queryCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 				}
 				obj["order_status"], obj["status"], obj["order_desc"] = string(r.Status.Status), r.Status.Status.String(), r.Status.Desc
 			} else {
-				code = exitUsage
+				reason, why := notAsked(r, *account, err)
+				if reason == notInJournal {
+					code = exitUsage
+				}
+				obj["status"], obj["reason"], obj["why"] = "not_asked", reason, why
+				note = strings.TrimPrefix(note+"; "+why, "; ")
 			}
 			obj["amount"], obj["out_id"] = amount, outID
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.OrderNo, local, platform, amount, outID, note)
 			objs = append(objs, obj)
 		}
 		tw.Flush()
-		return result{text: b.String(), obj: map[string]any{"orders": objs}, code: code}, nil
+		return result{text: b.String(), obj: map[string]any{"orders": objs}, code: code}, err
 	}
+}
+
+// Why query reports an order without the platform's answer.
+const (
+	// notInJournal: the terminal has no record of it and no --account
+	// was given; the platform is never asked with an empty account.
+	notInJournal = "not_in_journal"
+	// noAnswer: the pay.query of its batch, or of an earlier one, failed
+	// (the error is the command's).
+	noAnswer = "no_answer"
+)
+
+// notAsked says why r has no answer from the platform, and what to do;
+// err is the query's.
+func notAsked(r agent.QueryResult, account string, err error) (reason, why string) {
+	if r.Local == nil && account == "" {
+		return notInJournal, "not in the journal: give --account (and --acctype) to ask the platform"
+	}
+	why = "pay.query failed before answering about it"
+	if platformFailed(err) {
+		why += ": try again"
+	}
+	return noAnswer, why
 }
 
 func billCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {

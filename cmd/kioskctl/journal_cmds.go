@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -145,15 +144,12 @@ func resolveCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (res
 		if strings.TrimSpace(*note) == "" {
 			return result{}, usagef("resolve: --note is required: who looked, and what they found")
 		}
+		// Refused, or the platform could not be asked: a resolution is one
+		// commit after a read-only query, so nothing changed (and no
+		// payment's outcome is at stake: resolve is repeatable).
 		o, err := a.Service.Resolve(ctx, args[0], to, *note)
-		switch {
-		case errors.Is(err, agent.ErrOrderNotFound):
+		if err != nil {
 			return result{}, err
-		case err != nil:
-			// Refused, or the platform could not be asked: a resolution
-			// is one commit after a read-only query, so nothing changed
-			// (and no payment's outcome is at stake).
-			return result{}, &notDoneError{err}
 		}
 		text := fmt.Sprintf("order %s: needs_review → %s\n", o.OrderNo, o.State)
 		if o.State == agent.StateOrphanCharged {
@@ -162,9 +158,3 @@ func resolveCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (res
 		return result{text: text, obj: map[string]any{"order_no": o.OrderNo, "state": o.State, "refund_order_no": o.RefundOrderNo, "out_id": o.OutID}}, nil
 	}
 }
-
-// notDoneError is a request that was refused and changed nothing (exit 1).
-type notDoneError struct{ err error }
-
-func (e *notDoneError) Error() string { return e.err.Error() }
-func (e *notDoneError) Unwrap() error { return e.err }

@@ -26,11 +26,15 @@
 // diag needs none: it takes a device SPEC (see device.ParseSpec), such as
 // serial:/dev/ttyUSB0?baud=9600&frame=crlf or replay:capture.txt?as=hid-pos.
 //
-// Exit status: 0 success; 1 the call failed and certainly had no effect
-// (declined by the platform, or it never reached it; for diag: the device
-// failed or gave fewer scans than --count); 2 usage or config
-// error; 3 outcome unknown (the request was sent and no trustworthy answer
-// came back: confirm with `kioskctl query`).
+// Exit status: 0 success; 1 the call failed and left nothing to confirm:
+// declined by the platform, or it never reached it; for every command but
+// pay and refund also the platform busy (errcode -1, -2) or no trustworthy
+// reply, since they change no order or balance (or, reconcile and bill
+// --reconcile, journal what they send for the reconciler): try again; for
+// diag, the device failed or gave fewer scans than --count; 2 usage or
+// config error, or refused before sending; 3 pay and refund only: outcome
+// unknown (the request was sent and no trustworthy answer came back:
+// confirm with `kioskctl query`). See exitCode.
 package main
 
 import (

@@ -39,6 +39,14 @@ type env struct {
 // simulator's options (its field variations).
 func newEnv(t *testing.T, modes ...func(*sim.Options)) *env {
 	t.Helper()
+	simulator := sim.NewServer(simOptions(modes...))
+	t.Cleanup(simulator.Close)
+	return &env{simulator: simulator, config: onecardtest.WriteKioskConfig(t, t.TempDir(), simulator, "1s", "")}
+}
+
+// simOptions are the simulator's options with the TEST-ONLY keys, changed
+// by modes.
+func simOptions(modes ...func(*sim.Options)) sim.Options {
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
 	opts := sim.Options{
 		AppKey: onecardtest.TestAppKey, AppSecret: secret,
@@ -47,9 +55,7 @@ func newEnv(t *testing.T, modes ...func(*sim.Options)) *env {
 	for _, m := range modes {
 		m(&opts)
 	}
-	simulator := sim.NewServer(opts)
-	t.Cleanup(simulator.Close)
-	return &env{simulator: simulator, config: onecardtest.WriteKioskConfig(t, t.TempDir(), simulator, "1s", "")}
+	return opts
 }
 
 // kioskctl runs the command in-process and returns exit status and output.
