@@ -3,6 +3,16 @@
 // and the six calls. It holds no token policy and no state beyond its
 // configuration but the clock offset last seen in a reply's Date header;
 // agent.Platform adds the token and order handling.
+//
+// Requests carry the spec's fields only, every value a string. Replies
+// are read as platforms in the field write them: a field the spec does not
+// list is ignored (in the envelope it stays in the signed text), and a
+// JSON number may stand where the spec has a string. What decides money
+// stays exact: the signature is checked, an amount is read from the
+// number's own digits, never through a float (tranamt as yuan with at most
+// two decimals, balances as whole fen), a retcode or order_status must be
+// a whole number, and anything else is an undecodable reply whose outcome
+// is unknown, never a success or a decline.
 package onecard
 
 import (
@@ -585,9 +595,9 @@ func (c *Client) QueryPayments(ctx context.Context, token string, qs []PayQuery)
 		Tranamt     flexString `json:"tranamt"`
 		OrderNo     flexString `json:"order_no"`
 		OutID       flexString `json:"out_id"`
-		OrderStatus flexString `json:"order_status"`
+		OrderStatus flexCode   `json:"order_status"`
 		OrderDesc   flexString `json:"order_desc"`
-		Retcode     flexString `json:"retcode"`
+		Retcode     flexCode   `json:"retcode"`
 		Errmsg      flexString `json:"errmsg"`
 	}
 	var w struct {

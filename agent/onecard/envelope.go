@@ -5,7 +5,9 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -68,11 +70,17 @@ type Reply struct {
 	// HasRequest distinguishes an absent request field from an empty one:
 	// both are signed differently.
 	HasRequest bool
+	// Extra holds the fields the spec notes do not name, by name. Nothing
+	// reads them; they are kept because the platform's signature covers
+	// every field but sign (NOTES, "Response envelope").
+	Extra map[string]string
 }
 
-// Fields returns the signed fields of the reply.
+// Fields returns the signed fields of the reply: every field but sign.
 func (r Reply) Fields() map[string]string {
-	f := map[string]string{"errcode": r.Errcode}
+	f := make(map[string]string, len(r.Extra)+2)
+	maps.Copy(f, r.Extra)
+	f["errcode"] = r.Errcode
 	if r.HasRequest {
 		f["request"] = r.Request
 	}
@@ -129,8 +137,8 @@ func parseEnvelope(body []byte) (Reply, error) {
 	seen := map[string]bool{}
 	for _, part := range strings.Split(s, "&") {
 		name, raw, ok := strings.Cut(part, "=")
-		if !ok {
-			return Reply{}, fmt.Errorf("field %q has no '='", Truncate(part, 40))
+		if !ok || name == "" {
+			return Reply{}, fmt.Errorf("field %q has no name or no '='", Truncate(part, 40))
 		}
 		val, err := url.QueryUnescape(raw)
 		if err != nil {
@@ -148,9 +156,14 @@ func parseEnvelope(body []byte) (Reply, error) {
 		case "sign":
 			r.Sign = val
 		default:
-			// Unknown fields would be outside the signed set we know how
-			// to check; refusing them keeps verification meaningful.
-			return Reply{}, fmt.Errorf("unexpected field %q", Truncate(name, 40))
+			// A field the notes do not name is never read, so it cannot
+			// change what the reply says; it stays in the signed set
+			// (Fields), so that one the platform did not sign fails the
+			// signature check rather than slipping past it.
+			if r.Extra == nil {
+				r.Extra = map[string]string{}
+			}
+			r.Extra[name] = val
 		}
 	}
 	if r.Errcode == "" {
@@ -191,24 +204,28 @@ func Truncate(s string, n int) string {
 
 // replyStatus carries the fields every decrypted reply object has.
 type replyStatus struct {
-	Retcode flexString `json:"retcode"`
+	Retcode flexCode   `json:"retcode"`
 	Errmsg  flexString `json:"errmsg"`
 }
 
-// openReply decodes the decrypted reply JSON, checking that its single
-// top-level key is the one expected, and returns the inner object.
+// openReply decodes the decrypted reply JSON, checking that it holds the
+// top-level key expected, and returns the inner object. Other top-level
+// keys are ignored, as unknown fields are everywhere in a reply (NOTES,
+// "What the platform may not do for you"): the answer is under the
+// method's own key or nowhere.
 func openReply(plain []byte, key string) (json.RawMessage, replyStatus, error) {
 	var outer map[string]json.RawMessage
 	if err := json.Unmarshal(plain, &outer); err != nil {
 		return nil, replyStatus{}, fmt.Errorf("reply JSON: %w", err)
 	}
 	inner, ok := outer[key]
-	if !ok || len(outer) != 1 {
+	if !ok {
 		keys := make([]string, 0, len(outer))
 		for k := range outer {
-			keys = append(keys, k)
+			keys = append(keys, Truncate(k, 40))
 		}
-		return nil, replyStatus{}, fmt.Errorf("reply JSON has keys %q, want only %q", keys, key)
+		slices.Sort(keys)
+		return nil, replyStatus{}, fmt.Errorf("reply JSON has keys %q, not %q", keys, key)
 	}
 	var st replyStatus
 	if err := json.Unmarshal(inner, &st); err != nil {
@@ -221,7 +238,10 @@ func openReply(plain []byte, key string) (json.RawMessage, replyStatus, error) {
 }
 
 // flexString reads a JSON string, number or null: replies are read
-// leniently (NOTES "Numbers and amounts").
+// leniently (NOTES "Numbers and amounts"). A number is kept as the text of
+// its JSON literal, never through a float, so that an amount such as 12.5
+// reaches money.ParseYuan digit for digit and an 18-digit out_id keeps
+// every digit; the field's own parser decides what the text may be.
 type flexString string
 
 func (f *flexString) UnmarshalJSON(b []byte) error {
@@ -244,5 +264,22 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	default:
 		return fmt.Errorf("want a string or a number, got %s", Truncate(string(b), 20))
 	}
+	return nil
+}
+
+// flexCode reads a code (retcode, order_status) leniently like flexString,
+// but a number must be a whole one: 0 and 60 are codes, 0.0 and 6e1 are
+// not, and reading them as text would turn a success into a decline.
+type flexCode string
+
+func (c *flexCode) UnmarshalJSON(b []byte) error {
+	var s flexString
+	if err := s.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] != '"' && strings.ContainsAny(string(b), ".eE") {
+		return fmt.Errorf("code %s is not a whole number", Truncate(string(b), 20))
+	}
+	*c = flexCode(s)
 	return nil
 }

@@ -1,12 +1,16 @@
 package onecard
 
 import (
+	"encoding/json"
+	"math/big"
 	"testing"
 )
 
 // FuzzParseReply feeds arbitrary bodies to the reply path a client takes:
-// envelope, signature check, decryption, JSON. It must classify, never
-// panic, and never report success for a body it cannot verify.
+// envelope, signature check, decryption, JSON, and a pay reply's amount.
+// It must classify, never panic, never report success for a body it
+// cannot verify, and read an amount exactly or not at all, whether it
+// comes as a string or as a number (testdata/fuzz holds both shapes).
 func FuzzParseReply(f *testing.F) {
 	c := testCipher(f)
 	ok, err := EncodeReply("0", c.Encrypt([]byte(`{"gdccard_pay":{"retcode":"0","errmsg":"","account":"1","tranamt":"1.00","order_no":"1","out_id":"9"}}`)), true, nil)
@@ -27,6 +31,21 @@ func FuzzParseReply(f *testing.F) {
 		}
 		if err != nil && !Declined(err) && !OutcomeUnknown(err) {
 			t.Fatalf("error neither declined nor unknown: %v", err)
+		}
+		if err != nil {
+			return
+		}
+		var w wireResult
+		if json.Unmarshal(inner, &w) != nil {
+			return
+		}
+		if amt, err := w.amount(MethodPay); err == nil {
+			// big.Rat reads the decimal text exactly: the fen must be
+			// the very value written, with nothing rounded away.
+			want, ok := new(big.Rat).SetString(string(w.Tranamt))
+			if !ok || want.Cmp(big.NewRat(int64(amt), 100)) != 0 {
+				t.Fatalf("tranamt %q read as %d fen", w.Tranamt, amt)
+			}
 		}
 	})
 }

@@ -22,7 +22,7 @@ func TestTLSWithCustomCA(t *testing.T) {
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
 	ts := httptest.NewUnstartedServer(nil)
 	simulator, err := sim.NewHandler(sim.Options{AppKey: onecardtest.TestAppKey, AppSecret: secret,
-		ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv, BaseURL: "https://" + ts.Listener.Addr().String()})
+		ClientKey: &clientPriv.PublicKey, PlatformKey: platformPriv, BaseURL: "https://" + ts.Listener.Addr().String(), Strict: true})
 	require.NoError(t, err)
 	ts.Config.Handler = simulator
 	ts.StartTLS()

@@ -1,6 +1,6 @@
-// Command onecard-sim serves the strict one-card platform simulator
-// (agent/onecard/onecardtest) over HTTP, for demos and for trying a kiosk
-// or kioskctl without a campus.
+// Command onecard-sim serves the one-card platform simulator
+// (agent/onecard/sim) over HTTP, for demos, for trying a kiosk or kioskctl
+// without a campus, and for other clients of the platform.
 //
 // Usage:
 //
@@ -21,7 +21,17 @@
 //	--timezone ZONE             platform time zone (default Asia/Shanghai)
 //	--token-ttl D               access token lifetime (default 2h)
 //	-v                          log every request (no secrets, tokens or full numbers)
+//	--strict                    refuse request fields v2.42 does not list (retcode
+//	                            40015, "unknown field"), query.card's extensions too
 //	-h, --help                  this help
+//
+// Beyond the spec: like a platform in the field, the simulator answers the
+// query.card extensions a public one-card SDK sends (get_idinfo,
+// get_accinfo, getschcode, getcardid: identity fields, an accinfo list, the
+// accounting unit, the physical card number; the sim package documentation
+// gives their shapes) and ignores any other request field v2.42 does not
+// list, naming it in the -v log. --strict refuses them all instead, for
+// testing that a client sends the spec's fields only.
 //
 // Field variations: a real platform may protect the terminal less than
 // the simulator does by default (the spec notes, "What the platform may
@@ -44,7 +54,7 @@
 // (GET /_sim/held, POST /_sim/held/release); a "late" fault holds chosen
 // requests the same way. sim.yaml sets them too (refunds_uncapped: true,
 // query_forgets_refunds: true, hold: {fraction: F, for: D, seed: N},
-// duplicate_reply: MODE), a flag given overriding its key.
+// duplicate_reply: MODE, strict: true), a flag given overriding its key.
 //
 // Settings come from the built-in defaults, then the --config file (with
 // --demo: DIR/sim.yaml), then the flags, each overriding the one before.
@@ -67,7 +77,8 @@
 //
 // Card fields: account, name, sno, cardid, barcode, phone, cert, certtype,
 // balance_fen, unsettle_fen, lost, frozen, cardtype, cardname, createdate,
-// expdate, bankacc, password. Balances are in fen.
+// expdate, bankacc, password, and for the query.card extensions sex,
+// deptcode, deptname, pidcode, pidname, schcode. Balances are in fen.
 //
 // In demo mode DIR (mode 0700) receives client-private.pem,
 // client-public.pem, platform-private.pem, platform-public.pem and
@@ -156,7 +167,7 @@ type flags struct {
 
 const usageText = `usage: onecard-sim [flags]
 
-A strict simulator of the Synjones one-card platform (API v2.42).
+A simulator of the Synjones one-card platform (API v2.42).
 
 flags:
   --listen ADDR              address to listen on (default 127.0.0.1:8090)
@@ -174,6 +185,10 @@ flags:
   --timezone ZONE            platform time zone (default Asia/Shanghai)
   --token-ttl D              access token lifetime (default 2h)
   -v                         log every request
+  --strict                   refuse request fields v2.42 does not list (retcode
+                             40015), query.card's extensions get_idinfo get_accinfo
+                             getschcode getcardid too (default: answer those, ignore
+                             and log the others)
   -h, --help                 this help
 
 field variations (a real platform may protect the terminal less; sim.yaml keys too):

@@ -12,9 +12,11 @@ import (
 	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
-// modeFlags are the field-variation flags: ways a real platform protects
-// the terminal less than the simulator does by default.
+// modeFlags are the field-variation flags, ways a real platform protects
+// the terminal less than the simulator does by default, and --strict, the
+// conformance mode that refuses request fields v2.42 does not list.
 type modeFlags struct {
+	strict              bool
 	refundsUncapped     bool
 	queryForgetsRefunds bool
 	hold                sim.HoldPolicy
@@ -37,6 +39,7 @@ func (m *modeFlags) register(fs *flag.FlagSet) {
 			return nil
 		})
 	}
+	boolean("strict", &m.strict)
 	boolean("refunds-uncapped", &m.refundsUncapped)
 	boolean("query-forgets-refunds", &m.queryForgetsRefunds)
 	value := func(name string, parse func(string) error) {
@@ -99,6 +102,9 @@ func (m *modeFlags) check() error {
 // replace sim.yaml's hold as a whole (check makes --hold-fraction come
 // with the others).
 func (m *modeFlags) apply(o *sim.Options) {
+	if m.set["strict"] {
+		o.Strict = m.strict
+	}
 	if m.set["refunds-uncapped"] {
 		o.RefundsUncapped = m.refundsUncapped
 	}
@@ -113,7 +119,8 @@ func (m *modeFlags) apply(o *sim.Options) {
 	}
 }
 
-// String describes the modes in force for the log, "" when none is.
+// String describes the field variations in force for the log, "" when
+// none is; serve reports --strict on its own line, from the options.
 func (m *modeFlags) String() string {
 	var on []string
 	if m.refundsUncapped {

@@ -124,6 +124,7 @@ func TestFieldVariationUsageErrors(t *testing.T) {
 		{"unknown duplicate reply", []string{"--duplicate-reply", "60046"}, "duplicate-reply"},
 		{"empty duplicate reply", []string{"--duplicate-reply", ""}, "duplicate-reply"},
 		{"uncapped with a value", []string{"--refunds-uncapped=maybe"}, "refunds-uncapped"},
+		{"strict with a value", []string{"--strict=maybe"}, "strict"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,12 +153,25 @@ func TestFieldVariationDefaults(t *testing.T) {
 	assert.Equal(t, sim.HoldPolicy{}, o.Hold)
 	assert.Equal(t, onecard.RetcodeOrderExists, o.DuplicateReply)
 	assert.Equal(t, "reused order_no answered with 60070", f.modes.String())
+
+	// --strict is the conformance switch, not a field variation.
+	f, err = parseFlags([]string{"--strict"}, &bytes.Buffer{})
+	require.NoError(t, err)
+	o = sim.Options{}
+	f.modes.apply(&o)
+	assert.True(t, o.Strict)
+	assert.Empty(t, f.modes.String())
+	f, err = parseFlags([]string{"--strict=false"}, &bytes.Buffer{})
+	require.NoError(t, err)
+	o = sim.Options{Strict: true}
+	f.modes.apply(&o)
+	assert.False(t, o.Strict, "a flag given overrides")
 }
 
 func TestHelpFieldVariations(t *testing.T) {
 	var stdout bytes.Buffer
 	require.Equal(t, exitOK, run(context.Background(), []string{"--help"}, &stdout, &syncbuf.Buffer{}, nil))
-	for _, f := range []string{"--refunds-uncapped", "--query-forgets-refunds", "--hold-fraction", "--hold-for", "--hold-seed",
+	for _, f := range []string{"--strict", "--refunds-uncapped", "--query-forgets-refunds", "--hold-fraction", "--hold-for", "--hold-seed",
 		"--duplicate-reply", "/_sim/held", "/_sim/held/release"} {
 		assert.Contains(t, stdout.String(), f)
 	}

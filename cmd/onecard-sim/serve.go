@@ -69,6 +69,9 @@ func serve(ctx context.Context, f flags, stderr io.Writer, ready func(string)) e
 	if on := f.modes.String(); on != "" {
 		logger.Printf("field variations: %s", on)
 	}
+	if opts.Strict {
+		logger.Print("strict: request fields v2.42 does not list are refused with retcode 40015, query.card's extensions included")
+	}
 	if opts.PlatformKey == nil {
 		logger.Print("warning: no platform_private_key: replies are unsigned, and a client that verifies them will refuse them")
 	}

@@ -47,7 +47,9 @@ func TestKeys() (clientPriv, platformPriv *rsa.PrivateKey, appSecret string) {
 // NewTestPair starts a sim.Server with the test keys (TestAppKey, TestKeys) and
 // returns it with a Client configured for it: same app key and secret, the
 // client test key for signing, reply signatures verified against the
-// platform key, the server's zone and clock (Options.Now). Each opts
+// platform key, the server's zone and clock (Options.Now). The simulator
+// is strict (Options.Strict): the tests that use it test the project's own
+// client, which must send no field v2.42 does not list. Each opts
 // function may change the Options before the server starts; the client
 // follows AppKey, AppSecret, PlatformKey, Location and Now but always signs
 // with the client test key. Close and the client's idle connections are
@@ -60,6 +62,7 @@ func NewTestPair(t testing.TB, opts ...func(*sim.Options)) (*sim.Server, *onecar
 		AppSecret:   secret,
 		ClientKey:   &clientPriv.PublicKey,
 		PlatformKey: platformPriv,
+		Strict:      true,
 	}
 	for _, f := range opts {
 		f(&o)

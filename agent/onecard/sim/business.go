@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/campuspos/kiosk/agent/money"
@@ -55,6 +58,7 @@ type result struct {
 	errmsg  string
 	fields  map[string]any
 	raw     []byte // down.bill success: the bill body
+	note    string // for the log
 }
 
 func ok(fields map[string]any) result { return result{retcode: onecard.RetcodeOK, fields: fields} }
@@ -67,7 +71,7 @@ func badField(why string) result {
 
 // business dispatches a request that passed the system layer; s.mu is held.
 func (s *Server) business(method, key string, params map[string]json.RawMessage, now time.Time) reply {
-	p := &paramReader{m: params, used: map[string]bool{}}
+	p := s.newParams(params)
 	var res result
 	switch method {
 	case onecard.MethodAccessToken:
@@ -101,11 +105,35 @@ func (s *Server) business(method, key string, params map[string]json.RawMessage,
 		// Only strings, slices and maps of them are marshalled here.
 		panic("sim: reply JSON: " + err.Error())
 	}
-	note := ""
+	note := res.note
 	if res.retcode == RetcodeBadField {
-		note = " (" + res.errmsg + ")"
+		note += " (" + res.errmsg + ")"
+	}
+	if len(p.ignored) > 0 {
+		note += " (ignored fields v2.42 does not list: " + quoteNames(p.ignored) + ")"
 	}
 	return reply{errcode: onecard.ErrcodeOK, retcode: res.retcode, inner: inner, note: note}
+}
+
+// maxNamesLogged bounds how many ignored field names one log line quotes:
+// a batch of 50 queries could carry the same stray field 50 times.
+const maxNamesLogged = 5
+
+// quoteNames lists client-chosen field names for the log, quoted and cut
+// short so that a name cannot forge a log line or flood it.
+func quoteNames(names []string) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i == maxNamesLogged {
+			fmt.Fprintf(&b, " … (%d in all)", len(names))
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", onecard.Truncate(n, 40))
+	}
+	return b.String()
 }
 
 // paramReader reads the members of a request object strictly, keeping the
@@ -114,6 +142,16 @@ type paramReader struct {
 	m    map[string]json.RawMessage
 	used map[string]bool
 	err  string
+	// strict makes finish refuse the members no reader asked for
+	// (Options.Strict); otherwise finish lists them in ignored.
+	strict  bool
+	ignored []string
+}
+
+// newParams returns a reader of one request object under the server's
+// Options.Strict.
+func (s *Server) newParams(m map[string]json.RawMessage) *paramReader {
+	return &paramReader{m: m, used: map[string]bool{}, strict: s.opts.Strict}
 }
 
 func (p *paramReader) fail(format string, args ...any) {
@@ -177,6 +215,16 @@ func (p *paramReader) termid() string {
 	return v
 }
 
+// flag reads an optional switch such as get_merge: "1" is on, absent, ""
+// or "0" off, anything else a problem.
+func (p *paramReader) flag(name string) bool {
+	v := p.str(name, 1, false)
+	if v != "" && v != "0" && v != "1" {
+		p.fail("%s %q is neither 0 nor 1", name, v)
+	}
+	return v == "1"
+}
+
 // oneOf reads a required field that must take one of the values.
 func (p *paramReader) oneOf(name string, max int, values ...string) string {
 	v := p.str(name, max, true)
@@ -192,12 +240,18 @@ func (p *paramReader) oneOf(name string, max int, values ...string) string {
 	return v
 }
 
-// finish refuses members the method does not have and returns the first
-// problem ("" when none).
+// finish deals with the members the method does not have, in name order
+// so that the first one named is always the same: under strict it refuses
+// them, else it lists them in ignored. It returns the first problem (""
+// when none).
 func (p *paramReader) finish() string {
-	for name := range p.m {
-		if !p.used[name] {
+	for _, name := range slices.Sorted(maps.Keys(p.m)) {
+		switch {
+		case p.used[name]:
+		case p.strict:
 			p.fail("unknown field %q", onecard.Truncate(name, 20))
+		default:
+			p.ignored = append(p.ignored, name)
 		}
 	}
 	return p.err
@@ -229,15 +283,20 @@ func (s *Server) issueToken(p *paramReader, now time.Time) result {
 func (s *Server) queryCard(p *paramReader) result {
 	idtype := p.oneOf("idtype", 16, onecard.IDTypes...)
 	id := p.str("id", 32, true)
-	merge := p.str("get_merge", 1, false)
+	want := cardParts{merge: p.flag("get_merge")}
 	pwd := p.str("pwd", 32, false)
-	if merge != "" && merge != "0" && merge != "1" {
-		p.fail("get_merge %q is neither 0 nor 1", merge)
+	if !p.strict {
+		// Left unread under Strict, the extensions are refused by finish
+		// like any field v2.42 does not list.
+		want.identity = p.flag(ExtIdentity)
+		want.accounts = p.flag(ExtAccounts)
+		want.schcode = p.flag(ExtSchCode)
+		want.cardid = p.flag(ExtCardID)
 	}
 	if why := p.finish(); why != "" {
 		return badField(why)
 	}
-	var cards []map[string]string
+	var cards []map[string]any
 	for _, acc := range s.order {
 		c := s.cards[acc]
 		if !c.matches(idtype, id) {
@@ -246,12 +305,16 @@ func (s *Server) queryCard(p *paramReader) result {
 		if pwd != "" && c.Password != "" && pwd != c.Password {
 			return declined(onecard.RetcodeAccountNotFound)
 		}
-		cards = append(cards, c.wire(merge == "1"))
+		cards = append(cards, c.wire(want))
 	}
 	if len(cards) == 0 {
 		return declined(onecard.RetcodeAccountNotFound)
 	}
-	return ok(map[string]any{"card": cards})
+	res := ok(map[string]any{"card": cards})
+	if ext := want.extensions(); len(ext) > 0 {
+		res.note = " (answered " + strings.Join(ext, ", ") + ", beyond v2.42)"
+	}
+	return res
 }
 
 // nextOutID returns a new platform serial: the date and a sequence number
@@ -411,10 +474,13 @@ func (s *Server) payQuery(p *paramReader, now time.Time) result {
 		if err != nil {
 			return badField(fmt.Sprintf("pay_queries[%d]: %v", i, err))
 		}
-		ip := &paramReader{m: m, used: map[string]bool{}}
+		ip := s.newParams(m)
 		qs[i] = query{ip.str("account", 10, true), ip.str("acctype", 3, true), ip.str("order_no", 32, true)}
 		if why := ip.finish(); why != "" {
 			return badField(fmt.Sprintf("pay_queries[%d]: %s", i, why))
+		}
+		for _, name := range ip.ignored {
+			p.ignored = append(p.ignored, fmt.Sprintf("pay_queries[%d].%s", i, name))
 		}
 	}
 	processing := time.Duration(s.processingFor.Load())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/campuspos/kiosk/agent/money"
+	"github.com/campuspos/kiosk/agent/onecard"
 )
 
 // Card is one card account of the simulated platform. The tags let a card
@@ -19,7 +20,8 @@ type Card struct {
 	// SNo is the student or staff number (idtype sno).
 	SNo string `yaml:"sno,omitempty" json:"sno,omitempty"`
 	// CardID is the number a card reader gives for the physical card
-	// (idtype cardid). It is never part of a query.card reply.
+	// (idtype cardid). A query.card reply carries it only when asked with
+	// the getcardid extension.
 	CardID string `yaml:"cardid,omitempty" json:"cardid,omitempty"`
 	// Barcode is the payment code a scanner reads from the card holder's
 	// phone (idtype barcode); a non-empty value also sets barflag to 1.
@@ -46,6 +48,57 @@ type Card struct {
 	// Password is the card's query password (query.card pwd). Empty: any
 	// pwd is accepted. A wrong one answers 60003, like an unknown identity.
 	Password string `yaml:"password,omitempty" json:"password,omitempty"`
+
+	// The identity fields below and SchCode are not in v2.42: the
+	// query.card extensions get_idinfo and getschcode answer them.
+
+	// Sex is "1" (male), "2" (female) or empty.
+	Sex string `yaml:"sex,omitempty" json:"sex,omitempty"`
+	// DeptCode and DeptName name the holder's department.
+	DeptCode string `yaml:"deptcode,omitempty" json:"deptcode,omitempty"`
+	DeptName string `yaml:"deptname,omitempty" json:"deptname,omitempty"`
+	// PidCode and PidName name the holder's kind of identity (本科生,
+	// 教职工…).
+	PidCode string `yaml:"pidcode,omitempty" json:"pidcode,omitempty"`
+	PidName string `yaml:"pidname,omitempty" json:"pidname,omitempty"`
+	// SchCode is the card's accounting unit (核算单位); it defaults to
+	// "0001".
+	SchCode string `yaml:"schcode,omitempty" json:"schcode,omitempty"`
+}
+
+// The query.card extensions: request fields v2.42 does not list that newer
+// platforms accept, and a public client sends, each "1" to ask for more
+// in every card of the reply (package documentation, "Beyond the spec").
+const (
+	// ExtIdentity asks for the identity fields sex, deptcode, deptname,
+	// pidcode and pidname.
+	ExtIdentity = "get_idinfo"
+	// ExtAccounts asks for accinfo, the list of the card's accounts.
+	ExtAccounts = "get_accinfo"
+	// ExtSchCode asks for schcode, the accounting unit.
+	ExtSchCode = "getschcode"
+	// ExtCardID asks for cardid, the physical card number.
+	ExtCardID = "getcardid"
+)
+
+// cardParts says which optional parts every card of a query.card reply
+// carries: merge_flag (the spec's get_merge) and the extensions.
+type cardParts struct {
+	merge, identity, accounts, schcode, cardid bool
+}
+
+// extensions names the extensions asked for, for the log.
+func (p cardParts) extensions() []string {
+	var names []string
+	for _, e := range []struct {
+		on   bool
+		name string
+	}{{p.identity, ExtIdentity}, {p.accounts, ExtAccounts}, {p.schcode, ExtSchCode}, {p.cardid, ExtCardID}} {
+		if e.on {
+			names = append(names, e.name)
+		}
+	}
+	return names
 }
 
 // Demo card accounts, for tests and documentation.
@@ -66,9 +119,11 @@ const (
 func DemoCards() []Card {
 	return []Card{
 		{Account: DemoNormal, Name: "张三", SNo: "2024000001", CardID: "3197650001", Phone: "13800000001",
-			Cert: "110101200001011234", CertType: "001", Balance: 100_00},
+			Cert: "110101200001011234", CertType: "001", Balance: 100_00,
+			Sex: "1", DeptCode: "0301", DeptName: "计算机学院", PidCode: "1", PidName: "本科生"},
 		{Account: DemoRich, Name: "李四", SNo: "2024000002", CardID: "3197650002", Phone: "13800000002",
-			Cert: "110101200002021234", CertType: "001", Balance: 100_000_00, CardType: "2", CardName: "教工卡"},
+			Cert: "110101200002021234", CertType: "001", Balance: 100_000_00, CardType: "2", CardName: "教工卡",
+			Sex: "2", DeptCode: "0900", DeptName: "后勤处", PidCode: "3", PidName: "教职工"},
 		{Account: DemoLow, Name: "王五", SNo: "2024000003", CardID: "3197650003", Phone: "13800000003", Balance: 50},
 		{Account: DemoLost, Name: "赵六", SNo: "2024000004", CardID: "3197650004", Phone: "13800000004",
 			Cert: "110101200004041234", CertType: "001", Balance: 50_00, Lost: true},
@@ -91,6 +146,8 @@ func (c *Card) check() error {
 		{"cert", c.Cert, 20}, {"certtype", c.CertType, 3}, {"cardtype", c.CardType, 3},
 		{"cardname", c.CardName, 20}, {"createdate", c.CreateDate, 8}, {"expdate", c.ExpDate, 8},
 		{"bankacc", c.BankAcc, 20}, {"password", c.Password, 32},
+		{"sex", c.Sex, 1}, {"deptcode", c.DeptCode, 20}, {"deptname", c.DeptName, 60},
+		{"pidcode", c.PidCode, 10}, {"pidname", c.PidName, 30}, {"schcode", c.SchCode, 10},
 	}
 	if c.Account == "" {
 		return errors.New("account is empty")
@@ -122,17 +179,19 @@ func (c *Card) fillDefaults() {
 	def(&c.CardName, "学生卡")
 	def(&c.CreateDate, "20240901")
 	def(&c.ExpDate, "20280731")
+	def(&c.SchCode, "0001")
 }
 
-// wire renders the card as a query.card reply object: every field a string.
-func (c *Card) wire(withMerge bool) map[string]string {
+// wire renders the card as a query.card reply object, with the parts
+// asked for: every field a string, accinfo a list of objects of strings.
+func (c *Card) wire(parts cardParts) map[string]any {
 	flag := func(b bool) string {
 		if b {
 			return "1"
 		}
 		return "0"
 	}
-	m := map[string]string{
+	m := map[string]any{
 		"account": c.Account, "name": c.Name,
 		"unsettle_amount": fen(c.Unsettled), "db_balance": fen(c.Balance),
 		"lostflag": flag(c.Lost), "freezeflag": flag(c.Frozen),
@@ -143,8 +202,26 @@ func (c *Card) wire(withMerge bool) map[string]string {
 		"autotrans_limite": "0", "autotrans_amt": "0", "autotrans_flag": "0",
 		"mscard": "0", "scard_num": "0",
 	}
-	if withMerge {
+	if parts.merge {
 		m["merge_flag"] = "0"
+	}
+	if parts.identity {
+		m["sex"], m["deptcode"], m["deptname"] = c.Sex, c.DeptCode, c.DeptName
+		m["pidcode"], m["pidname"] = c.PidCode, c.PidName
+	}
+	if parts.accounts {
+		// The simulator keeps the card account only; a platform with
+		// electronic accounts lists each beside it, with its own type.
+		m["accinfo"] = []map[string]string{{
+			"type": onecard.AccTypeCard, "name": "卡账户", "balance": fen(c.Balance),
+			"autotrans_limite": "0", "autotrans_amt": "0", "autotrans_flag": "0",
+		}}
+	}
+	if parts.schcode {
+		m["schcode"] = c.SchCode
+	}
+	if parts.cardid {
+		m["cardid"] = c.CardID
 	}
 	return m
 }

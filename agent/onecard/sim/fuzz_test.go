@@ -13,12 +13,12 @@ import (
 )
 
 // fuzzServer is a simulator with the test keys and no listener: requests go
-// straight to ServeHTTP.
-func fuzzServer(f *testing.F) (*sim.Server, *onecard.Client) {
+// straight to ServeHTTP. strict sets Options.Strict.
+func fuzzServer(f *testing.F, strict bool) (*sim.Server, *onecard.Client) {
 	f.Helper()
 	clientPriv, platformPriv, secret := onecardtest.TestKeys()
 	s, err := sim.NewHandler(sim.Options{AppKey: onecardtest.TestAppKey, AppSecret: secret, ClientKey: &clientPriv.PublicKey,
-		PlatformKey: platformPriv, TokenMinInterval: -1, BaseURL: "http://127.0.0.1:1"})
+		PlatformKey: platformPriv, TokenMinInterval: -1, BaseURL: "http://127.0.0.1:1", Strict: strict})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func serve(s *sim.Server, path string, body string) *httptest.ResponseRecorder {
 // FuzzForm sends arbitrary bodies to the platform's form parser: every
 // answer is an envelope with a non-zero errcode, and nothing is charged.
 func FuzzForm(f *testing.F) {
-	s, c := fuzzServer(f)
+	s, c := fuzzServer(f, false)
 	valid, err := c.BuildForm(onecard.MethodQueryCard, strings.Repeat("0", 128), map[string]string{"idtype": "sno", "id": "1"})
 	if err != nil {
 		f.Fatal(err)
@@ -78,13 +78,23 @@ func FuzzForm(f *testing.F) {
 }
 
 // FuzzBusiness wraps arbitrary request JSON in a correctly encrypted and
-// signed envelope, so that the business layer's field checks are fuzzed:
-// every answer is an envelope, and no balance ever goes negative.
+// signed envelope, so that the business layer's field checks are fuzzed,
+// on a tolerant and on a strict simulator: every answer is an envelope,
+// and no balance ever goes negative.
 func FuzzBusiness(f *testing.F) {
-	s, c := fuzzServer(f)
-	tok, err := c.AccessToken(f.Context())
-	if err != nil {
-		f.Fatal(err)
+	type target struct {
+		s   *sim.Server
+		c   *onecard.Client
+		tok string
+	}
+	var targets []target
+	for _, strict := range []bool{false, true} {
+		s, c := fuzzServer(f, strict)
+		tok, err := c.AccessToken(f.Context())
+		if err != nil {
+			f.Fatal(err)
+		}
+		targets = append(targets, target{s, c, tok.Value})
 	}
 	for _, seed := range []struct{ method, json string }{
 		{onecard.MethodPay, `{"account":"100001","tranamt":"1.00","acctype":"###","mercacc":"1","order_no":"1"}`},
@@ -92,6 +102,8 @@ func FuzzBusiness(f *testing.F) {
 		{onecard.MethodRefund, `{"account":"100001","tranamt":"0.50","acctype":"###","mercacc":"1","order_no":"3","refund_order_no":"1"}`},
 		{onecard.MethodPayQuery, `{"pay_queries":[{"account":"100001","acctype":"###","order_no":"1"}]}`},
 		{onecard.MethodQueryCard, `{"idtype":"barcode","id":"280123456789012345"}`},
+		{onecard.MethodQueryCard, `{"idtype":"sno","id":"2024000004","get_merge":"1","get_idinfo":"1","get_accinfo":"1","getschcode":"1","getcardid":"1"}`},
+		{onecard.MethodPay, `{"account":"100001","tranamt":"1.00","acctype":"###","mercacc":"1","order_no":"4","currency":"CNY"}`},
 	} {
 		f.Add(seed.method, seed.json)
 	}
@@ -99,17 +111,19 @@ func FuzzBusiness(f *testing.F) {
 		if _, ok := onecard.RequestKey(method); !ok || method == onecard.MethodDownBill || method == onecard.MethodAccessToken {
 			return
 		}
-		form, err := c.BuildForm(method, tok.Value, rawJSON(params))
-		if err != nil {
-			return
-		}
-		rec := serve(s, "/tsm", form.Encode())
-		if !bytes.HasPrefix(rec.Body.Bytes(), []byte("errcode=")) {
-			t.Fatalf("not an envelope: %q", rec.Body.String())
-		}
-		for _, card := range s.Cards() {
-			if card.Balance < 0 {
-				t.Fatalf("balance of %s went negative", card.Account)
+		for _, tg := range targets {
+			form, err := tg.c.BuildForm(method, tg.tok, rawJSON(params))
+			if err != nil {
+				return
+			}
+			rec := serve(tg.s, "/tsm", form.Encode())
+			if !bytes.HasPrefix(rec.Body.Bytes(), []byte("errcode=")) {
+				t.Fatalf("not an envelope: %q", rec.Body.String())
+			}
+			for _, card := range tg.s.Cards() {
+				if card.Balance < 0 {
+					t.Fatalf("balance of %s went negative", card.Account)
+				}
 			}
 		}
 	})

@@ -1,12 +1,15 @@
-// Package sim is a strict, in-process simulator of the Synjones
-// one-card platform (API v2.42 as the project's spec notes read it), in the
-// spirit of net/http/httptest: NewServer starts one on a loopback port,
+// Package sim is an in-process simulator of the Synjones one-card
+// platform (API v2.42 as the project's spec notes read it), in the spirit
+// of net/http/httptest: NewServer starts one on a loopback port,
 // NewHandler returns one for a caller's own listener (cmd/onecard-sim).
 //
-// The simulator is deliberately stricter than the platforms in the field,
-// so that a client bug shows up in tests rather than on a campus. Every
-// request goes through the system layer first; a refusal there is an
-// envelope with errcode ≠ 0 and no request field, signed like any reply:
+// The simulator is deliberately stricter than the platforms in the field
+// about everything the spec defines, so that a client bug shows up in
+// tests rather than on a campus; about request fields the spec does not
+// list it is as tolerant as those platforms, unless Options.Strict (see
+// "Beyond the spec" below). Every request goes through the system layer
+// first; a refusal there is an envelope with errcode ≠ 0 and no request
+// field, signed like any reply:
 //
 //	non-POST (HTTP 405), query string in the URL, Content-Type other than
 //	application/x-www-form-urlencoded (charset, if given, UTF-8), body
@@ -30,14 +33,44 @@
 //
 // Then the business layer answers errcode 0 and a reply whose retcode says
 // what happened. Its own strictness: every field of the method's object
-// must be a JSON string (pay.query: pay_queries an array of 1 to 50
-// objects of strings), known to the spec table, at most its byte length,
-// free of control characters, non-empty when the table says 不可空;
-// tranamt has 0–2 decimals and is at least 0.01 (money.ParseYuan); termid
-// is 1–9999 in canonical digits; idtype, get_merge, bill_type, crypt_type
-// and bill_date are checked against their value sets. A violation answers
+// that the spec table lists must be a JSON string (pay.query: pay_queries
+// an array of 1 to 50 objects of strings), at most its byte length, free
+// of control characters, non-empty when the table says 不可空; tranamt has
+// 0–2 decimals and is at least 0.01 (money.ParseYuan); termid is 1–9999
+// in canonical digits; idtype, get_merge, bill_type, crypt_type and
+// bill_date are checked against their value sets. A violation answers
 // retcode RetcodeBadField ("40015") with the field named in errmsg, and
 // changes nothing.
+//
+// Beyond the spec. Clients written for newer platforms send fields v2.42
+// does not list, and a platform in the field answers or ignores them
+// rather than refusing the call (spec notes, "What the platform may not do
+// for you"); a simulator that refused them would be useless to such a
+// client. So by default the simulator accepts the four query.card
+// extensions a public one-card SDK sends, each a JSON string "0" or "1"
+// (another value answers 40015, as get_merge does), and adds to every card
+// of the reply, as strings like the spec's own card fields:
+//
+//	get_idinfo   sex ("1" male, "2" female), deptcode, deptname, pidcode,
+//	             pidname (kind of identity: 本科生, 教职工…), from the
+//	             Card's fields of those names ("" where unset)
+//	get_accinfo  accinfo, a list with one object per account of the card;
+//	             the simulator keeps the card account only, so one item:
+//	             {"type": "###", "name": "卡账户", "balance": db_balance
+//	             in fen, "autotrans_limite": "0", "autotrans_amt": "0",
+//	             "autotrans_flag": "0"}
+//	getschcode   schcode, the accounting unit (Card.SchCode, default "0001")
+//	getcardid    cardid, the physical card number (Card.CardID)
+//
+// Any other field a method does not have, in the request object or in a
+// pay.query item, is ignored and named in the log line of the request
+// (Options.Logf). The envelope's form fields stay as strict as above in
+// either mode: spec 1.2.1 fixes the nine, and the public clients send
+// exactly those.
+// Options.Strict turns the tolerance off: every field v2.42 does not
+// list, the extensions included, answers RetcodeBadField "unknown field",
+// which is what a conformance test of a client wants (onecardtest's
+// NewTestPair runs the project's own client's tests that way).
 //
 // The business rules and their retcodes are those of the spec notes: 60003
 // unknown account or acctype other than "###", 60007 lost, 60013 frozen,
@@ -161,6 +194,14 @@ type Options struct {
 	// (onecard.RetcodeDuplicateOrder), "60070" (onecard.RetcodeOrderExists)
 	// or DuplicateReplay.
 	DuplicateReply string
+	// Strict refuses every request field v2.42 does not list, the
+	// query.card extensions included, with retcode RetcodeBadField
+	// ("unknown field"), so that a conformance test of a client sees a
+	// stray field. Off (the default), the simulator answers the
+	// extensions and ignores any other unknown field, naming it in the
+	// log, as the platforms in the field do (package documentation,
+	// "Beyond the spec").
+	Strict bool
 	// Logf, when set, receives one line per request. It never carries a
 	// secret, a token or a full account or card number.
 	Logf func(format string, args ...any)

@@ -112,10 +112,11 @@ func TestSimFieldVariations(t *testing.T) {
 	}
 
 	st, err := LoadSimSettings(write(t, "refunds_uncapped: true\nquery_forgets_refunds: true\n"+
-		"hold:\n  fraction: 0.25\n  for: 30s\n  seed: 7\nduplicate_reply: 60070\n"))
+		"hold:\n  fraction: 0.25\n  for: 30s\n  seed: 7\nduplicate_reply: 60070\nstrict: true\n"))
 	require.NoError(t, err)
 	opts, err := st.Options()
 	require.NoError(t, err)
+	assert.True(t, opts.Strict)
 	assert.True(t, opts.RefundsUncapped)
 	assert.True(t, opts.QueryForgetsRefunds)
 	assert.Equal(t, sim.HoldPolicy{Fraction: 0.25, For: 30 * time.Second, Seed: 7}, opts.Hold)

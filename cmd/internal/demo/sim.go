@@ -58,6 +58,10 @@ type SimSettings struct {
 	// DuplicateReply is the answer to a reused order_no: 60045 (the
 	// default), 60070 or replay.
 	DuplicateReply string `yaml:"duplicate_reply,omitempty"`
+	// Strict refuses every field v2.42 does not list, the extensions
+	// newer platforms accept included (retcode 40015), for conformance
+	// tests of a client; off, they are answered or ignored and logged.
+	Strict bool `yaml:"strict,omitempty"`
 }
 
 // SimHold is sim.yaml's hold, an sim.HoldPolicy: hold this
@@ -223,7 +227,7 @@ func (st *SimSettings) Options() (sim.Options, error) {
 		*d.dst = v
 	}
 	o.MainPath = st.MainPath
-	o.RefundsUncapped, o.QueryForgetsRefunds = st.RefundsUncapped, st.QueryForgetsRefunds
+	o.RefundsUncapped, o.QueryForgetsRefunds, o.Strict = st.RefundsUncapped, st.QueryForgetsRefunds, st.Strict
 	if st.Hold != nil {
 		o.Hold = st.Hold.policy(add)
 	}
