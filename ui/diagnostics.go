@@ -111,7 +111,8 @@ func diagLeft(s string, imp widget.Importance) *widget.Label {
 
 // diagSections adds to info what diagnostics shows beyond the live state:
 // token, clock offset, journal counts, today's figures, daily
-// settlements, offline limits, version and config, and the last log lines.
+// settlements, offline limits, version, the characters no font has,
+// config, and the last log lines.
 func (k *Kiosk) diagSections(info *fyne.Container) {
 	tx, d, now := k.tx, k.diag, k.opts.Now()
 	add := func(s string, imp widget.Importance) { info.Add(diagLeft(s, imp)) }
@@ -178,6 +179,9 @@ func (k *Kiosk) diagSections(info *fyne.Container) {
 		version = "dev"
 	}
 	add(tx.t(mDiagVersion, version), widget.MediumImportance)
+	if k.missing != "" {
+		add(fontMissingText(k.missing), widget.DangerImportance)
+	}
 	for _, l := range k.opts.ConfigSummary {
 		add(l, widget.MediumImportance)
 	}

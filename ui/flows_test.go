@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"image/color"
 	"testing"
 	"time"
@@ -283,7 +284,8 @@ func TestWrongPINThenDiagnostics(t *testing.T) {
 	h.tap("Service")
 	assert.Equal(t, State{Mode: ModeDiagnostics, Screen: ScreenPIN, Online: true}, h.k.State())
 	h.keys("1234")
-	assert.True(t, h.shows("****"))
+	assert.True(t, h.shows("••••"), "one dot a digit")
+	assert.False(t, h.shows("1234"), "never the digits")
 	h.tap("OK")
 	assert.Equal(t, ScreenPIN, h.k.State().Screen)
 	assert.True(t, h.shows("Wrong PIN"))
@@ -347,4 +349,38 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	}
 	_, err := New(app, Deps{}, Options{})
 	assert.Error(t, err, "no service")
+}
+
+// Five wrong PINs lock diagnostics through the program's guard (a real
+// agent.PINGuard over the rig's journal); the screen says until when, and
+// not even the right PIN opens it before then.
+func TestPINLockoutFlow(t *testing.T) {
+	r := newRig(t)
+	guard := agent.NewPINGuard(func(pin string) bool { return pin == testPIN }, r.Store, r.Clock, agent.PINPolicy{})
+	h := startKiosk(t, test.NewTempApp(t), r, func(_ *Options, d *Deps) {
+		d.CheckPIN = func(pin string) agent.PINAttempt {
+			a, err := guard.Try(context.Background(), pin)
+			require.NoError(t, err)
+			return a
+		}
+	})
+	t.Cleanup(h.stop)
+	h.tap("Service")
+	for left := 4; left > 0; left-- {
+		h.keys("1111")
+		h.tap("OK")
+		require.True(t, h.shows(fmt.Sprintf("Wrong PIN (tries left before a lockout: %d)", left)))
+	}
+	h.keys("1111")
+	h.tap("OK")
+	until := r.Clock.Now().Add(time.Minute).In(r.Service.Options().Location).Format("15:04")
+	assert.True(t, h.shows("Too many wrong PINs: locked until "+until))
+	h.keys(testPIN)
+	h.tap("OK")
+	assert.Equal(t, ScreenPIN, h.k.State().Screen, "locked: the right PIN waits too")
+
+	r.Clock.Advance(time.Minute)
+	h.keys(testPIN)
+	h.tap("OK")
+	assert.Equal(t, ScreenDiagnostics, h.k.State().Screen)
 }

@@ -29,9 +29,10 @@ func testMenu() []MenuItem {
 // testPIN is the diagnostics PIN of the tests.
 const testPIN = "2468"
 
-// checkTestPIN is the tests' Deps.CheckPIN: the program checks the PIN
-// against its configuration, which the screens never see.
-func checkTestPIN(pin string) bool { return pin == testPIN }
+// checkTestPIN is the tests' Deps.CheckPIN where the lockout is not what
+// they test: the program checks the PIN against its configuration, which
+// the screens never see.
+func checkTestPIN(pin string) agent.PINAttempt { return agent.PINAttempt{OK: pin == testPIN} }
 
 // rig is a real agent.Service (agenttest.Rig: the simulator over loopback
 // HTTP, a bbolt journal, one movable clock for both) whose network a test

@@ -75,6 +75,10 @@ const (
 	mNotArmed      msg = "canteen.not_armed"
 	mPINTitle      msg = "pin.title"
 	mPINWrong      msg = "pin.wrong"
+	mPINLocked     msg = "pin.locked"
+	// mPINDot stands for one typed digit: in the catalogue so that the
+	// font checks cover it.
+	mPINDot        msg = "pin.dot"
 	mDiagTitle     msg = "diag.title"
 	mDiagOnline    msg = "diag.online"
 	mDiagOffline   msg = "diag.offline"
@@ -203,7 +207,8 @@ func catalogue(lang string) map[msg]string {
 			mNextStudent:                 "Ready for the next student",
 			mNotArmed:                    "Set an amount first",
 			mPINTitle:                    "Enter the service PIN",
-			mPINWrong:                    "Wrong PIN",
+			mPINWrong:                    "Wrong PIN (tries left before a lockout: %d)",
+			mPINLocked:                   "Too many wrong PINs: locked until %s",
 			mDiagTitle:                   "Diagnostics",
 			mDiagOnline:                  "Platform: online since %s",
 			mDiagOffline:                 "Platform: offline since %s",
@@ -348,7 +353,8 @@ func catalogue(lang string) map[msg]string {
 		mNextStudent:                 "请下一位刷卡",
 		mNotArmed:                    "请先设定金额",
 		mPINTitle:                    "请输入维护密码",
-		mPINWrong:                    "密码错误",
+		mPINWrong:                    "密码错误（还可尝试 %d 次）",
+		mPINLocked:                   "密码错误次数过多，锁定至 %s",
 		mDiagTitle:                   "维护",
 		mDiagOnline:                  "平台：在线，自 %s",
 		mDiagOffline:                 "平台：离线，自 %s",

@@ -94,8 +94,10 @@ type Options struct {
 	// Windowed keeps a normal window (development) instead of full screen.
 	Windowed bool
 	// FontPath is a font with Chinese characters (.ttf, .otf or .ttc);
-	// empty tries the usual system Noto CJK and WenQuanYi paths. Without
-	// one, Warnings says so and Chinese does not render.
+	// empty tries the usual system Noto CJK and WenQuanYi paths. The
+	// screens draw Chinese with it and Latin with Fyne's own fonts (see
+	// kioskTheme). Without one, or when it lacks characters the screens
+	// show, Warnings and MissingGlyphs say so: those draw as boxes.
 	FontPath string
 	// Now is the clock shown and used for the idle timeout; default
 	// time.Now.
@@ -134,11 +136,12 @@ type Deps struct {
 	// as the log is; nil shows none. Diagnostics shows the last ten. It is
 	// called off the UI goroutine.
 	LogLines func() []string
-	// CheckPIN reports whether pin opens diagnostics; nil opens it
-	// without a PIN. The screens keep no PIN of their own: the program
-	// checks it against the configuration. It is called on the UI
-	// goroutine and must not block.
-	CheckPIN func(pin string) bool
+	// CheckPIN tries pin for diagnostics; nil opens diagnostics without a
+	// PIN. The screens keep no PIN of their own: the program checks it
+	// against the configuration through its lockout guard
+	// (agent.PINGuard), which journals a wrong PIN before answering. It
+	// is called on the UI goroutine: one journal commit at most.
+	CheckPIN func(pin string) agent.PINAttempt
 	// Signal is told each result once, as it is shown (a Result
 	// constant), so that the terminal can sound it: in a canteen queue
 	// the cashier hears a payment rather than watching for it. It is
@@ -203,6 +206,9 @@ type Kiosk struct {
 	// than by a redraw, which would lose a tap under a finger.
 	diagLive struct{ token, clock *widget.Label }
 	hasCJK   bool // a Chinese font was loaded
+	// missing are the characters the screens show that no loaded font
+	// has (missingGlyphs); set by New, read-only after.
+	missing string
 }
 
 // New builds the kiosk window (not shown: the caller shows it and runs
@@ -248,9 +254,13 @@ func New(app fyne.App, deps Deps, o Options) (*Kiosk, error) {
 	if paths == nil {
 		paths = defaultFontPaths()
 	}
-	res, warnings := loadCJKFont(o.FontPath, paths)
-	k.warnings, k.hasCJK = warnings, res != nil
-	app.Settings().SetTheme(&kioskTheme{text: res})
+	cjk, warnings := loadCJKFont(o.FontPath, paths)
+	k.hasCJK = cjk.res != nil
+	if k.missing = missingGlyphs(shownTexts(o, deps), cjk.face); k.missing != "" {
+		warnings = append(warnings, fontMissingText(k.missing))
+	}
+	k.warnings = warnings
+	app.Settings().SetTheme(&kioskTheme{cjk: cjk.res})
 
 	k.win = app.NewWindow("CampusPOS")
 	if o.Windowed {
@@ -292,6 +302,14 @@ func (k *Kiosk) Warnings() []string {
 	defer k.mu.Unlock()
 	return append([]string(nil), k.warnings...)
 }
+
+// MissingGlyphs returns the characters, once each, that the screens show
+// and no loaded font has, "" when there is none: those Fyne draws as
+// boxes, or takes from a font the kiosk did not choose. They are the
+// catalogue's in both languages (the language toggle reaches either),
+// the menu's and diagnostics' texts known at start-up; a card holder's
+// name is not known in advance. Safe from any goroutine.
+func (k *Kiosk) MissingGlyphs() string { return k.missing }
 
 // State returns what the kiosk shows; safe from any goroutine.
 func (k *Kiosk) State() State {

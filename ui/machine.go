@@ -86,7 +86,7 @@ type effect struct {
 // goroutine.
 type machine struct {
 	idleTimeout time.Duration
-	checkPIN    func(pin string) bool // nil: diagnostics opens without a PIN
+	checkPIN    func(pin string) agent.PINAttempt // nil: diagnostics opens without a PIN
 
 	mode         Mode // working mode: kiosk or canteen
 	screen       Screen
@@ -103,12 +103,17 @@ type machine struct {
 	verdict      verdict // what the last result reported
 	pinEntry     string
 	pinWrong     bool
+	// pinTriesLeft is how many wrong PINs remain before a lockout, as
+	// the last wrong one said; pinLockedUntil, while diagnostics is
+	// locked, when it opens again.
+	pinTriesLeft   int
+	pinLockedUntil time.Time
 }
 
 // newMachine starts on the home screen of mode, or, for ModeDiagnostics,
 // on the PIN screen (diagnostics itself without a PIN) with kiosk mode
 // behind it; the effect draws the first screen.
-func newMachine(mode Mode, idleTimeout time.Duration, checkPIN func(pin string) bool, now time.Time) (*machine, effect) {
+func newMachine(mode Mode, idleTimeout time.Duration, checkPIN func(pin string) agent.PINAttempt, now time.Time) (*machine, effect) {
 	m := &machine{idleTimeout: idleTimeout, checkPIN: checkPIN, mode: mode, lastActivity: now}
 	if mode == ModeDiagnostics {
 		m.mode = ModeKiosk
@@ -339,16 +344,21 @@ func (m *machine) keyPIN(key string) effect {
 	return effect{render: true}
 }
 
-// submitPIN checks the PIN typed: diagnostics, or the PIN screen again
-// saying it was wrong.
+// submitPIN checks the PIN typed (the program's guard journals a wrong one
+// and locks diagnostics after too many): diagnostics, or the PIN screen
+// again saying it was wrong, or until when it is locked.
 func (m *machine) submitPIN() effect {
 	if m.screen != ScreenPIN {
 		return effect{}
 	}
-	ok := m.checkPIN != nil && m.checkPIN(m.pinEntry)
+	var a agent.PINAttempt
+	if m.checkPIN != nil {
+		a = m.checkPIN(m.pinEntry)
+	}
 	m.pinEntry = ""
-	if !ok {
-		m.pinWrong = true
+	m.pinLockedUntil = a.LockedUntil
+	if !a.OK {
+		m.pinWrong, m.pinTriesLeft = a.LockedUntil.IsZero(), a.TriesLeft
 		return effect{render: true}
 	}
 	m.pinWrong = false

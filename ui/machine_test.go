@@ -67,7 +67,7 @@ func TestMachineStarts(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		mode     Mode
-		checkPIN func(string) bool
+		checkPIN func(string) agent.PINAttempt
 		screen   Screen
 		shown    Mode
 		diag     bool
@@ -488,4 +488,20 @@ func TestMachineModeSwitch(t *testing.T) {
 	m.goHome()
 	assert.Equal(t, Screen(ScreenIdle), m.screen)
 	assert.Equal(t, ModeCanteen, m.shownMode())
+}
+
+// A locked guard's answer keeps the PIN screen up with until when, and
+// forgets the digits as a wrong PIN does.
+func TestMachinePINLocked(t *testing.T) {
+	until := machineStart.Add(time.Minute)
+	m, _ := newMachine(ModeKiosk, machineTimeout, func(string) agent.PINAttempt {
+		return agent.PINAttempt{Locked: true, LockedUntil: until}
+	}, machineStart)
+	m.openDiagnostics()
+	m.keyPIN("1")
+	assert.Equal(t, effect{render: true}, m.submitPIN())
+	assert.Equal(t, Screen(ScreenPIN), m.screen)
+	assert.Equal(t, until, m.pinLockedUntil)
+	assert.False(t, m.pinWrong, "the screen says locked, not wrong")
+	assert.Empty(t, m.pinEntry)
 }

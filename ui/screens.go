@@ -3,6 +3,7 @@ package ui
 import (
 	"image/color"
 	"strings"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -264,12 +265,21 @@ func (k *Kiosk) flashColor() color.Color {
 	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x40}
 }
 
+// pinDot stands for one typed digit of the PIN: the bullet, which Fyne's
+// own text font (Noto Sans, every weight) has, whatever CJK font is loaded.
+const pinDot = "•"
+
 func (k *Kiosk) pinScreen() fyne.CanvasObject {
 	tx := k.tx
+	// One dot a digit: who stands behind the technician sees how many,
+	// never which.
 	top := container.NewVBox(subheading(tx.t(mPINTitle), widget.MediumImportance),
-		heading(strings.Repeat("*", len(k.m.pinEntry))+" ", widget.MediumImportance))
-	if k.m.pinWrong {
-		top.Add(plain(tx.t(mPINWrong), widget.DangerImportance))
+		heading(strings.Repeat(pinDot, utf8.RuneCountInString(k.m.pinEntry))+" ", widget.MediumImportance))
+	switch until := k.m.pinLockedUntil; {
+	case until.After(k.opts.Now()):
+		top.Add(plain(tx.t(mPINLocked, until.In(k.deps.Agent.Options().Location).Format("15:04")), widget.DangerImportance))
+	case k.m.pinWrong:
+		top.Add(plain(tx.t(mPINWrong, k.m.pinTriesLeft), widget.DangerImportance))
 	}
 	pad := k.keypad("clear", func(key string) { k.apply(k.m.keyPIN(key)) })
 	bottom := container.NewGridWithColumns(2, k.button(tx.t(mCancel), k.feed(k.m.goHome)), k.primary(tx.t(mOK), k.feed(k.m.submitPIN)))

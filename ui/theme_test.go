@@ -7,11 +7,15 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"unicode"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 	"github.com/go-text/typesetting/font"
+	"github.com/go-text/typesetting/font/opentype/tables"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -91,36 +95,157 @@ func TestFontLoading(t *testing.T) {
 	t.Run("a face of a collection", func(t *testing.T) {
 		path := filepath.Join(dir, "cjk.ttc")
 		require.NoError(t, os.WriteFile(path, ttcOf(t, ttf), 0o644))
-		res, warnings := loadCJKFont(path, nil)
+		f, warnings := loadCJKFont(path, nil)
 		assert.Empty(t, warnings)
-		require.NotNil(t, res)
-		face, err := font.ParseTTF(bytes.NewReader(res.Content()))
+		require.NotNil(t, f.res)
+		face, err := font.ParseTTF(bytes.NewReader(f.res.Content()))
 		require.NoError(t, err, "the face copied out is a font of its own")
 		_, ok := face.NominalGlyph('张')
 		assert.True(t, ok)
+		_, ok = f.face.NominalGlyph('张')
+		assert.True(t, ok, "the face checked is the font given to Fyne")
 	})
 	t.Run("the first system path that works", func(t *testing.T) {
 		noCJK := filepath.Join(dir, "latin.ttf")
 		require.NoError(t, os.WriteFile(noCJK, theme.DefaultTextFont().Content(), 0o644))
-		res, warnings := loadCJKFont("", []string{filepath.Join(dir, "absent.ttc"), noCJK, testFont})
-		require.NotNil(t, res)
+		f, warnings := loadCJKFont("", []string{filepath.Join(dir, "absent.ttc"), noCJK, testFont})
+		require.NotNil(t, f.res)
 		require.Len(t, warnings, 1)
 		assert.Contains(t, warnings[0], "has no Chinese characters")
 	})
-	t.Run("none: a warning, and Fyne's font", func(t *testing.T) {
-		res, warnings := loadCJKFont(filepath.Join(dir, "absent.ttf"), nil)
-		assert.Nil(t, res)
+	t.Run("not a font", func(t *testing.T) {
+		junk := filepath.Join(dir, "junk.ttf")
+		require.NoError(t, os.WriteFile(junk, []byte("ttcf and then nothing"), 0o644))
+		f, warnings := loadCJKFont(junk, nil)
+		assert.Nil(t, f.res)
+		require.Len(t, warnings, 2)
+		assert.Contains(t, warnings[0], "not a font Fyne can read")
+	})
+	t.Run("none: warnings, Fyne's font, and the missing characters", func(t *testing.T) {
+		f, warnings := loadCJKFont(filepath.Join(dir, "absent.ttf"), nil)
+		assert.Nil(t, f.res)
 		require.Len(t, warnings, 2)
 		assert.Contains(t, warnings[0], "absent.ttf")
 		assert.Contains(t, warnings[1], "no Chinese font found")
 
 		r := newRig(t)
-		k, err := New(test.NewTempApp(t), Deps{Agent: r.Service}, Options{fontPaths: []string{}})
+		k, err := New(test.NewTempApp(t), Deps{Agent: r.Service},
+			Options{Lang: langEN, Menu: []MenuItem{{Name: "Coffee", Price: 5_00}}, fontPaths: []string{}})
 		require.NoError(t, err)
-		assert.Len(t, k.Warnings(), 1)
-		k.setLang(langEN)
+		// English, with an English menu: the 中文 toggle still leads to
+		// the Chinese screens, which would be boxes.
+		missing := k.MissingGlyphs()
+		assert.Contains(t, missing, "请", "the Chinese catalogue's characters")
+		assert.NotContains(t, missing, "C", "Fyne's font has Latin")
+		require.Len(t, k.Warnings(), 2)
+		assert.Contains(t, k.Warnings()[0], "no Chinese font found")
+		assert.Regexp(t, `^Font: no loaded font has \d+ characters \(. U\+[0-9A-F]{4}, `, k.Warnings()[1])
 		assert.Equal(t, "ZH", k.bar.lang.Text, "not two boxes for 中文")
 		assert.Equal(t, theme.DefaultTheme().Font(fyne.TextStyle{}), k.app.Settings().Theme().Font(fyne.TextStyle{}),
 			"Fyne's own font stands in")
+
+		// Diagnostics says so, in Latin letters in either language.
+		for _, lang := range []string{langEN, langZH} {
+			k.setLang(lang)
+			info := container.NewVBox()
+			k.diagSections(info)
+			k.spinner.Stop()
+			var found bool
+			for _, o := range info.Objects {
+				if l, ok := o.(*widget.Label); ok && l.Text == k.Warnings()[1] {
+					found = true
+					assert.Equal(t, widget.DangerImportance, l.Importance)
+				}
+			}
+			assert.True(t, found, "%s: diagnostics names the missing characters", lang)
+		}
 	})
+}
+
+// The CJK font leaves to Fyne's fonts every character they have, and keeps
+// its spaces: Latin text is drawn with Fyne's font of its style.
+func TestThemeFontLeavesLatinToFyne(t *testing.T) {
+	f, warnings := loadCJKFont(testFont, nil)
+	require.Empty(t, warnings)
+	th := &kioskTheme{cjk: f.res}
+	for _, style := range []fyne.TextStyle{{}, {Bold: true}, {Italic: true}} {
+		first := parseFont(t, th.Font(style))
+		for _, r := range "张三套餐：，（）" {
+			_, ok := first.NominalGlyph(r)
+			assert.True(t, ok, "%+v: %c from the CJK font", style, r)
+		}
+		_, ok := first.NominalGlyph(' ')
+		assert.True(t, ok, "a space stays with the CJK font")
+	}
+	for _, style := range []fyne.TextStyle{{Monospace: true}, {Symbol: true}} {
+		assert.Equal(t, theme.DefaultTheme().Font(style), th.Font(style), "%+v: Fyne's", style)
+	}
+
+	// What the CJK font maps: none of Fyne's characters but spaces.
+	cjk := parseFont(t, f.res)
+	fyneFonts := fyneTextFonts()
+	require.Contains(t, fyneFonts.runes, 'A')
+	for it := cjk.Cmap.Iter(); it.Next(); {
+		r, _ := it.Char()
+		if fyneFonts.runes[r] {
+			assert.True(t, unicode.In(r, unicode.Z, unicode.Cc, unicode.Cf), "%q is left to Fyne's fonts", r)
+		}
+	}
+
+	// Its line: Fyne's ascender, and the lower descender of the two.
+	ems := func(f *font.Face) (float64, float64) {
+		e, ok := f.FontHExtents()
+		require.True(t, ok)
+		return float64(e.Ascender) / float64(f.Upem()), float64(e.Descender) / float64(f.Upem())
+	}
+	fyneAscent, fyneDescent := ems(parseFont(t, theme.DefaultTextBoldFont()))
+	assert.Equal(t, fyneFonts.ascent, fyneAscent)
+	assert.Equal(t, fyneFonts.descent, fyneDescent)
+	ascent, descent := ems(cjk)
+	_, ownDescent := ems(parseFont(t, fyne.NewStaticResource("subset.ttf", ttfData(t))))
+	assert.InDelta(t, fyneAscent, ascent, 1.0/256, "the ascender is Fyne's (to the font's unit)")
+	assert.InDelta(t, min(fyneDescent, ownDescent), descent, 1.0/256, "the descender, the lower one")
+}
+
+func ttfData(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile(testFont)
+	require.NoError(t, err)
+	return data
+}
+
+func TestCJKOnlyCmap(t *testing.T) {
+	src := parseFont(t, fyne.NewStaticResource("fyne.ttf", theme.DefaultTextFont().Content()))
+	table := cjkOnly(src.Cmap, map[rune]bool{'B': true, 'C': true, ' ': true})
+	parsed, _, err := tables.ParseCmap(table)
+	require.NoError(t, err)
+	cm, _, err := font.ProcessCmap(parsed, tables.FPNone)
+	require.NoError(t, err)
+	for r, want := range map[rune]bool{'A': true, 'B': false, 'C': false, 'D': true, ' ': true, 'é': true} {
+		g, ok := cm.Lookup(r)
+		assert.Equal(t, want, ok, "%q", r)
+		if want {
+			orig, _ := src.Cmap.Lookup(r)
+			assert.Equal(t, orig, g, "%q keeps its glyph", r)
+		}
+	}
+	assert.Equal(t, cmapLen(src.Cmap)-2, cmapLen(cm), "all but B and C")
+}
+
+// cmapLen counts the characters a character map maps.
+func cmapLen(cm font.Cmap) int {
+	n := 0
+	for it := cm.Iter(); it.Next(); {
+		it.Char() // Char moves the iterator on
+		n++
+	}
+	return n
+}
+
+// parseFont parses a font resource as Fyne does.
+func parseFont(t *testing.T, res fyne.Resource) *font.Face {
+	t.Helper()
+	f, err := font.ParseTTF(bytes.NewReader(res.Content()))
+	require.NoError(t, err, res.Name())
+	return f
 }

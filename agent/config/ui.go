@@ -99,6 +99,31 @@ func HashPIN(pin string) string {
 	return PINHashPrefix + hex.EncodeToString(sum[:])
 }
 
+// SafePINLen is the shortest PIN the kiosk does not warn about: with the
+// lockout (five tries, then a minute doubling to an hour) six digits keep a
+// guesser at the screen busy for years; four take days.
+const SafePINLen = 6
+
+// ShortPIN reports whether hash is the hash of a PIN of fewer than
+// SafePINLen digits, and its length, found by trying every such PIN
+// (about 110,000 hashes, a few tens of milliseconds): the file keeps only
+// the hash.
+func ShortPIN(hash string) (length int, short bool) {
+	if hash == "" {
+		return 0, false
+	}
+	limit := 1
+	for n := 1; n < SafePINLen; n++ {
+		limit *= 10
+		for i := range limit {
+			if PINMatches(hash, fmt.Sprintf("%0*d", n, i)) {
+				return n, true
+			}
+		}
+	}
+	return 0, false
+}
+
 // PINMatches reports whether pin is the PIN of hash (a checked
 // ui.pin_hash). An empty hash matches nothing: "no PIN" is the caller's
 // decision, not a PIN that anything unlocks. The comparison takes the same

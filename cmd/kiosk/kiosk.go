@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,6 +30,11 @@ import (
 // appID is the Fyne application ID: it names the kiosk's preferences
 // directory, so it must stay the same from release to release.
 const appID = "io.github.campuspos.kiosk"
+
+// onScreens, when set, runs on a goroutine of its own once the screens
+// run, until ctx ends: the screen test (screens_test.go) sets it in the
+// child process to drive and capture the real kiosk's screens.
+var onScreens func(ctx context.Context, k *ui.Kiosk)
 
 // start runs the kiosk until the window closes or ctx ends (SIGTERM), then
 // stops everything it started, in reverse order.
@@ -68,8 +74,8 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	if cfg.UI.PINHash == "" {
-		log.Warn("ui.pin_hash is not set: the diagnostics screen opens without a PIN")
+	if w := pinWarning(cfg, f.demo != ""); w != "" {
+		log.Warn(w)
 	}
 	keyboard, err := keyboardDevice(cfg)
 	if err != nil {
@@ -136,10 +142,25 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 	}
 	runUntilDone("reconciler", a.Service.RunReconciler)
 	runUntilDone("settlement", a.Service.RunSettlement)
+	// No hash, no guard: diagnostics opens without a PIN (start warns).
+	guard := pinGuard(cfg, a.Store)
+	var pinMetrics *status.PINMetrics
+	if guard != nil {
+		pinMetrics = status.NewPINMetrics(guard.State, time.Now)
+	}
+	// The characters the screens show and no font has, for the status
+	// endpoint, which starts before the screens: "" until ui.New below.
+	var screens atomic.Pointer[ui.Kiosk]
+	missingGlyphs := func() string {
+		if k := screens.Load(); k != nil {
+			return k.MissingGlyphs()
+		}
+		return ""
+	}
 	var statusAddr string // as bound, for the state file
 	if cfg.Status.Listen != "" {
 		srv := status.New(status.Options{Config: cfg, Agent: a.Service, Tokens: a.Store, Devices: devs.Status,
-			Metrics: metrics, Version: version(), Log: log})
+			Metrics: metrics, PIN: pinMetrics, MissingGlyphs: missingGlyphs, Version: version(), Log: log})
 		// Listening here, not in the goroutine, so that a port in use stops
 		// the start-up with its reason instead of a kiosk that is silently
 		// unwatched.
@@ -164,6 +185,9 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 	fa := fyneapp.NewWithID(appID)
 	deps := uiDeps(a, devs, keyboard, extra)
 	deps.LogLines = ring.Lines
+	if guard != nil {
+		deps.CheckPIN = pinCheck(guard, log, pinMetrics)
+	}
 	if len(cfg.UI.SoundCommand) > 0 {
 		snd := newSounder(runCtx, cfg.UI.SoundCommand, log)
 		defer snd.Wait()
@@ -173,6 +197,7 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 	if err != nil {
 		return fmt.Errorf("ui: %w", err)
 	}
+	screens.Store(k)
 	for _, w := range k.Warnings() {
 		log.Warn(w)
 	}
@@ -186,6 +211,9 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 	}()
 	if statePath := getenv("KIOSK_STATE_FILE"); statePath != "" {
 		wg.Go(func() { exposeState(runCtx, statePath, k, statusAddr, log) })
+	}
+	if onScreens != nil {
+		wg.Go(func() { onScreens(runCtx, k) })
 	}
 	wg.Go(func() {
 		select {
@@ -226,10 +254,6 @@ func uiDeps(a *app.App, devs *app.Devices, keyboard string, extra []ui.Diagnosti
 		Devices:  func() []ui.DeviceStatus { return deviceStatus(devs.Status()) },
 		Keyboard: keyboardFunc(devs, keyboard),
 		Extra:    extra,
-	}
-	// No hash, no check: diagnostics opens without a PIN (start warns).
-	if hash := a.Config.UI.PINHash; hash != "" {
-		d.CheckPIN = func(pin string) bool { return config.PINMatches(hash, pin) }
 	}
 	return d
 }

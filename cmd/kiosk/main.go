@@ -35,6 +35,9 @@
 package main
 
 import (
+	// First: a C locale must read as English before Fyne initializes.
+	_ "github.com/campuspos/kiosk/cmd/internal/clocale"
+
 	"bufio"
 	"context"
 	"errors"
@@ -132,7 +135,7 @@ func run(ctx context.Context, stop func(), args []string, stdin io.Reader, stdou
 	}
 	if err == nil {
 		if f.hashPIN {
-			err = hashPIN(stdin, stdout)
+			err = hashPIN(stdin, stdout, stderr)
 		} else {
 			err = start(ctx, stop, f, stderr, getenv)
 		}
@@ -154,7 +157,7 @@ func run(ctx context.Context, stop func(), args []string, stdin io.Reader, stdou
 // hashPIN prints the ui.pin_hash line for the PIN on stdin's first line.
 // The PIN comes from stdin, not an argument, so that it stays out of the
 // shell history and the process list.
-func hashPIN(stdin io.Reader, stdout io.Writer) error {
+func hashPIN(stdin io.Reader, stdout, stderr io.Writer) error {
 	line, err := bufio.NewReader(io.LimitReader(stdin, 256)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("--hash-pin: reading stdin: %w", err)
@@ -162,6 +165,9 @@ func hashPIN(stdin io.Reader, stdout io.Writer) error {
 	pin := strings.TrimRight(line, "\r\n")
 	if len(pin) < minPINLen || len(pin) > maxPINLen || strings.Trim(pin, "0123456789") != "" {
 		return cli.Usagef("--hash-pin: want a PIN of %d to %d digits on stdin (it is typed on the on-screen keypad)", minPINLen, maxPINLen)
+	}
+	if len(pin) < config.SafePINLen {
+		fmt.Fprintf(stderr, "kiosk: warning: a PIN of %d digits is quickly guessed; use %d or more\n", len(pin), config.SafePINLen)
 	}
 	_, err = fmt.Fprintf(stdout, "pin_hash: %q\n", config.HashPIN(pin))
 	return err

@@ -31,6 +31,9 @@ import (
 // smoke test), so that the real program runs without a separate build.
 func TestMain(m *testing.M) {
 	if os.Getenv("KIOSK_TEST_AS_MAIN") == "1" {
+		if dir := os.Getenv(screensEnv); dir != "" {
+			onScreens = tourScreens(dir) // TestChineseScreens
+		}
 		main()
 	}
 	os.Exit(m.Run())
@@ -98,6 +101,11 @@ func TestHashPIN(t *testing.T) {
 	var f fixtureUI
 	require.NoError(t, demo.DecodeYAML([]byte(out), &f))
 	assert.True(t, config.PINMatches(f.PINHash, "2580"))
+
+	assert.Contains(t, stderr, "warning: a PIN of 4 digits is quickly guessed; use 6 or more")
+	code, _, stderr = runKiosk(t, nil, "258013\n", "--hash-pin")
+	assert.Equal(t, exitOK, code)
+	assert.Empty(t, stderr, "six digits: no warning")
 
 	code, _, _ = runKiosk(t, nil, "2580\r\n", "--hash-pin")
 	assert.Equal(t, exitOK, code, "a Windows line end is not part of the PIN")
@@ -269,9 +277,6 @@ func TestDemoKeyboard(t *testing.T) {
 	defer devs.Close()
 	deps := uiDeps(a, devs, keyboard, nil)
 	require.NotNil(t, deps.Keyboard)
-	require.NotNil(t, deps.CheckPIN, "the demo's PIN guards diagnostics")
-	assert.True(t, deps.CheckPIN(demo.PIN))
-	assert.False(t, deps.CheckPIN("2580"))
 	scans := deps.Scans.Scans(ctx)
 
 	typeIn := func(text string) agent.Scan {
@@ -305,4 +310,45 @@ func TestDemoKeyboard(t *testing.T) {
 	st := deps.Devices()
 	require.Len(t, st, 1)
 	assert.Equal(t, ui.DeviceStatus{Name: demo.KeyboardDevice, Connected: true, Scans: 2}, st[0])
+}
+
+// The demo's PIN goes through the journal's lockout: each attempt logged
+// (never the PIN); five wrong ones lock diagnostics, in the journal.
+func TestDemoPINLockout(t *testing.T) {
+	dir := t.TempDir()
+	_, a, _ := openDemo(t, dir)
+	guard := pinGuard(a.Config, a.Store)
+	require.NotNil(t, guard, "the demo's PIN guards diagnostics")
+	var logs syncbuf.Buffer
+	check := pinCheck(guard, slog.New(slog.NewTextHandler(&logs, nil)), nil)
+	assert.True(t, check(demo.PIN).OK)
+	for range 4 {
+		assert.False(t, check("258025").OK)
+	}
+	a5 := check("258025")
+	require.True(t, a5.Locked)
+	assert.False(t, check(demo.PIN).OK, "locked")
+	assert.Contains(t, logs.String(), "diagnostics locked after too many wrong PINs")
+	assert.NotContains(t, logs.String(), "258025", "the PIN is never logged")
+	assert.NotContains(t, logs.String(), "pin="+demo.PIN)
+
+	st, err := a.Store.PINState(t.Context())
+	require.NoError(t, err)
+	assert.True(t, a5.LockedUntil.Equal(st.LockedUntil), "journalled: %s", st.LockedUntil)
+}
+
+// Start-up warns of a missing PIN, and of a short one unless it is the
+// demo's.
+func TestPINWarning(t *testing.T) {
+	with := func(pin string) *config.Config {
+		cfg := &config.Config{}
+		if pin != "" {
+			cfg.UI.PINHash = config.HashPIN(pin)
+		}
+		return cfg
+	}
+	assert.Contains(t, pinWarning(with(""), false), "opens without a PIN")
+	assert.Contains(t, pinWarning(with("2580"), false), "the diagnostics PIN has 4 digits: use 6 or more")
+	assert.Empty(t, pinWarning(with("2580"), true), "the demo's PIN is short on purpose")
+	assert.Empty(t, pinWarning(with("258013"), false))
 }

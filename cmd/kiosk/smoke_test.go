@@ -41,38 +41,11 @@ func TestSmoke(t *testing.T) {
 		display = startXvfb(t)
 	}
 
-	exe, err := os.Executable()
-	require.NoError(t, err)
 	dir := t.TempDir()
 	statePath := filepath.Join(t.TempDir(), "state.json")
-	cmd := exec.Command(exe, "--demo", dir, "--windowed")
-	cmd.Env = append(os.Environ(),
-		"KIOSK_TEST_AS_MAIN=1",
-		"DISPLAY="+display,
-		"KIOSK_STATE_FILE="+statePath,
-		// Fyne keeps preferences under the user's config directory; the
-		// test must not write into the real one.
-		"XDG_CONFIG_HOME="+t.TempDir(),
-	)
-	stderr := &syncbuf.Buffer{}
-	cmd.Stdout, cmd.Stderr = stderr, stderr
+	child := startKioskChild(t, display, dir, "KIOSK_STATE_FILE="+statePath)
+	cmd, stderr, exited := child.cmd, child.stderr, child.exited
 	start := time.Now()
-	require.NoError(t, cmd.Start())
-	// exited is closed when the child has exited, with waitErr set.
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
 
 	// The idle screen, online.
 	var st stateFile
@@ -80,7 +53,7 @@ func TestSmoke(t *testing.T) {
 	for st.Screen != "idle" || !st.Online {
 		select {
 		case <-exited:
-			t.Fatalf("the kiosk exited before its idle screen (%v):\n%s", waitErr, stderr)
+			t.Fatalf("the kiosk exited before its idle screen (%v):\n%s", *child.waitErr, stderr)
 		case <-deadline:
 			t.Fatalf("no idle screen after %s; last state %+v:\n%s", smokeStartLimit, st, stderr)
 		case <-time.After(100 * time.Millisecond):
@@ -142,13 +115,14 @@ func TestSmoke(t *testing.T) {
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case <-exited:
-		require.NoError(t, waitErr, "exit status after SIGTERM:\n%s", stderr)
+		require.NoError(t, *child.waitErr, "exit status after SIGTERM:\n%s", stderr)
 	case <-time.After(smokeExitLimit):
 		t.Fatalf("still running %s after SIGTERM:\n%s", smokeExitLimit, stderr)
 	}
 	log := stderr.String()
 	assert.Contains(t, log, "shutting down")
 	assert.NotContains(t, log, "DATA RACE")
+	assert.NotContains(t, log, "locale", "LANG=C.UTF-8 starts without a locale error")
 
 	// The journal was closed: it opens at once, no lock left behind.
 	s, err := offline.Open(filepath.Join(dir, demo.Store), offline.WithLockTimeout(0))
@@ -165,13 +139,14 @@ func demoZone(t *testing.T) *time.Location {
 }
 
 // startXvfb starts a virtual X server on a free display number, which it
-// picks itself (-displayfd), and stops it when the test ends.
-func startXvfb(t *testing.T) string {
+// picks itself (-displayfd), and stops it when the test ends; extra are
+// more of its options.
+func startXvfb(t *testing.T, extra ...string) string {
 	t.Helper()
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
 	defer r.Close()
-	xvfb := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp")
+	xvfb := exec.Command("Xvfb", append([]string{"-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"}, extra...)...)
 	xvfb.ExtraFiles = []*os.File{w} // fd 3 in the child
 	out := &syncbuf.Buffer{}
 	xvfb.Stdout, xvfb.Stderr = out, out
@@ -209,4 +184,50 @@ func startXvfb(t *testing.T) string {
 		t.Fatalf("Xvfb did not report its display within 30s:\n%s", out)
 	}
 	return ""
+}
+
+// kioskChild is the real kiosk (this test binary as main) in demo mode in
+// a child process; exited is closed when it has exited, with *waitErr set.
+type kioskChild struct {
+	cmd     *exec.Cmd
+	stderr  *syncbuf.Buffer
+	exited  chan struct{}
+	waitErr *error
+}
+
+// startKioskChild starts the demo kiosk in dir on display, windowed, with
+// env added to this process's environment, under the C locale a bare
+// systemd unit gives (the packaged unit sets C.UTF-8); it is killed at the
+// test's end if it still runs.
+func startKioskChild(t *testing.T, display, dir string, env ...string) *kioskChild {
+	t.Helper()
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(exe, "--demo", dir, "--windowed")
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); name != "LANG" && name != "LC_ALL" && name != "LC_MESSAGES" && name != "LANGUAGE" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "LANG=C.UTF-8", "KIOSK_TEST_AS_MAIN=1", "DISPLAY="+display,
+		// Fyne keeps preferences under the user's config directory; the
+		// test must not write into the real one.
+		"XDG_CONFIG_HOME="+t.TempDir())
+	cmd.Env = append(cmd.Env, env...)
+	c := &kioskChild{cmd: cmd, stderr: &syncbuf.Buffer{}, exited: make(chan struct{}), waitErr: new(error)}
+	cmd.Stdout, cmd.Stderr = c.stderr, c.stderr
+	require.NoError(t, cmd.Start())
+	go func() {
+		*c.waitErr = cmd.Wait()
+		close(c.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-c.exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-c.exited
+		}
+	})
+	return c
 }

@@ -29,6 +29,10 @@
 //   - settlement_mismatch: the bill of the last settled day has
 //     platform_only rows, or rows whose amount or status disagrees with
 //     the journal.
+//   - font_missing: the screens show characters that no loaded font has
+//     (ui.Kiosk.MissingGlyphs: the catalogue of either language, the
+//     menu), drawn as boxes; how many, and the first few with their code
+//     points.
 //
 // Orders merely unfinished (unknown, offline_accepted) are normal work for
 // the reconciler and no reason: /status and /metrics show them.
@@ -50,7 +54,8 @@
 // needs_review orders, journal size and readability, offline exposure and
 // limits in fen, each device's state and counts, the latest reconciler
 // pass, build info, and the settlement: whether it is on, the latest
-// success, the days behind, the last settled day's mismatches and nets).
+// success, the days behind, the last settled day's mismatches and nets)
+// and, with screens, kiosk_font_missing (1 while font_missing holds).
 //
 // Every request reads the journal's counts of orders by state (kept by the
 // store in the transaction of each write: O(states)) and its unfinished

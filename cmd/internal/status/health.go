@@ -31,6 +31,10 @@ const (
 	// platform_only rows or rows whose amount or status disagrees with the
 	// journal.
 	ReasonSettlementMismatch = "settlement_mismatch"
+	// ReasonFontMissing: the screens show characters that no loaded font
+	// has (the catalogue of either language, the menu): they are drawn as
+	// boxes.
+	ReasonFontMissing = "font_missing"
 )
 
 // reasons says why the terminal is degraded; none when it is ready.
@@ -57,6 +61,9 @@ func reasons(sn *snapshot) []string {
 	}
 	if sn.journalErr != nil {
 		out = append(out, fmt.Sprintf("%s: %v", ReasonJournalUnreadable, sn.journalErr))
+	}
+	if sn.missingGlyphs != "" {
+		out = append(out, fontReason(sn.missingGlyphs))
 	}
 	return append(out, settlementReasons(sn)...)
 }

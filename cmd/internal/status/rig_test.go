@@ -44,6 +44,8 @@ type rig struct {
 	devices []device.Status
 	// devicesHook, when set, runs inside every read of the devices.
 	devicesHook func()
+	// glyphs are what the screens' MissingGlyphs says (setGlyphs).
+	glyphs string
 }
 
 // rigOptions vary a rig.
@@ -84,7 +86,7 @@ func newRig(tb testing.TB, o rigOptions) *rig {
 	r := &rig{simulator: simulator, unplug: unplug, app: a, metrics: m, client: &http.Client{Transport: tr},
 		devices: []device.Status{{Name: "reader", Spec: "serial:/dev/ttyUSB0", Connected: true, Opens: 1}}}
 	srv := status.New(status.Options{Config: cfg, Agent: a.Service, Tokens: a.Store, Devices: r.deviceStatus,
-		Metrics: m, Version: testVersion})
+		MissingGlyphs: r.missingGlyphs, Metrics: m, Version: testVersion})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(tb, err)
 	r.url = "http://" + ln.Addr().String()

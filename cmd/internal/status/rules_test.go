@@ -20,6 +20,8 @@ func TestAlertRulesNameExportedMetrics(t *testing.T) {
 	go func() {
 		newStateCollector(&Server{}).Describe(ch)
 		NewMetrics().Describe(ch)
+		newFontCollector(nil).Describe(ch)
+		NewPINMetrics(nil, nil).Describe(ch)
 		close(ch)
 	}()
 	fqName := regexp.MustCompile(`fqName: "([a-z_:]+)"`)

@@ -55,8 +55,14 @@ type Options struct {
 	// Devices returns the scanners' state, e.g. (*app.Devices).Status;
 	// nil means none.
 	Devices func() []device.Status
+	// MissingGlyphs returns the characters the screens show that no
+	// loaded font has (ui.Kiosk.MissingGlyphs), "" when none; nil means no
+	// screens. It must not block: it is called on every request.
+	MissingGlyphs func() string
 	// Metrics are the hooks' counters, served on /metrics.
 	Metrics *Metrics
+	// PIN are the diagnostics PIN's metrics; nil when no PIN is set.
+	PIN *PINMetrics
 	// Version is the kiosk's version, shown on /status and in
 	// kiosk_build_info; "" means "dev".
 	Version string
@@ -84,6 +90,7 @@ type Server struct {
 	agent       Agent
 	tokens      TokenReader
 	devices     func() []device.Status
+	glyphs      func() string
 	version     string
 	timeout     time.Duration
 	journalPath string
@@ -98,7 +105,7 @@ func New(opts Options) *Server {
 		panic("status: Options.Config and Options.Agent are required")
 	}
 	s := &Server{
-		cfg: opts.Config, agent: opts.Agent, tokens: opts.Tokens, devices: opts.Devices,
+		cfg: opts.Config, agent: opts.Agent, tokens: opts.Tokens, devices: opts.Devices, glyphs: opts.MissingGlyphs,
 		version: opts.Version, timeout: opts.ReadTimeout, journalPath: opts.Config.Store.Path, log: opts.Log,
 	}
 	if s.version == "" {
@@ -118,6 +125,12 @@ func New(opts Options) *Server {
 		newStateCollector(s))
 	if opts.Metrics != nil {
 		reg.MustRegister(opts.Metrics)
+	}
+	if opts.MissingGlyphs != nil {
+		reg.MustRegister(newFontCollector(opts.MissingGlyphs))
+	}
+	if opts.PIN != nil {
+		reg.MustRegister(opts.PIN)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.serveHealth)

@@ -47,6 +47,9 @@ type snapshot struct {
 	reviewOK bool
 
 	devices []device.Status
+	// missingGlyphs are the characters the screens show that no loaded
+	// font has; "" when none, or without screens.
+	missingGlyphs string
 
 	journalPath string
 	journalSize int64
@@ -86,6 +89,9 @@ func (s *Server) read(ctx context.Context) *snapshot {
 	sn.reconcile, sn.reconcileOK = s.agent.LastReconcile()
 	if s.devices != nil {
 		sn.devices = s.devices()
+	}
+	if s.glyphs != nil {
+		sn.missingGlyphs = s.glyphs()
 	}
 
 	j := s.agent.Journal()
