@@ -9,12 +9,17 @@ SHELL := /bin/bash
 
 .DEFAULT_GOAL := build
 
-# Debian packages: cgo headers for Fyne's OpenGL/X11 driver, and Xvfb (with
+# Debian packages: cgo headers for Fyne's OpenGL/X11 driver, Xvfb (with
 # xauth, which xvfb-run needs but apt only recommends) for UI tests on a
-# machine without a display.
-APT_PACKAGES := libgl1-mesa-dev xorg-dev pkg-config xvfb xauth
+# machine without a display, and the Chinese font the screens draw with
+# (fonts-noto-cjk, the first of the CJK fonts the .deb depends on: the demo
+# and the tests render with the font an installed kiosk gets).
+APT_PACKAGES := libgl1-mesa-dev xorg-dev pkg-config xvfb xauth fonts-noto-cjk
 # pkg-config modules whose presence means the cgo headers are installed.
 PKG_CONFIG_MODULES := gl x11 xcursor xrandr xinerama xi xxf86vm
+# The file whose presence means fonts-noto-cjk is installed: the kiosk's
+# first default font path (ui/theme.go), which the font tests require.
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
 # Fuzzing time per fuzz target for `make fuzz`.
 FUZZTIME ?= 30s
@@ -32,7 +37,8 @@ deps:
 	@if command -v pkg-config >/dev/null 2>&1 \
 		&& pkg-config --exists $(PKG_CONFIG_MODULES) \
 		&& command -v xvfb-run >/dev/null 2>&1 \
-		&& command -v xauth >/dev/null 2>&1; then \
+		&& command -v xauth >/dev/null 2>&1 \
+		&& [ -f $(CJK_FONT) ]; then \
 		exit 0; \
 	fi; \
 	echo "deps: installing $(APT_PACKAGES)"; \
@@ -101,13 +107,80 @@ fuzz: deps
 		done; \
 	done
 
+# The package's architecture: this machine's (go env GOHOSTARCH), or arm64
+# cross-built on amd64 with `make package ARCH=arm64` (campus kiosks are
+# often ARM boards: RK3568/RK3588, Raspberry Pi 4/5).
+HOST_ARCH := $(shell go env GOHOSTARCH 2>/dev/null)
+ARCH ?= $(HOST_ARCH)
+# Debian packages for that cross build (deps-arm64): Debian's cross compiler
+# for the cgo code (the kiosk's GLFW and OpenGL, kioskctl's hidapi), and the
+# arm64 builds (dpkg multiarch) of the C libraries and headers the kiosk
+# links: APT_PACKAGES's OpenGL/X11 set, narrowed to what go-gl/glfw's X11
+# build includes (xorg-dev is architecture-independent: as :arm64 it would
+# still pull the amd64 headers). qemu-user runs the arm64 programs here, as
+# `qemu-aarch64 PROGRAM` (no binfmt registration needed), for
+# scripts/check-deb.sh and scripts/test-deb.sh; the arm64 libraries above
+# (libc6:arm64, libgl1:arm64 with Mesa's software renderer, libX11:arm64)
+# are the ones they load.
+ARM64_APT_PACKAGES := gcc-aarch64-linux-gnu qemu-user libc6-dev:arm64 \
+	libgl1-mesa-dev:arm64 libx11-dev:arm64 libxcursor-dev:arm64 \
+	libxrandr-dev:arm64 libxinerama-dev:arm64 libxi-dev:arm64 \
+	libxxf86vm-dev:arm64
+# The cross build wants deps-arm64 as well as deps (which stays: its Xvfb
+# runs the arm64 kiosk in test-package).
+CROSS_DEPS := $(if $(filter-out $(HOST_ARCH),$(ARCH)),deps-$(ARCH))
+
+.PHONY: deps-arm64 package-all test-package test-arm64
+
+# deps-arm64: add arm64 to dpkg's architectures and install the packages
+# above, only when something is missing, as deps does. Pulls in the arm64
+# Mesa (libgl1-mesa-dri:arm64, LLVM's libllvm15:arm64), and may upgrade amd64
+# libraries shared with them (zlib1g, libssl3, ...): multiarch packages must
+# be of one version on both architectures.
+deps-arm64:
+	@missing=; \
+	for cmd in aarch64-linux-gnu-gcc qemu-aarch64; do \
+		command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; \
+	done; \
+	for pkg in $(filter %:arm64,$(ARM64_APT_PACKAGES)); do \
+		[ "$$(dpkg-query -W -f='$${db:Status-Status}' $$pkg 2>/dev/null)" = installed ] || missing="$$missing $$pkg"; \
+	done; \
+	[ -n "$$missing" ] || exit 0; \
+	echo "deps-arm64: missing$$missing; installing $(ARM64_APT_PACKAGES)"; \
+	sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then \
+		$$sudo dpkg --add-architecture arm64; \
+	fi; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(ARM64_APT_PACKAGES)
+
 # package: the campus-kiosk Debian package (nfpm, from tools/go.mod) with
 # the three programs built with -trimpath, the example configuration as
-# /etc/campus-kiosk/kiosk.yaml, the systemd unit, the udev rule and the
-# docs, in bin/package/; then its contents listed and checked
+# /etc/campus-kiosk/kiosk.yaml, the systemd unit, the udev rule, the
+# copyright file and the docs, in bin/package/ as
+# campus-kiosk_VERSION_ARCH.deb; then its contents listed and checked
 # (scripts/check-deb.sh), failing on anything missing or unexpected.
-package: deps
-	PACKAGE_DIR=bin/package bash scripts/package.sh
+# ARCH=arm64 on amd64 cross-builds it (deps-arm64 first).
+package: deps $(CROSS_DEPS)
+	PACKAGE_DIR=bin/package ARCH=$(ARCH) bash scripts/package.sh
+
+# package-all: the package for amd64 and for arm64, side by side in
+# bin/package/ (on an amd64 machine: arm64 is cross-built).
+package-all:
+	$(MAKE) package ARCH=amd64
+	$(MAKE) package ARCH=arm64
+
+# test-package: the package for ARCH, built and checked, then its own
+# programs run from the .deb (under qemu-user when ARCH is not this
+# machine's) through the headless demo, and the kiosk under Xvfb
+# (scripts/test-deb.sh). Not part of `make test`: the arm64 build alone takes
+# minutes on a cold cache (docs in README's Packaging).
+test-package: package
+	bash scripts/test-deb.sh bin/package/campus-kiosk_*_$(ARCH).deb
+
+# test-arm64: test-package for arm64.
+test-arm64:
+	$(MAKE) test-package ARCH=arm64
 
 # clean: remove what the targets above create.
 clean:

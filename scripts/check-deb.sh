@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Lists and checks a campus-kiosk .deb: control fields and dependencies,
 # the exact set of files with their modes, the conffile, the maintainer
-# scripts, that the programs run, that every library the programs link
-# comes from a declared dependency, and that the unit, the udev rule and
-# postinst agree on the user. Exit status 1 with every problem listed.
+# scripts, the copyright file, that the programs are ELF for ARCH and run,
+# that every library the programs link comes from a declared dependency,
+# and that the unit, the udev rule and postinst agree on the user. Exit
+# status 1 with every problem listed.
 #
 #   scripts/check-deb.sh FILE.deb [VERSION [ARCH]]
 #
 # Run from the repository root (it compares with configs/); scripts/package.sh
-# runs it after building. Needs dpkg-deb; dpkg -S and systemd-analyze are
-# used when present.
+# runs it after building. Needs dpkg-deb; dpkg -S, readelf, objdump, go and
+# systemd-analyze are used when present. A package for another architecture
+# (arm64 on amd64) has its programs run under qemu-aarch64 when present, and
+# its libraries looked up among the arm64 ones dpkg multiarch installed
+# (make deps-arm64 installs both).
 set -euo pipefail
 
 deb=${1:?usage: check-deb.sh FILE.deb [VERSION [ARCH]]}
@@ -58,6 +62,14 @@ for pkg in libc6 libgl1 libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxinerama1
 		fail "Depends lacks $pkg (Depends: $depends)"
 	fi
 done
+# A Chinese font, one of those the kiosk looks for (ui/theme.go): without
+# one every Chinese character on the screens is a box.
+cjk="fonts-noto-cjk | fonts-wqy-microhei | fonts-wqy-zenhei"
+if [[ ", $depends," == *", $cjk,"* ]]; then
+	ok "Depends: $cjk"
+else
+	fail "Depends lacks '$cjk' (Depends: $depends)"
+fi
 
 # --- files: exactly these, with these modes and owners -------------------------
 # "mode path"; directories end in /.
@@ -71,6 +83,7 @@ expected=(
 	"-rw-r--r-- ./lib/udev/rules.d/99-campus-kiosk.rules"
 	"-rw-r--r-- ./usr/share/doc/campus-kiosk/OPERATOR.md"
 	"-rw-r--r-- ./usr/share/doc/campus-kiosk/README.md"
+	"-rw-r--r-- ./usr/share/doc/campus-kiosk/copyright"
 	"-rw-r--r-- ./usr/share/doc/campus-kiosk/examples/kiosk.example.yaml"
 	"-rw-r--r-- ./usr/share/doc/campus-kiosk/examples/prometheus/scrape.yml"
 	"-rw-r--r-- ./usr/share/doc/campus-kiosk/examples/prometheus/agent.yml"
@@ -130,17 +143,93 @@ expect "/etc/campus-kiosk/kiosk.yaml is configs/kiosk.example.yaml" \
 	"/etc/campus-kiosk/kiosk.yaml differs from configs/kiosk.example.yaml" \
 	cmp -s "$r/etc/campus-kiosk/kiosk.yaml" configs/kiosk.example.yaml
 
+# The copyright file (packaging/copyright): machine-readable (DEP-5), the
+# project under Apache-2.0 with the common-licenses copy named, and a Files
+# paragraph for every Go module the programs were built with: go version -m
+# reads a program's build information whatever its architecture, so a new
+# dependency cannot ship unlisted.
+copyright=$r/usr/share/doc/campus-kiosk/copyright
+if [ -f "$copyright" ]; then
+	expect "copyright: DEP-5 (Format: copyright-format/1.0)" \
+		"copyright: the first line is not 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/'" \
+		[ "$(head -n1 "$copyright")" = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/" ]
+	# Paragraphs are separated by empty lines; awk's RS= reads one at a time.
+	expect "copyright: Files: * under Apache-2.0" "copyright: no 'Files: *' paragraph with 'License: Apache-2.0'" \
+		grep -q . <(awk -v RS= '/^Files: \*\n/ && /\nLicense: Apache-2.0(\n|$)/' "$copyright")
+	expect "copyright: Apache-2.0 points to /usr/share/common-licenses/Apache-2.0" \
+		"copyright: no 'License: Apache-2.0' paragraph naming /usr/share/common-licenses/Apache-2.0" \
+		grep -q . <(awk -v RS= '/^License: Apache-2.0\n/ && /\/usr\/share\/common-licenses\/Apache-2.0/' "$copyright")
+	if command -v go >/dev/null 2>&1; then
+		# The Files fields' patterns, one a line (continuation lines too).
+		awk '/^Files:/ {f = 1; sub(/^Files:/, ""); print; next} /^ / && f {print; next} {f = 0}' "$copyright" |
+			tr ' ' '\n' | sed -n 's|/\*$||p' | sort -u >"$tmp/copyright-files"
+		for cmd in kiosk kioskctl onecard-sim; do
+			go version -m "$r/usr/bin/$cmd" | awk '$1 == "dep" {print $2}'
+		done | sort -u >"$tmp/modules"
+		unlisted=$(comm -23 "$tmp/modules" "$tmp/copyright-files" | tr '\n' ' ')
+		if [ ! -s "$tmp/modules" ]; then
+			fail "copyright: go version -m found no modules in the programs"
+		elif [ -n "$unlisted" ]; then
+			fail "copyright: no Files paragraph (MODULE/*) for the modules $unlisted(add them to packaging/copyright)"
+		else
+			ok "copyright: names all $(wc -l <"$tmp/modules") Go modules the programs were built with"
+		fi
+	else
+		echo "check-deb: skipped: the copyright file's module list against the programs (no go)"
+	fi
+fi
+
+# The programs are ELF executables for the package's architecture, with
+# that architecture's dynamic loader (readelf reads any architecture's ELF).
+case $want_arch in
+amd64) elf_machine="Advanced Micro Devices X86-64" elf_interp=/lib64/ld-linux-x86-64.so.2 triplet=x86_64-linux-gnu ;;
+arm64) elf_machine=AArch64 elf_interp=/lib/ld-linux-aarch64.so.1 triplet=aarch64-linux-gnu ;;
+*) elf_machine='' elf_interp='' triplet='' ;;
+esac
+if [ -z "$elf_machine" ]; then
+	fail "no ELF machine known for architecture $want_arch"
+elif command -v readelf >/dev/null 2>&1; then
+	for cmd in kiosk kioskctl onecard-sim; do
+		machine=$(readelf -h "$r/usr/bin/$cmd" 2>/dev/null | sed -n 's/^ *Machine: *//p')
+		interp=$(readelf -l "$r/usr/bin/$cmd" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+		if [ "$machine" = "$elf_machine" ] && [ "$interp" = "$elf_interp" ]; then
+			ok "$cmd: ELF for $machine, loader $interp"
+		else
+			fail "$cmd: ELF machine '$machine', loader '$interp'; want '$elf_machine', '$elf_interp' for $want_arch"
+		fi
+	done
+else
+	echo "check-deb: skipped: the ELF architecture check (no readelf)"
+fi
+
 # Each program starts and prints its usage (no display, config or network
 # needed), so the binary is whole and its libraries resolve on this machine.
-# kioskctl prints it when given no command (and exits 2).
+# kioskctl prints it when given no command (and exits 2). Programs of another
+# architecture run under qemu's user-mode emulator (qemu-aarch64 from
+# qemu-user, with the arm64 libraries from dpkg multiarch: make deps-arm64),
+# or are skipped without it.
+runner=() can_run=1
+if [ "$want_arch" != "$(dpkg --print-architecture 2>/dev/null || go env GOHOSTARCH)" ]; then
+	case $want_arch in
+	arm64) qemu="qemu-aarch64" ;;
+	*) qemu=qemu-$want_arch ;;
+	esac
+	if command -v "$qemu" >/dev/null 2>&1; then
+		runner=("$qemu")
+	else
+		can_run=0
+		echo "check-deb: skipped: running the $want_arch programs (no $qemu here: make deps-arm64 installs qemu-user)"
+	fi
+fi
 for run in "kiosk --help" "kioskctl" "onecard-sim --help"; do
+	[ "$can_run" = 1 ] || break
 	cmd=${run%% *}
 	# shellcheck disable=SC2086 # run holds the program and its flag
-	"$r/usr/bin/"$run >"$tmp/help" 2>&1 || true
+	"${runner[@]}" "$r/usr/bin/"$run >"$tmp/help" 2>&1 || true
 	if grep -q "^usage: $cmd" "$tmp/help"; then
-		ok "$run: prints its usage"
+		ok "${runner[*]:+${runner[*]} }$run: prints its usage"
 	else
-		fail "$run: $(head -n3 "$tmp/help")"
+		fail "${runner[*]:+${runner[*]} }$run: $(head -n3 "$tmp/help")"
 	fi
 done
 
@@ -149,9 +238,20 @@ done
 # lib_owner SONAME: the package that owns the library the loader finds,
 # trying the path as ldconfig gives it, its real path, and the other side of
 # the /usr merge (dpkg knows a file by the path its package ships it at).
+# The loader's cache lists only this machine's architecture: another's
+# (arm64, installed through dpkg multiarch) is looked for in its multiarch
+# directories.
 lib_owner() {
 	local path real p
-	path=$(ldconfig -p | awk -v l="$1" '$1 == l {print $NF; exit}')
+	path=$(ldconfig -p | awk -v l="$1" -v t="/$triplet/" '$1 == l && index($NF, t) {print $NF; exit}')
+	if [ -z "$path" ] && [ -n "$triplet" ]; then
+		for p in "/lib/$triplet/$1" "/usr/lib/$triplet/$1"; do
+			if [ -e "$p" ]; then
+				path=$p
+				break
+			fi
+		done
+	fi
 	[ -n "$path" ] || return 0
 	real=$(readlink -f "$path")
 	for p in "$path" "$real" "${path#/usr}" "${real#/usr}" "/usr$path" "/usr$real"; do
@@ -192,6 +292,8 @@ fi
 expect "unit starts /usr/bin/kiosk with /etc/campus-kiosk/kiosk.yaml" \
 	"unit's ExecStart is not /usr/bin/kiosk --config /etc/campus-kiosk/kiosk.yaml" \
 	grep -q '^ExecStart=/usr/bin/kiosk --config /etc/campus-kiosk/kiosk.yaml$' "$unit"
+expect "unit sets Environment=LANG=C.UTF-8" "unit lacks Environment=LANG=C.UTF-8 (a bare unit runs in the C locale)" \
+	grep -qx 'Environment=LANG=C.UTF-8' "$unit"
 
 # systemd-analyze verify: every directive known and well-formed. It also
 # wants ExecStart's program on this machine; where the package is not
