@@ -381,10 +381,11 @@ func (s *Service) settlePay(ctx context.Context, o Order, outID string, callErr 
 			return o.To(StateUnknown, now, "no answer: will be confirmed")
 		}
 	})
+	derr := domainError(callErr)
 	if err != nil {
 		// The order stays "sending": after a restart the reconciler treats
 		// it as an orphan and asks the platform. Never report success.
-		return o, errors.Join(fmt.Errorf("recording the outcome of order %s: %w", o.OrderNo, err), domainError(callErr), errOutcomeNotRecorded)
+		return o, errors.Join(fmt.Errorf("recording the outcome of order %s: %w", o.OrderNo, err), derr, errOutcomeNotRecorded)
 	}
 	switch {
 	case saved.State == StateOfflineAccepted:
@@ -392,13 +393,13 @@ func (s *Service) settlePay(ctx context.Context, o Order, outID string, callErr 
 		return saved, nil
 	case saved.State == StateUnknown:
 		s.nudge()
-		if err := domainError(callErr); !errors.Is(err, ErrOutcomeUnknown) {
-			return saved, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		if !errors.Is(derr, ErrOutcomeUnknown) {
+			return saved, fmt.Errorf("%w: %w", ErrOutcomeUnknown, derr)
 		}
 	case saved.State == StateVoided && refusal != nil:
-		return saved, errors.Join(refusal, domainError(callErr))
+		return saved, errors.Join(refusal, derr)
 	}
-	return saved, domainError(callErr)
+	return saved, derr
 }
 
 // day is the platform day (yyyyMMdd) of t.
