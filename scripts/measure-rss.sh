@@ -6,6 +6,7 @@
 # Usage:
 #
 #	scripts/measure-rss.sh [N]        # N payments, default 1000
+#	scripts/measure-rss.sh --fonts    # the idle kiosk with each Chinese font
 #
 # What it does, all in a fresh temporary directory removed on exit:
 #
@@ -33,6 +34,23 @@
 #      paid orders (kioskctl queue --state paid) and that the platform
 #      charged the card N times, for N × ¥2.50.
 #
+# With --fonts it measures what the Chinese font costs instead (issue 14):
+# the idle self-service kiosk in Chinese (ui.language: zh), started once per
+# font, FONT_SETTLE seconds after its idle screen: VmRSS, RssAnon, RssFile
+# and the Go heap in use (go_memstats_heap_inuse_bytes from /metrics), with
+#
+#   - no Chinese font at all: the kiosk runs in a mount namespace
+#     (unshare -rm, no root needed) where every directory of the kiosk's
+#     default font paths is an empty one, so neither the kiosk nor Fyne's
+#     system font scan finds them; the floor, as on a machine without
+#     Chinese fonts;
+#   - each of those fonts this machine has (Noto Sans CJK, WenQuanYi Micro
+#     Hei and Zen Hei, Droid Sans Fallback), set as ui.font;
+#   - the first of them again in English (ui.language: en);
+#   - FONT=path: that font too.
+#
+# The table (fonts.md, also printed) puts each beside the floor.
+#
 # Environment (all optional):
 #
 #   KIOSK_BIN, SIM_BIN, KIOSKCTL_BIN  prebuilt binaries instead of building
@@ -52,6 +70,8 @@
 #                    as fast as the kiosk pays
 #   DROP_TIMEOUT=3   seconds without a card lookup after a tap before the
 #                    tap counts as dropped and is typed again
+#   FONT_SETTLE=5    --fonts: seconds to wait after the idle screen
+#   FONT=            --fonts: one more font file to measure
 #
 # Needs: Xvfb, xdotool, ImageMagick's import (screenshots only), Go.
 # Exit status: 0 when all N payments were made and verified, 1 otherwise,
@@ -65,11 +85,13 @@ usage() {
 }
 
 N=1000
+FONTS=0
 case "${1:-}" in
 -h | --help)
 	usage
 	exit 0
 	;;
+--fonts) FONTS=1 ;;
 "") ;;
 *)
 	if ! [[ $1 =~ ^[1-9][0-9]*$ ]]; then
@@ -104,6 +126,15 @@ fi
 # GAP_US: from one charge seen to the next tap, at least.
 GAP_US=0
 ((DEBOUNCE_MS > 0)) && GAP_US=$(((DEBOUNCE_MS + 150) * 1000))
+FONT_SETTLE=${FONT_SETTLE:-5}
+if ! [[ $FONT_SETTLE =~ ^[0-9]+$ ]]; then
+	echo "measure-rss: FONT_SETTLE=$FONT_SETTLE: want seconds" >&2
+	exit 2
+fi
+if [[ -n ${FONT:-} && ! -f $FONT ]]; then
+	echo "measure-rss: FONT=$FONT: no such file" >&2
+	exit 2
+fi
 PRICE_FEN=250 # the ¥2.50 button
 RICH_BALANCE_FEN=10000000
 if ((N * PRICE_FEN > RICH_BALANCE_FEN)) && [[ $CARD == 3197650002 ]]; then
@@ -384,6 +415,115 @@ heap_of() {
 	[[ $line =~ $re ]] || return 0
 	GCS=${BASH_REMATCH[1]} HEAP=${BASH_REMATCH[2]}
 }
+
+# --- fonts (--fonts) -----------------------------------------------------------
+
+# The kiosk's default font paths (ui/cjkfont.go defaultFontPaths).
+FONT_PATHS=(
+	/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+	/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc
+	/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc
+	/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf
+	/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+	/usr/share/fonts/wqy-microhei/wqy-microhei.ttc
+	/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+	/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
+)
+
+# font_config name lang font: the demo's configuration in self-service mode
+# with ui.language lang and ui.font font (none when empty), a journal and a
+# status port of its own.
+font_config() {
+	local out=$WORK/$1.yaml store=$WORK/$1.db
+	umask 077
+	free_port
+	sed -e "s/^  language: .*/  language: $2/" -e "s|^  path: .*/kiosk\.db$|  path: $store|" \
+		-e "/^status:$/,/^[^ ]/s|^  listen: .*|  listen: 127.0.0.1:$PORT|" "$DEMO/kiosk.yaml" >"$out"
+	if [[ -n $3 ]]; then
+		sed -i "s|^ui:$|ui:\n  font: $3|" "$out"
+		grep -qF "  font: $3" "$out" || die "could not set ui.font in $out"
+	fi
+	grep -q "^  language: $2\$" "$out" || die "could not set ui.language in $out"
+	grep -q "^  listen: 127.0.0.1:$PORT\$" "$out" || die "could not set status.listen in $out (the demo has a status endpoint)"
+	printf -v "STATUS_PORT_$1" %s "$PORT"
+}
+
+# font_row name label: starts kiosk name (font_config first; FONT_HIDE=1
+# hides the system's Chinese fonts), measures it idle and stops it.
+font_row() {
+	local name=$1 label=$2 pid heap=- env
+	env=(KIOSK_STATE_FILE="$WORK/$name.state" XDG_CONFIG_HOME="$WORK/$name-config")
+	mkdir -p "$WORK/$name-config"
+	if ((FONT_HIDE)); then
+		local empty=$WORK/empty binds=() d
+		mkdir -p "$empty"
+		for d in $(printf '%s\n' "${FONT_PATHS[@]}" | xargs -n1 dirname | sort -u); do
+			[[ -d $d ]] && binds+=("mount --bind '$empty' '$d'")
+		done
+		env "${env[@]}" unshare -rm sh -c "$(printf '%s && ' "${binds[@]}")"' exec "$0" "$@"' \
+			"$KIOSK" --config "$WORK/$name.yaml" --windowed >"$OUT/kiosk-$name.log" 2>&1 &
+	else
+		env "${env[@]}" "$KIOSK" --config "$WORK/$name.yaml" --windowed >"$OUT/kiosk-$name.log" 2>&1 &
+	fi
+	pid=$!
+	PIDS+=("$pid")
+	printf -v "PID_$name" %s "$pid"
+	wait_state "$name" '"screen":"idle"' 60
+	nap "$FONT_SETTLE"
+	proc_of "$pid"
+	local port_var=STATUS_PORT_$name
+	if http_get "${!port_var}" /metrics 2>/dev/null; then
+		heap=$(awk '$1 == "go_memstats_heap_inuse_bytes" { printf "%.1f", $2 / 1048576 }' <<<"$BODY")
+		printf '%s' "$BODY" >"$OUT/metrics-$name.txt"
+	fi
+	shot "font-$name"
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	unset 'PIDS[-1]'
+	if [[ -z $FLOOR_RSS ]]; then
+		FLOOR_RSS=$VMRSS FLOOR_HEAP=$heap
+	fi
+	local d_rss=$(((VMRSS - FLOOR_RSS) / 1024)) d_heap=-
+	[[ $heap != - && $FLOOR_HEAP != - ]] && d_heap=$(awk -v a="$heap" -v b="$FLOOR_HEAP" 'BEGIN { printf "%+.1f", a - b }')
+	printf '| %s | %.1f | %.1f | %.1f | %s | %+d | %s |\n' "$label" "$(bc -l <<<"$VMRSS/1024")" \
+		"$(bc -l <<<"$RSSANON/1024")" "$(bc -l <<<"$RSSFILE/1024")" "$heap" "$d_rss" "$d_heap" >>"$OUT/fonts.md"
+	say "$label: VmRSS $((VMRSS / 1024)) MiB, heap in use $heap MiB"
+}
+
+if ((FONTS)); then
+	command -v bc >/dev/null || die "--fonts needs bc"
+	FLOOR_RSS='' FLOOR_HEAP=''
+	{
+		echo "Idle self-service kiosk, ${FONT_SETTLE} s after its idle screen; $REV; $(go version 2>/dev/null | sed 's/^go version //'), $(nproc) CPU, Xvfb"
+		echo
+		echo "| Chinese font | VmRSS MiB | RssAnon MiB | RssFile MiB | Go heap in use MiB | VmRSS over the floor MiB | heap over the floor MiB |"
+		echo "| --- | --- | --- | --- | --- | --- | --- |"
+	} >"$OUT/fonts.md"
+	if unshare -rm true 2>/dev/null; then
+		FONT_HIDE=1
+		font_config nofont zh ""
+		font_row nofont "none (system Chinese fonts hidden), zh"
+	else
+		say "unshare -rm is not allowed here: no floor row (the kiosk would find the system's fonts)"
+	fi
+	FONT_HIDE=0
+	found=()
+	for f in "${FONT_PATHS[@]}" ${FONT:+"$FONT"}; do
+		[[ -f $f ]] || continue
+		found+=("$f")
+		i=${#found[@]}
+		font_config "font$i" zh "$f"
+		font_row "font$i" "$(basename "$f"), zh"
+	done
+	if ((${#found[@]})); then
+		font_config fonten en "${found[0]}"
+		font_row fonten "$(basename "${found[0]}"), en"
+	else
+		say "no Chinese font found at the kiosk's default paths"
+	fi
+	cat "$OUT/fonts.md"
+	exit 0
+fi
 
 if ((CONTROL)); then
 	start_kiosk control

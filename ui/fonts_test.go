@@ -18,6 +18,7 @@ import (
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/onecard/sim"
+	"github.com/campuspos/kiosk/ui/fontsubset"
 )
 
 // systemFont is the Chinese font `make deps` installs (fonts-noto-cjk), at
@@ -30,7 +31,7 @@ func systemFont(t *testing.T) string {
 		if !strings.Contains(p, "NotoSansCJK") {
 			continue
 		}
-		if _, err := readFont(p); err == nil {
+		if _, err := readFont(p, []rune("中")); err == nil {
 			return p
 		}
 	}
@@ -136,11 +137,16 @@ func readWholeFont(path string) (fyne.Resource, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := extractFace(data, idx, map[string][]byte{"cmap": cjkOnly(cmap, nil)})
+	var all []rune
+	for it := cmap.Iter(); it.Next(); {
+		r, _ := it.Char()
+		all = append(all, r)
+	}
+	out, err := fontsubset.Cut(data, fontsubset.Request{Face: idx, Runes: all})
 	if err != nil {
 		return nil, err
 	}
-	return fyne.NewStaticResource("whole.otf", out), nil
+	return fyne.NewStaticResource("whole.otf", out.Data), nil
 }
 
 // faceCache parses each font resource once and resolves characters as

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-
-	"github.com/go-text/typesetting/font"
 )
 
 // shownTexts are the texts the screens show that are known when the kiosk
@@ -34,12 +32,12 @@ func shownTexts(o Options, d Deps) []string {
 
 // missingGlyphs returns the characters of texts, once each and sorted,
 // that neither of the faces Fyne tries first for every text style has
-// (see kioskTheme): the CJK font as the theme gives it (cjk, parsed; nil
-// when none was found) and Fyne's own fonts. Fyne would look for them in
+// (see kioskTheme): the CJK font as the theme gives it (cjk: whether it
+// maps a character) and Fyne's own fonts. Fyne would look for them in
 // the system's fonts, and draw a box where none has them; either way not
 // a font the kiosk chose. Spaces, controls and format characters are
 // passed over: go-text chooses no face for them.
-func missingGlyphs(texts []string, cjk *font.Face) string {
+func missingGlyphs(texts []string, cjk func(rune) bool) string {
 	fyneHas := fyneTextFonts().runes
 	seen := map[rune]bool{}
 	var missing []rune
@@ -52,10 +50,8 @@ func missingGlyphs(texts []string, cjk *font.Face) string {
 			if fyneHas[r] {
 				continue
 			}
-			if cjk != nil {
-				if _, ok := cjk.NominalGlyph(r); ok {
-					continue
-				}
+			if cjk(r) {
+				continue
 			}
 			missing = append(missing, r)
 		}

@@ -254,9 +254,10 @@ func New(app fyne.App, deps Deps, o Options) (*Kiosk, error) {
 	if paths == nil {
 		paths = defaultFontPaths()
 	}
-	cjk, warnings := loadCJKFont(o.FontPath, paths)
+	texts := shownTexts(o, deps)
+	cjk, warnings := loadCJKFont(o.FontPath, paths, texts)
 	k.hasCJK = cjk.res != nil
-	if k.missing = missingGlyphs(shownTexts(o, deps), cjk.face); k.missing != "" {
+	if k.missing = missingGlyphs(texts, cjk.has); k.missing != "" {
 		warnings = append(warnings, fontMissingText(k.missing))
 	}
 	k.warnings = warnings

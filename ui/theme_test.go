@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 	"unicode"
@@ -15,7 +16,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/go-text/typesetting/font"
-	"github.com/go-text/typesetting/font/opentype/tables"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -95,20 +95,20 @@ func TestFontLoading(t *testing.T) {
 	t.Run("a face of a collection", func(t *testing.T) {
 		path := filepath.Join(dir, "cjk.ttc")
 		require.NoError(t, os.WriteFile(path, ttcOf(t, ttf), 0o644))
-		f, warnings := loadCJKFont(path, nil)
+		f, warnings := loadCJKFont(path, nil, nil)
 		assert.Empty(t, warnings)
 		require.NotNil(t, f.res)
 		face, err := font.ParseTTF(bytes.NewReader(f.res.Content()))
 		require.NoError(t, err, "the face copied out is a font of its own")
 		_, ok := face.NominalGlyph('张')
 		assert.True(t, ok)
-		_, ok = f.face.NominalGlyph('张')
-		assert.True(t, ok, "the face checked is the font given to Fyne")
+		assert.True(t, f.has('张'), "what is checked is the font given to Fyne")
+		assert.False(t, f.has('A'), "Latin is left to Fyne's fonts")
 	})
 	t.Run("the first system path that works", func(t *testing.T) {
 		noCJK := filepath.Join(dir, "latin.ttf")
 		require.NoError(t, os.WriteFile(noCJK, theme.DefaultTextFont().Content(), 0o644))
-		f, warnings := loadCJKFont("", []string{filepath.Join(dir, "absent.ttc"), noCJK, testFont})
+		f, warnings := loadCJKFont("", []string{filepath.Join(dir, "absent.ttc"), noCJK, testFont}, nil)
 		require.NotNil(t, f.res)
 		require.Len(t, warnings, 1)
 		assert.Contains(t, warnings[0], "has no Chinese characters")
@@ -116,13 +116,13 @@ func TestFontLoading(t *testing.T) {
 	t.Run("not a font", func(t *testing.T) {
 		junk := filepath.Join(dir, "junk.ttf")
 		require.NoError(t, os.WriteFile(junk, []byte("ttcf and then nothing"), 0o644))
-		f, warnings := loadCJKFont(junk, nil)
+		f, warnings := loadCJKFont(junk, nil, nil)
 		assert.Nil(t, f.res)
 		require.Len(t, warnings, 2)
 		assert.Contains(t, warnings[0], "not a font Fyne can read")
 	})
 	t.Run("none: warnings, Fyne's font, and the missing characters", func(t *testing.T) {
-		f, warnings := loadCJKFont(filepath.Join(dir, "absent.ttf"), nil)
+		f, warnings := loadCJKFont(filepath.Join(dir, "absent.ttf"), nil, nil)
 		assert.Nil(t, f.res)
 		require.Len(t, warnings, 2)
 		assert.Contains(t, warnings[0], "absent.ttf")
@@ -165,7 +165,7 @@ func TestFontLoading(t *testing.T) {
 // The CJK font leaves to Fyne's fonts every character they have, and keeps
 // its spaces: Latin text is drawn with Fyne's font of its style.
 func TestThemeFontLeavesLatinToFyne(t *testing.T) {
-	f, warnings := loadCJKFont(testFont, nil)
+	f, warnings := loadCJKFont(testFont, nil, []string{"张三套餐：，（）"})
 	require.Empty(t, warnings)
 	th := &kioskTheme{cjk: f.res}
 	for _, style := range []fyne.TextStyle{{}, {Bold: true}, {Italic: true}} {
@@ -214,32 +214,19 @@ func ttfData(t *testing.T) []byte {
 	return data
 }
 
-func TestCJKOnlyCmap(t *testing.T) {
-	src := parseFont(t, fyne.NewStaticResource("fyne.ttf", theme.DefaultTextFont().Content()))
-	table := cjkOnly(src.Cmap, map[rune]bool{'B': true, 'C': true, ' ': true})
-	parsed, _, err := tables.ParseCmap(table)
-	require.NoError(t, err)
-	cm, _, err := font.ProcessCmap(parsed, tables.FPNone)
-	require.NoError(t, err)
-	for r, want := range map[rune]bool{'A': true, 'B': false, 'C': false, 'D': true, ' ': true, 'é': true} {
-		g, ok := cm.Lookup(r)
-		assert.Equal(t, want, ok, "%q", r)
-		if want {
-			orig, _ := src.Cmap.Lookup(r)
-			assert.Equal(t, orig, g, "%q keeps its glyph", r)
-		}
-	}
-	assert.Equal(t, cmapLen(src.Cmap)-2, cmapLen(cm), "all but B and C")
-}
+// The CJK font is cut to the characters Fyne's fonts lack, and keeps the
+// spaces (cjkRunes); GB 2312 and the punctuation blocks come with the
+// screens' own texts (fontRunes).
+func TestCJKRunes(t *testing.T) {
+	got := cjkRunes([]rune("ABC D中，\u3000\t"), map[rune]bool{'B': true, 'C': true, ' ': true, '\t': true})
+	assert.Equal(t, "A D中，\u3000\t", string(got))
 
-// cmapLen counts the characters a character map maps.
-func cmapLen(cm font.Cmap) int {
-	n := 0
-	for it := cm.Iter(); it.Next(); {
-		it.Char() // Char moves the iterator on
-		n++
+	want := fontRunes([]string{"𠀀 from a menu", "Coffee"})
+	for _, r := range "𠀀中张王，。：（）…—“”　！ \t\u00a0" {
+		assert.True(t, slices.Contains(want, r), "%q", r)
 	}
-	return n
+	assert.True(t, slices.IsSorted(want))
+	assert.GreaterOrEqual(t, len(gb2312()), 6763+682, "GB 2312: 6,763 hanzi and 682 other characters")
 }
 
 // parseFont parses a font resource as Fyne does.

@@ -198,6 +198,12 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 		return fmt.Errorf("ui: %w", err)
 	}
 	screens.Store(k)
+	// Setting up allocated far more than it keeps (cutting the Chinese
+	// font alone: ~20 MiB, ui/cjkfont.go), and the Go runtime would hold
+	// the freed memory up to its next GC goal, about twice what is live:
+	// tens of MiB of a small terminal's memory for nothing. Give it back
+	// once, now.
+	debug.FreeOSMemory()
 	for _, w := range k.Warnings() {
 		log.Warn(w)
 	}
