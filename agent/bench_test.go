@@ -76,7 +76,8 @@ func copyFile(b testing.TB, from, to string) {
 
 // BenchmarkReconcileUnknown settles 10,000 unknown orders against the
 // in-process simulator: pay.query 50 orders a call, one journal commit per
-// settled order. Compare ns/order with BenchmarkReconcileUnknownOneByOne.
+// call's answers (the next call going out while they are committed).
+// Compare ns/order with BenchmarkReconcileUnknownOneByOne, in the same run.
 func BenchmarkReconcileUnknown(b *testing.B) {
 	benchReconcile(b, 10_000, func(ctx context.Context, svc *agent.Service, _ *offline.Store) error {
 		rep, err := svc.ReconcileOnce(ctx)
@@ -88,7 +89,7 @@ func BenchmarkReconcileUnknown(b *testing.B) {
 }
 
 // BenchmarkReconcileUnknownOneByOne is the naive approach: one pay.query
-// call per order, then the same journal commit.
+// call per order, then one journal commit per order.
 func BenchmarkReconcileUnknownOneByOne(b *testing.B) {
 	benchReconcile(b, 2_000, func(ctx context.Context, svc *agent.Service, store *offline.Store) error {
 		due, err := store.Due(ctx, time.Now().AddDate(1, 0, 0), 0)

@@ -62,7 +62,7 @@ func (s *Service) reconcilePass(ctx context.Context, until time.Time) (Reconcile
 		if err != nil {
 			return rep, err
 		}
-		var fresh []Order
+		fresh := make([]Order, 0, len(due))
 		for _, o := range due {
 			if !seen[o.OrderNo] {
 				seen[o.OrderNo] = true
@@ -149,10 +149,17 @@ func (s *Service) answered(o *Order, now time.Time) {
 	o.LastAnswer = now
 }
 
-// reconcile handles one batch of due orders.
+// reconcile handles one batch of due orders. Its journal writes go a
+// transaction at a time: first what needs no pay.query (give-up, a wait
+// for a request's timeout, an orphan's bookkeeping), then the answers of
+// each pay.query call, up to MaxPayQueries orders, together. A pass over
+// thousands of due orders so makes tens of fsyncs, not thousands. What
+// needs a platform call of its own (a resend, an orphan's refund) is made
+// after the transaction, each order on its own path as before.
 func (s *Service) reconcile(ctx context.Context, due []Order, rep *ReconcileReport) error {
 	r := s.opts.Reconcile
-	var ask []Order
+	ask := make([]Order, 0, len(due))
+	first := &decisions{s: s} // what needs no pay.query, committed before any
 	for _, o := range due {
 		now := s.now()
 		switch {
@@ -161,50 +168,222 @@ func (s *Service) reconcile(ctx context.Context, due []Order, rep *ReconcileRepo
 		case o.Kind == KindPay && o.State == StateOfflineAccepted && o.LastSent.IsZero():
 			// Accepted offline and never sent: the platform cannot have it,
 			// and no give-up clock may touch it before it is forwarded.
-			if err := s.resendPay(ctx, o, rep); err != nil {
-				return err
-			}
+			first.call(func(ctx context.Context, rep *ReconcileReport) error { return s.resendPay(ctx, o, rep) })
 		case o.OnlineAge > r.GiveUpAfter:
-			if err := s.move(ctx, o.OrderNo, rep, StateNeedsReview, fmt.Sprintf("unsettled after %s of the platform answering: a person must look", r.GiveUpAfter), nil); err != nil {
-				return err
-			}
+			first.move(o.OrderNo, StateNeedsReview, fmt.Sprintf("unsettled after %s of the platform answering: a person must look", r.GiveUpAfter), nil)
 		case !o.LastSent.IsZero() && now.Before(o.LastSent.Add(r.RequestTimeout)) &&
 			o.LastSent.Before(now.Add(r.MaxInterval)):
 			// A query must not overtake the request it asks about. (A
 			// LastSent further ahead than MaxInterval means the clock went
 			// back: waiting for it would stall the order.)
-			if _, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
+			first.update(o.OrderNo, func(o *Order) error {
 				o.NextAttempt = o.LastSent.Add(r.RequestTimeout + time.Second)
 				return nil
-			}); err != nil {
-				return err
-			}
+			})
 		case o.State == StateOrphanCharged:
-			if err := s.refundOrphan(ctx, o, rep); err != nil {
+			if err := s.refundOrphan(ctx, first, o); err != nil {
 				return err
 			}
 		default:
 			ask = append(ask, o)
 		}
 	}
+	if err := s.commit(ctx, rep, first); err != nil {
+		return err
+	}
+	// Each pay.query call goes out while the answers of the one before are
+	// committed (and that batch's resends made): the call waits on the
+	// platform, the commit on the disk. It asks about other orders than
+	// those, runs on a goroutine of its own, never inside a transaction,
+	// and pay.query calls still go one at a time; the pass waits for the
+	// one in flight before it returns.
+	var next <-chan queryAnswer
+	if len(ask) > 0 {
+		next = s.queryAhead(ctx, ask[:min(onecard.MaxPayQueries, len(ask))])
+	}
 	for start := 0; start < len(ask); start += onecard.MaxPayQueries {
-		batch := ask[start:min(start+onecard.MaxPayQueries, len(ask))]
-		sts, err := s.queryOrders(ctx, batch)
-		if err != nil {
+		end := min(start+onecard.MaxPayQueries, len(ask))
+		batch := ask[start:end]
+		a := <-next
+		if a.err != nil {
 			// Every order not answered waits its back-off; when the
 			// platform is unreachable the rest of the pass waits too.
-			if berr := s.backOff(ctx, ask[start:], err); berr != nil {
-				return errors.Join(err, berr)
+			if berr := s.backOff(ctx, rep, ask[start:], a.err); berr != nil {
+				return errors.Join(a.err, berr)
+			}
+			return a.err
+		}
+		next = nil
+		if end < len(ask) {
+			next = s.queryAhead(ctx, ask[end:min(end+onecard.MaxPayQueries, len(ask))])
+		}
+		answers := &decisions{s: s}
+		for i, st := range a.sts {
+			s.settle(answers, batch[i], st)
+		}
+		if err := s.commit(ctx, rep, answers); err != nil {
+			if next != nil {
+				<-next // unused: a later pass asks again
 			}
 			return err
 		}
-		for i, st := range sts {
-			if err := s.settle(ctx, batch[i], st, rep); err != nil {
-				return err
+	}
+	return nil
+}
+
+// queryAnswer is pay.query's answer about a batch, or why there is none.
+type queryAnswer struct {
+	sts []onecard.PayStatus
+	err error
+}
+
+// queryAhead asks pay.query about batch on a goroutine of its own; the
+// answer comes on the channel returned, which the caller must read.
+func (s *Service) queryAhead(ctx context.Context, batch []Order) <-chan queryAnswer {
+	ch := make(chan queryAnswer, 1)
+	go func() {
+		sts, err := s.queryOrders(ctx, batch)
+		ch <- queryAnswer{sts, err}
+	}()
+	return ch
+}
+
+// decisions gathers the reconciler's decisions about several orders, to
+// be written in one journal transaction (commit): one fsync for a whole
+// pay.query batch instead of one an order. They are made before the
+// transaction, from the orders as the pass read them, as they always
+// were; each is kept as a write that reads its order afresh inside the
+// transaction, where the store checks the change as on any update. What
+// the writes settled is announced (the pass's report, the events) only
+// once the transaction has committed, and the platform calls some orders
+// need are made after it too, with their own commits: no call waits
+// inside a write transaction, and a transaction that fails has stored and
+// announced nothing.
+type decisions struct {
+	s      *Service
+	writes []func(JournalTx) error
+	// calls need the platform: they run after the commit, in order.
+	calls []func(context.Context, *ReconcileReport) error
+	// settled is filled by the writes as they run.
+	settled []settled
+}
+
+// settled is a change a write made, for the pass's report and, when event
+// is set, for the subscribers.
+type settled struct {
+	Settlement
+	event bool
+}
+
+// write keeps a write for the transaction.
+func (d *decisions) write(w func(JournalTx) error) { d.writes = append(d.writes, w) }
+
+// call keeps a step that needs the platform for after the commit.
+func (d *decisions) call(c func(context.Context, *ReconcileReport) error) {
+	d.calls = append(d.calls, c)
+}
+
+// update keeps fn's change of order no.
+func (d *decisions) update(no string, fn func(*Order) error) {
+	d.write(func(tx JournalTx) error {
+		_, err := tx.UpdateOrder(no, fn)
+		return err
+	})
+}
+
+// move keeps a change of order no's state (with fn's other changes),
+// reported and published once committed.
+func (d *decisions) move(no string, to OrderState, note string, fn func(*Order)) {
+	s := d.s
+	d.write(func(tx JournalTx) error {
+		var from OrderState
+		o, err := tx.UpdateOrder(no, func(o *Order) error {
+			from = o.State
+			if fn != nil {
+				fn(o)
 			}
+			return o.To(to, s.now(), note)
+		})
+		if err == nil && from != to {
+			d.settled = append(d.settled, settled{Settlement{OrderNo: no, Kind: o.Kind, From: from, To: to, Note: note}, true})
+		}
+		return err
+	})
+}
+
+// later counts a look that the platform answered but that settled
+// nothing, and schedules the next; fn adds its own changes.
+func (d *decisions) later(no, why string, fn func(*Order)) {
+	s := d.s
+	d.update(no, func(o *Order) error {
+		o.Attempts++
+		o.LastError = why
+		o.NextAttempt = s.after(o.LastSent, o.Attempts)
+		s.answered(o, s.now())
+		if fn != nil {
+			fn(o)
+		}
+		return nil
+	})
+}
+
+// refund keeps the settlement of refund order o by settle (refundDoneIn,
+// refundFailedIn: the refund and its payment), reported as the change
+// from o's state; the payment's own change is not reported.
+func (d *decisions) refund(o Order, note string, settle func(JournalTx) (Order, error)) {
+	d.write(func(tx JournalTx) error {
+		r, err := settle(tx)
+		if err == nil {
+			d.settled = append(d.settled, settled{Settlement{OrderNo: o.OrderNo, Kind: KindRefund, From: o.State, To: r.State, Note: note}, false})
+		}
+		return err
+	})
+}
+
+// commit writes d's decisions in one transaction, then reports and
+// publishes what they settled and makes the platform calls d left for
+// after it. When the transaction fails nothing of it is stored, reported,
+// published or called: every order is as it was, and a later pass decides
+// again. A ctx that ends mid-way aborts the transaction likewise.
+func (s *Service) commit(ctx context.Context, rep *ReconcileReport, d *decisions) error {
+	if len(d.writes) > 0 {
+		err := s.journal.Update(ctx, func(tx JournalTx) error {
+			d.settled = d.settled[:0] // should the journal run this again
+			for _, w := range d.writes {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := w(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("recording %d reconciler decisions (none stored): %w", len(d.writes), err)
+		}
+	}
+	for _, st := range d.settled {
+		rep.Settled = append(rep.Settled, st.Settlement)
+		if st.event {
+			s.hub.publish(Event{Kind: EventSettled, At: s.now(), OrderNo: st.OrderNo, From: st.From, To: st.To, Detail: st.Note})
+		}
+	}
+	for _, c := range d.calls {
+		if err := c(ctx, rep); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// decide commits the decisions fn makes on their own: one order's, where
+// the reconciler settles orders one at a time (a resend's answer, the
+// bill's verdicts).
+func (s *Service) decide(ctx context.Context, rep *ReconcileReport, fn func(*decisions)) error {
+	d := &decisions{s: s}
+	fn(d)
+	return s.commit(ctx, rep, d)
 }
 
 // queryOrders asks pay.query about up to MaxPayQueries journal orders, by
@@ -219,55 +398,26 @@ func (s *Service) queryOrders(ctx context.Context, batch []Order) ([]onecard.Pay
 	return sts, err
 }
 
-// backOff counts a failed look at orders and moves their next attempt.
-func (s *Service) backOff(ctx context.Context, orders []Order, cause error) error {
-	for _, o := range orders {
-		if _, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
-			o.Attempts++
-			o.LastError = cause.Error()
-			o.NextAttempt = s.after(o.LastSent, o.Attempts)
-			return nil
-		}); err != nil {
-			return err
+// backOff counts a failed look at orders and moves their next attempt, in
+// one transaction: an outage with thousands of due orders costs one fsync
+// a pass, not one an order.
+func (s *Service) backOff(ctx context.Context, rep *ReconcileReport, orders []Order, cause error) error {
+	return s.decide(ctx, rep, func(d *decisions) {
+		for _, o := range orders {
+			d.update(o.OrderNo, func(o *Order) error {
+				o.Attempts++
+				o.LastError = cause.Error()
+				o.NextAttempt = s.after(o.LastSent, o.Attempts)
+				return nil
+			})
 		}
-	}
-	return nil
+	})
 }
 
-// move changes an order's state (with fn's other changes) and reports it.
+// move changes an order's state (with fn's other changes), in a commit of
+// its own, and reports it.
 func (s *Service) move(ctx context.Context, no string, rep *ReconcileReport, to OrderState, note string, fn func(*Order)) error {
-	var from OrderState
-	o, err := s.journal.UpdateOrder(ctx, no, func(o *Order) error {
-		from = o.State
-		if fn != nil {
-			fn(o)
-		}
-		return o.To(to, s.now(), note)
-	})
-	if err != nil {
-		return err
-	}
-	if from != to {
-		rep.Settled = append(rep.Settled, Settlement{OrderNo: no, Kind: o.Kind, From: from, To: to, Note: note})
-		s.hub.publish(Event{Kind: EventSettled, At: s.now(), OrderNo: no, From: from, To: to, Detail: note})
-	}
-	return nil
-}
-
-// later counts a look that the platform answered but that settled
-// nothing, and schedules the next; fn adds its own changes.
-func (s *Service) later(ctx context.Context, o Order, why string, fn func(*Order)) error {
-	_, err := s.journal.UpdateOrder(ctx, o.OrderNo, func(o *Order) error {
-		o.Attempts++
-		o.LastError = why
-		o.NextAttempt = s.after(o.LastSent, o.Attempts)
-		s.answered(o, s.now())
-		if fn != nil {
-			fn(o)
-		}
-		return nil
-	})
-	return err
+	return s.decide(ctx, rep, func(d *decisions) { d.move(no, to, note, fn) })
 }
 
 // mismatch says how the platform's record of an order differs from the
@@ -290,8 +440,8 @@ func mismatch(o Order, st onecard.PayStatus) string {
 	return "the platform's order " + o.OrderNo + " is not this one (" + strings.Join(diffs, "; ") + "): a person must look"
 }
 
-// settle applies pay.query's answer to one order.
-func (s *Service) settle(ctx context.Context, o Order, st onecard.PayStatus, rep *ReconcileReport) error {
+// settle decides from pay.query's answer about one order, into d.
+func (s *Service) settle(d *decisions, o Order, st onecard.PayStatus) {
 	setOut := func(p *Order) {
 		if st.OutID != "" {
 			p.OutID = st.OutID
@@ -304,87 +454,95 @@ func (s *Service) settle(ctx context.Context, o Order, st onecard.PayStatus, rep
 	switch st.Status {
 	case onecard.StatusPaid, onecard.StatusRefunded, onecard.StatusFailed:
 		if why := mismatch(o, st); why != "" {
-			return s.move(ctx, o.OrderNo, rep, StateNeedsReview, why, func(p *Order) {
+			d.move(o.OrderNo, StateNeedsReview, why, func(p *Order) {
 				p.Attempts++
 				p.LastError = why
 			})
+			return
 		}
 	}
 	if o.Kind == KindRefund {
 		switch st.Status {
 		case onecard.StatusPaid, onecard.StatusRefunded:
-			from := o.State
-			r, err := s.refundDone(ctx, o.OrderNo, st.OutID, desc)
-			if err == nil {
-				rep.Settled = append(rep.Settled, Settlement{OrderNo: o.OrderNo, Kind: KindRefund, From: from, To: r.State, Note: desc})
-			}
-			return err
+			d.refund(o, desc, func(tx JournalTx) (Order, error) { return s.refundDoneIn(tx, o.OrderNo, st.OutID, desc) })
 		case onecard.StatusFailed:
-			from := o.State
-			r, err := s.refundFailed(ctx, o.OrderNo, "", "", desc)
-			if err == nil {
-				rep.Settled = append(rep.Settled, Settlement{OrderNo: o.OrderNo, Kind: KindRefund, From: from, To: r.State, Note: desc})
-			}
-			return err
+			d.refund(o, desc, func(tx JournalTx) (Order, error) { return s.refundFailedIn(tx, o.OrderNo, "", "", desc) })
 		case onecard.StatusNoOrder:
 			if o.PlatformHas {
 				// The platform said it has the number: pay.query does not
 				// know refunds there. The bill, or a person, settles it.
-				return s.later(ctx, o, desc+", but the platform has this refund number: waiting for the bill", nil)
+				d.later(o.OrderNo, desc+", but the platform has this refund number: waiting for the bill", nil)
+				return
 			}
-			return s.resendRefund(ctx, o, rep)
+			d.call(func(ctx context.Context, rep *ReconcileReport) error { return s.resendRefund(ctx, o, rep) })
+		default:
+			d.later(o.OrderNo, desc, nil)
 		}
-		return s.later(ctx, o, desc, nil)
+		return
 	}
 	told := o.State == StateUnknown || o.State == StateOfflineAccepted
 	switch st.Status {
 	case onecard.StatusPaid:
 		if told {
-			return s.move(ctx, o.OrderNo, rep, StatePaid, desc, setOut)
+			d.move(o.OrderNo, StatePaid, desc, setOut)
+			return
 		}
 		// Charged, but the customer was never told: it must not stay.
-		return s.orphanCharged(ctx, o, rep, setOut, desc)
+		d.orphanCharged(o, setOut, desc)
 	case onecard.StatusFailed:
 		to := StateDeclined
 		if told {
 			to = StateFailedAfterOffline
 		}
-		return s.move(ctx, o.OrderNo, rep, to, desc, setOut)
+		d.move(o.OrderNo, to, desc, setOut)
 	case onecard.StatusRefunded:
 		to := StateRefunded
 		if !told {
 			to = StateOrphanRefunded
 		}
-		return s.move(ctx, o.OrderNo, rep, to, desc, setOut)
+		d.move(o.OrderNo, to, desc, setOut)
 	case onecard.StatusNoOrder:
 		switch {
 		case o.PlatformHas:
-			return s.later(ctx, o, desc+", but the platform said it has this order number: asking again", nil)
+			d.later(o.OrderNo, desc+", but the platform said it has this order number: asking again", nil)
 		case told:
-			return s.resendPay(ctx, o, rep)
+			d.call(func(ctx context.Context, rep *ReconcileReport) error { return s.resendPay(ctx, o, rep) })
+		default:
+			d.move(o.OrderNo, StateVoided, "never reached the platform, never confirmed: voided", setOut)
 		}
-		return s.move(ctx, o.OrderNo, rep, StateVoided, "never reached the platform, never confirmed: voided", setOut)
+	default:
+		d.later(o.OrderNo, desc, nil)
 	}
-	return s.later(ctx, o, desc, nil)
 }
 
 // orphanCharged handles a charge the customer was never told about: refund
 // it under a refund order created with the orphan mark (once, however many
 // passes find it), or leave it to a person.
 func (s *Service) orphanCharged(ctx context.Context, o Order, rep *ReconcileReport, fn func(*Order), why string) error {
+	return s.decide(ctx, rep, func(d *decisions) { d.orphanCharged(o, fn, why) })
+}
+
+// orphanCharged is Service.orphanCharged decided into d: the review is a
+// write of the transaction; the refund is started (its own transaction,
+// which journals it before it is sent) and sent after the commit.
+func (d *decisions) orphanCharged(o Order, fn func(*Order), why string) {
+	s := d.s
 	why += ": charged without the customer being told"
 	if s.opts.Reconcile.ReviewOrphans {
-		return s.move(ctx, o.OrderNo, rep, StateNeedsReview, why, fn)
+		d.move(o.OrderNo, StateNeedsReview, why, fn)
+		return
 	}
-	r, started, err := s.startOrphanRefund(ctx, o.OrderNo, why, fn)
-	if err != nil {
-		return err
-	}
-	if started {
-		rep.Settled = append(rep.Settled, Settlement{OrderNo: o.OrderNo, Kind: o.Kind, From: o.State, To: StateOrphanCharged, Note: why})
-		s.hub.publish(Event{Kind: EventSettled, At: s.now(), OrderNo: o.OrderNo, From: o.State, To: StateOrphanCharged, Detail: why})
-	}
-	return s.sendOrphanRefund(ctx, r)
+	d.call(func(ctx context.Context, rep *ReconcileReport) error {
+		r, started, err := s.startOrphanRefund(ctx, o.OrderNo, why, fn)
+		if err != nil {
+			return err
+		}
+		if started {
+			rep.Settled = append(rep.Settled, Settlement{OrderNo: o.OrderNo, Kind: o.Kind, From: o.State, To: StateOrphanCharged, Note: why})
+			s.hub.publish(Event{Kind: EventSettled, At: s.now(), OrderNo: o.OrderNo, From: o.State, To: StateOrphanCharged, Detail: why})
+		}
+		return s.sendOrphanRefund(ctx, r)
+	})
 }
 
 // sendOrphanRefund sends the refund of an orphan charge unless it is past
@@ -399,13 +557,15 @@ func (s *Service) sendOrphanRefund(ctx context.Context, r Order) error {
 	return s.ignoreCallError(err)
 }
 
-// refundOrphan makes sure the refund of an orphan charge exists and has
-// been sent; its own settlement completes the orphan.
-func (s *Service) refundOrphan(ctx context.Context, p Order, rep *ReconcileReport) error {
+// refundOrphan decides, into d, what makes sure the refund of orphan
+// charge p exists and has been sent; the refund's own settlement completes
+// the orphan.
+func (s *Service) refundOrphan(ctx context.Context, d *decisions, p Order) error {
 	r, err := s.journal.Order(ctx, p.RefundOrderNo)
 	if errors.Is(err, ErrOrderNotFound) {
 		// Named but never created (a schema-2 journal): create and send.
-		return s.orphanCharged(ctx, p, rep, nil, "refund of the orphan charge was never created")
+		d.orphanCharged(p, nil, "refund of the orphan charge was never created")
+		return nil
 	}
 	if err != nil {
 		return err
@@ -414,20 +574,23 @@ func (s *Service) refundOrphan(ctx context.Context, p Order, rep *ReconcileRepor
 	// the payment in another: finish the payment now.
 	switch r.State {
 	case StatePaid:
-		return s.move(ctx, p.OrderNo, rep, StateOrphanRefunded, "refunded by "+r.OrderNo, func(p *Order) {
+		d.move(p.OrderNo, StateOrphanRefunded, "refunded by "+r.OrderNo, func(p *Order) {
 			p.Refunded = max(p.Refunded, r.Amount)
 			p.PendingRefunds = slices.DeleteFunc(p.PendingRefunds, func(no string) bool { return no == r.OrderNo })
 		})
 	case StateDeclined:
-		_, err := s.refundFailed(ctx, r.OrderNo, "", "", "refund of the orphan charge was declined")
-		return err
+		d.write(func(tx JournalTx) error {
+			_, err := s.refundFailedIn(tx, r.OrderNo, "", "", "refund of the orphan charge was declined")
+			return err
+		})
+	default:
+		// The refund order is in the journal; it is reconciled on its own.
+		d.update(p.OrderNo, func(p *Order) error {
+			p.NextAttempt = s.after(s.now(), p.Attempts+1)
+			return nil
+		})
 	}
-	// The refund order is in the journal; it is reconciled on its own.
-	_, err = s.journal.UpdateOrder(ctx, p.OrderNo, func(p *Order) error {
-		p.NextAttempt = s.after(s.now(), p.Attempts+1)
-		return nil
-	})
-	return err
+	return nil
 }
 
 // ignoreCallError keeps journal failures and drops platform failures: the
@@ -457,7 +620,7 @@ func (s *Service) resendRefund(ctx context.Context, o Order, rep *ReconcileRepor
 // resendPay sends a payment the customer was told would go through (offline
 // accepted, or unknown and not on the platform) with its own order number:
 // the platform charges a number once, so a copy that arrives late is
-// refused as a duplicate.
+// refused as a duplicate. Its answer is journalled in a commit of its own.
 func (s *Service) resendPay(ctx context.Context, o Order, rep *ReconcileReport) error {
 	o, err := s.stampSent(ctx, o.OrderNo)
 	if err != nil {
@@ -479,7 +642,9 @@ func (s *Service) resendPay(ctx context.Context, o Order, rep *ReconcileReport) 
 	case isDuplicate(callErr):
 		// It reached the platform after all: ask again, and never take a
 		// later "no such order" for the truth.
-		return s.later(ctx, o, "sent again: the platform already has it; asking again", func(p *Order) { p.PlatformHas = true })
+		return s.decide(ctx, rep, func(d *decisions) {
+			d.later(o.OrderNo, "sent again: the platform already has it; asking again", func(p *Order) { p.PlatformHas = true })
+		})
 	case errors.As(callErr, &be):
 		return s.move(ctx, o.OrderNo, rep, StateFailedAfterOffline, "sent again and declined: "+be.Error(), func(p *Order) {
 			p.Code, p.Message, p.LastError = be.Retcode, be.Error(), be.Error()

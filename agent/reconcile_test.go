@@ -3,6 +3,8 @@ package agent_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -338,4 +340,201 @@ func TestOrphanFinishedAfterItsRefundSettled(t *testing.T) {
 	n, err := r.Store.UnfinishedCount(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+// txJournal is the rig's journal, counting its commits (an UpdateOrder, an
+// Update) and able to fail a transaction part-way: when a transaction
+// writes order failAt, hook runs first, and its error fails the write.
+type txJournal struct {
+	agent.Journal
+	updateOrders, updates atomic.Int32
+	failAt                string
+	hook                  func() error
+}
+
+func (j *txJournal) UpdateOrder(ctx context.Context, no string, fn func(*agent.Order) error) (agent.Order, error) {
+	j.updateOrders.Add(1)
+	return j.Journal.UpdateOrder(ctx, no, fn)
+}
+
+func (j *txJournal) Update(ctx context.Context, fn func(agent.JournalTx) error) error {
+	j.updates.Add(1)
+	return j.Journal.Update(ctx, func(tx agent.JournalTx) error { return fn(hookedTx{tx, j}) })
+}
+
+type hookedTx struct {
+	agent.JournalTx
+	j *txJournal
+}
+
+func (t hookedTx) UpdateOrder(no string, fn func(*agent.Order) error) (agent.Order, error) {
+	if no == t.j.failAt && t.j.hook != nil {
+		if err := t.j.hook(); err != nil {
+			return agent.Order{}, err
+		}
+	}
+	return t.JournalTx.UpdateOrder(no, fn)
+}
+
+// unknownOrders has n payments charged at the platform whose replies were
+// lost (unknown in the journal), due for the reconciler, and returns them
+// as the journal has them, in the order the reconciler takes them.
+func (r *rig) unknownOrders(t *testing.T, n int) []agent.Order {
+	t.Helper()
+	ctx := context.Background()
+	r.Simulator.InjectFault(sim.Fault{Kind: sim.FaultDropReply, Method: onecard.MethodPay, Times: n})
+	for range n {
+		o, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 1})
+		require.Error(t, err)
+		require.Equal(t, agent.StateUnknown, o.State)
+	}
+	r.Clock.Advance(time.Minute)
+	due, err := r.Store.Due(ctx, r.Clock.Now(), 0)
+	require.NoError(t, err)
+	require.Len(t, due, n)
+	return due
+}
+
+// settledEvents drains the settlement events published so far.
+func settledEvents(events <-chan agent.Event) []agent.Event {
+	var got []agent.Event
+	for {
+		select {
+		case e := <-events:
+			if e.Kind == agent.EventSettled {
+				got = append(got, e)
+			}
+		default:
+			return got
+		}
+	}
+}
+
+func TestReconcileSettlesEachQueryBatchInOneCommit(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	due := r.unknownOrders(t, 120)
+	j := &txJournal{Journal: r.Store}
+	svc := r.NewService(j)
+	events := svc.Subscribe(t.Context())
+
+	rep, err := svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	assert.Len(t, rep.Settled, 120)
+	assert.Zero(t, rep.Unfinished)
+	assert.Equal(t, int32(3), j.updates.Load(), "one transaction a pay.query batch of 50, 50 and 20")
+	assert.Zero(t, j.updateOrders.Load(), "no order committed on its own")
+	got := settledEvents(events)
+	assert.NotEmpty(t, got, "published once committed")
+	for _, e := range got {
+		assert.Equal(t, agent.StatePaid, e.To, e.OrderNo)
+	}
+	for _, o := range due {
+		assert.Equal(t, agent.StatePaid, r.state(t, o.OrderNo).State)
+	}
+}
+
+// A transaction that fails part-way through a batch (the journal refusing
+// one order's write, the pass cancelled) stores nothing of the batch and
+// announces nothing: every order is as it was, still unfinished, and the
+// next pass settles them all.
+func TestReconcileBatchIsAllOrNothing(t *testing.T) {
+	errDisk := errors.New("disk full")
+	for _, c := range []struct {
+		name string
+		fail func(cancel context.CancelFunc) error
+		want error
+	}{
+		{"the journal refuses one order", func(context.CancelFunc) error { return errDisk }, errDisk},
+		{"the pass is cancelled", func(cancel context.CancelFunc) error { cancel(); return nil }, context.Canceled},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t)
+			due := r.unknownOrders(t, 120)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			// Mid-way through the first pay.query batch: 25 orders are
+			// written in the transaction before it fails.
+			j := &txJournal{Journal: r.Store, failAt: due[25].OrderNo, hook: func() error { return c.fail(cancel) }}
+			svc := r.NewService(j)
+			events := svc.Subscribe(t.Context())
+
+			rep, err := svc.ReconcileOnce(ctx)
+			require.ErrorIs(t, err, c.want)
+			assert.Empty(t, rep.Settled, "nothing reported")
+			assert.Empty(t, settledEvents(events), "nothing published")
+			for _, o := range due {
+				assert.Equal(t, o, r.state(t, o.OrderNo), "order %s unchanged", o.OrderNo)
+			}
+			n, err := r.Store.UnfinishedCount(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, 120, n)
+
+			rep, err = r.Service.ReconcileOnce(context.Background())
+			require.NoError(t, err)
+			assert.Len(t, rep.Settled, 120)
+			for _, o := range due {
+				assert.Equal(t, agent.StatePaid, r.state(t, o.OrderNo).State)
+			}
+			assert.Equal(t, 120, r.Simulator.Stats().Charges, "each charged once")
+		})
+	}
+}
+
+// An outage with many orders due backs them all off in one commit, and
+// what needs no pay.query (give-up, a wait for a request's timeout) is one
+// commit too.
+func TestReconcileBacksOffInOneCommit(t *testing.T) {
+	ctx := context.Background()
+	var sw agenttest.NetSwitch
+	r := newRig(t, agenttest.WrapTransport(sw.Wrap))
+	due := r.unknownOrders(t, 120)
+	j := &txJournal{Journal: r.Store}
+	svc := r.NewService(j)
+
+	sw.Down.Store(true)
+	_, err := svc.ReconcileOnce(ctx)
+	require.Error(t, err, "the platform is unreachable")
+	assert.Equal(t, int32(1), j.updates.Load(), "one transaction backs off every order")
+	assert.Zero(t, j.updateOrders.Load())
+	for _, o := range due {
+		got := r.state(t, o.OrderNo)
+		assert.Equal(t, agent.StateUnknown, got.State)
+		assert.Equal(t, o.Attempts+1, got.Attempts)
+		assert.True(t, got.NextAttempt.After(r.Clock.Now()), "backed off")
+		assert.NotEmpty(t, got.LastError)
+	}
+	sw.Down.Store(false)
+
+	// Ten orders past the give-up time and ten whose requests have just
+	// left (the clock went back a little): no pay.query, one commit.
+	now := r.Clock.Now()
+	for i := range 20 {
+		o := agent.Order{OrderNo: fmt.Sprintf("0017NOQUERY%04d", i), Kind: agent.KindPay, Account: sim.DemoRich, AccType: "###",
+			MercAcc: "100000", TermID: "17", Amount: 1, Created: now, Updated: now, State: agent.StateUnknown,
+			LastSent: now.Add(-time.Hour), NextAttempt: now, OnlineAge: 25 * time.Hour}
+		if i >= 10 {
+			o.LastSent, o.OnlineAge = now.Add(time.Second), 0
+		}
+		require.NoError(t, r.Store.CreateOrder(ctx, o))
+	}
+	j.updates.Store(0)
+	events := svc.Subscribe(t.Context())
+	queries := r.Simulator.Stats().Requests[onecard.MethodPayQuery]
+	rep, err := svc.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), j.updates.Load())
+	assert.Zero(t, j.updateOrders.Load())
+	assert.Equal(t, queries, r.Simulator.Stats().Requests[onecard.MethodPayQuery])
+	assert.Len(t, rep.Settled, 10)
+	assert.Len(t, settledEvents(events), 10)
+	for i := range 20 {
+		got := r.state(t, fmt.Sprintf("0017NOQUERY%04d", i))
+		if i < 10 {
+			assert.Equal(t, agent.StateNeedsReview, got.State)
+			continue
+		}
+		assert.Equal(t, agent.StateUnknown, got.State)
+		assert.Equal(t, got.LastSent.Add(3*time.Second), got.NextAttempt, "not before the request's timeout")
+	}
 }

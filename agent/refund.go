@@ -243,52 +243,63 @@ func (s *Service) sendRefund(ctx context.Context, o Order) (Order, error) {
 // payment's refunds past its amount is not credited: it goes to
 // needs_review, since it can only mean the journal lost track.
 func (s *Service) refundDone(ctx context.Context, refundNo, outID, note string) (Order, error) {
-	var r Order
-	err := s.journal.Update(ctx, func(tx JournalTx) error {
-		cur, err := tx.Order(refundNo)
-		if err != nil {
-			return err
-		}
-		if cur.State == StatePaid {
-			r = cur
-			return nil
-		}
-		p, err := tx.Order(cur.RefundOf)
-		if err != nil {
-			return fmt.Errorf("payment %s of refund %s: %w", cur.RefundOf, refundNo, err)
-		}
-		now := s.now()
-		if !slices.Contains(p.PendingRefunds, refundNo) {
-			// Booked pending when it was created, taken off when it was
-			// credited: not pending means credited already.
-			r, err = tx.UpdateOrder(refundNo, func(o *Order) error {
-				o.LastError = ""
-				return o.To(StatePaid, now, note+" (already credited to "+p.OrderNo+")")
-			})
-			return err
-		}
-		if p.Refunded+cur.Amount > p.Amount {
-			r, err = tx.UpdateOrder(refundNo, func(o *Order) error {
-				o.LastError = fmt.Sprintf("the platform confirmed a refund of %s but only %s of payment %s is left to refund",
-					cur.Amount.Yuan(), (p.Amount - p.Refunded).Yuan(), p.OrderNo)
-				if outID != "" {
-					o.OutID = outID
-				}
-				return o.To(StateNeedsReview, now, o.LastError)
-			})
-			return err
-		}
-		r, err = tx.UpdateOrder(refundNo, func(o *Order) error {
+	return s.inTx(ctx, func(tx JournalTx) (Order, error) { return s.refundDoneIn(tx, refundNo, outID, note) })
+}
+
+// refundDoneIn is refundDone inside tx: the reconciler settles a
+// pay.query batch's refunds in the transaction of the whole batch.
+func (s *Service) refundDoneIn(tx JournalTx, refundNo, outID, note string) (Order, error) {
+	cur, err := tx.Order(refundNo)
+	if err != nil {
+		return Order{}, err
+	}
+	if cur.State == StatePaid {
+		return cur, nil
+	}
+	p, err := tx.Order(cur.RefundOf)
+	if err != nil {
+		return Order{}, fmt.Errorf("payment %s of refund %s: %w", cur.RefundOf, refundNo, err)
+	}
+	now := s.now()
+	if !slices.Contains(p.PendingRefunds, refundNo) {
+		// Booked pending when it was created, taken off when it was
+		// credited: not pending means credited already.
+		return tx.UpdateOrder(refundNo, func(o *Order) error {
+			o.LastError = ""
+			return o.To(StatePaid, now, note+" (already credited to "+p.OrderNo+")")
+		})
+	}
+	if p.Refunded+cur.Amount > p.Amount {
+		return tx.UpdateOrder(refundNo, func(o *Order) error {
+			o.LastError = fmt.Sprintf("the platform confirmed a refund of %s but only %s of payment %s is left to refund",
+				cur.Amount.Yuan(), (p.Amount - p.Refunded).Yuan(), p.OrderNo)
 			if outID != "" {
 				o.OutID = outID
 			}
-			o.LastError = ""
-			return o.To(StatePaid, now, note)
+			return o.To(StateNeedsReview, now, o.LastError)
 		})
-		if err != nil {
-			return err
+	}
+	r, err := tx.UpdateOrder(refundNo, func(o *Order) error {
+		if outID != "" {
+			o.OutID = outID
 		}
-		_, err = tx.UpdateOrder(cur.RefundOf, func(p *Order) error { return p.credit(r, now) })
+		o.LastError = ""
+		return o.To(StatePaid, now, note)
+	})
+	if err != nil {
+		return r, err
+	}
+	_, err = tx.UpdateOrder(cur.RefundOf, func(p *Order) error { return p.credit(r, now) })
+	return r, err
+}
+
+// inTx runs fn in one journal transaction and returns the order it
+// returns.
+func (s *Service) inTx(ctx context.Context, fn func(JournalTx) (Order, error)) (Order, error) {
+	var r Order
+	err := s.journal.Update(ctx, func(tx JournalTx) error {
+		var err error
+		r, err = fn(tx)
 		return err
 	})
 	return r, err
@@ -376,30 +387,30 @@ func parseRefundNo(no string) (payNo string, n int, ok bool) {
 // payment's pending list, in one transaction; an orphan charge whose
 // refund was refused needs a person.
 func (s *Service) refundFailed(ctx context.Context, refundNo, code, msg, note string) (Order, error) {
-	var r Order
-	err := s.journal.Update(ctx, func(tx JournalTx) error {
-		var err error
-		now := s.now()
-		r, err = tx.UpdateOrder(refundNo, func(o *Order) error {
-			if code != "" {
-				o.Code = code
-			}
-			if msg != "" {
-				o.Message, o.LastError = msg, msg
-			}
-			return o.To(StateDeclined, now, note)
-		})
-		if err != nil {
-			return err
+	return s.inTx(ctx, func(tx JournalTx) (Order, error) { return s.refundFailedIn(tx, refundNo, code, msg, note) })
+}
+
+// refundFailedIn is refundFailed inside tx.
+func (s *Service) refundFailedIn(tx JournalTx, refundNo, code, msg, note string) (Order, error) {
+	now := s.now()
+	r, err := tx.UpdateOrder(refundNo, func(o *Order) error {
+		if code != "" {
+			o.Code = code
 		}
-		_, err = tx.UpdateOrder(r.RefundOf, func(p *Order) error {
-			p.PendingRefunds = slices.DeleteFunc(p.PendingRefunds, func(no string) bool { return no == refundNo })
-			if p.State != StateOrphanCharged || p.RefundOrderNo != r.OrderNo {
-				return nil
-			}
-			return p.To(StateNeedsReview, now, fmt.Sprintf("refund %s of the orphan charge was declined: %s", r.OrderNo, r.Message))
-		})
-		return err
+		if msg != "" {
+			o.Message, o.LastError = msg, msg
+		}
+		return o.To(StateDeclined, now, note)
+	})
+	if err != nil {
+		return r, err
+	}
+	_, err = tx.UpdateOrder(r.RefundOf, func(p *Order) error {
+		p.PendingRefunds = slices.DeleteFunc(p.PendingRefunds, func(no string) bool { return no == refundNo })
+		if p.State != StateOrphanCharged || p.RefundOrderNo != r.OrderNo {
+			return nil
+		}
+		return p.To(StateNeedsReview, now, fmt.Sprintf("refund %s of the orphan charge was declined: %s", r.OrderNo, r.Message))
 	})
 	return r, err
 }
