@@ -49,9 +49,10 @@ func defaultFontPaths() []string {
 // and the platform's messages, so the cut keeps the characters of those
 // texts, all of GB 2312 (6,763 hanzi and its punctuation and symbols, which
 // cover the surnames and messages of a mainland campus) and the CJK and
-// full-width punctuation blocks: about 2.6 MB from Noto, 1 MB from
-// WenQuanYi. A rarer character in a name is drawn by Fyne's own fallback
-// to the system's fonts (see kioskTheme), which loads that font then.
+// full-width punctuation blocks: about 1.8 MB from Noto. A rarer
+// character met later (a surname outside GB 2312) is cut in then (extend,
+// Kiosk.cover): Fyne's own fallback to the system's fonts would load a
+// whole face for it, and maybe not the Simplified Chinese one.
 type cjkFont struct {
 	// res is the font given to Fyne: the cut face (a collection's
 	// Simplified Chinese one), without the characters Fyne's own fonts
@@ -61,10 +62,54 @@ type cjkFont struct {
 	// runes are the characters res maps: what the screens' texts are
 	// checked against (missingGlyphs).
 	runes map[rune]bool
+	// path and want are what res was cut from and to: extend cuts again.
+	path    string
+	want    []rune
+	baseLen int // len(want) of the first cut; 0 for the first cut itself
 }
+
+// maxExtraRunes bounds the characters extend adds over a kiosk's life:
+// each costs a few hundred bytes of font, and a platform sending text in
+// a script the font lacks must not make the kiosk cut its font for ever.
+const maxExtraRunes = 512
 
 // has reports whether the font maps r.
 func (f cjkFont) has(r rune) bool { return f.runes[r] }
+
+// extend returns the font cut again with the characters of missing that
+// its file has, and true; false (and f) when it has none of them, or
+// maxExtraRunes were added already. Cutting takes tens of milliseconds:
+// it is for the rare character, not for every text.
+func (f cjkFont) extend(missing []rune) (cjkFont, bool, error) {
+	if f.res == nil || len(missing) == 0 || len(f.want)+len(missing) > f.base()+maxExtraRunes {
+		return f, false, nil
+	}
+	want := slices.Concat(f.want, missing)
+	slices.Sort(want)
+	want = slices.Compact(want)
+	g, err := readFont(f.path, want)
+	if err != nil {
+		return f, false, err
+	}
+	g.baseLen = f.base()
+	for _, r := range missing {
+		if g.has(r) {
+			return g, true, nil
+		}
+	}
+	// None of them in the file: remembered as wanted, so that they are
+	// not looked for again.
+	f.want = want
+	return f, false, nil
+}
+
+// base is how many characters the font was first cut to.
+func (f cjkFont) base() int {
+	if f.baseLen == 0 {
+		return len(f.want)
+	}
+	return f.baseLen
+}
 
 // loadCJKFont returns the first usable Chinese font, cut to the characters
 // of texts and those fontRunes adds: path when set, else the first of
@@ -144,7 +189,7 @@ func readFont(path string, want []rune) (_ cjkFont, err error) {
 	for _, r := range cut.Runes {
 		has[r] = true
 	}
-	return cjkFont{res: fyne.NewStaticResource(filepath.Base(path), cut.Data), runes: has}, nil
+	return cjkFont{res: fyne.NewStaticResource(filepath.Base(path), cut.Data), runes: has, path: path, want: want}, nil
 }
 
 // fontRunes are the characters the Chinese font is cut to: those of texts
@@ -319,4 +364,23 @@ func fitMetrics(ld *ot.Loader, to fyneFonts, replace map[string][]byte) error {
 	binary.BigEndian.PutUint16(m.table[m.at+2:], uint16(min(descent, m.descender())))
 	replace[m.tag] = m.table
 	return nil
+}
+
+// cover makes sure the Chinese font maps the characters of texts about to
+// be shown that were not known at start-up (a card holder's surname, a
+// platform's message): a character neither it nor Fyne's fonts have is
+// cut in from the font file (extend) and the theme set again, which makes
+// Fyne parse the fonts anew and redraw. Runs on the UI goroutine, before
+// the texts are shown.
+func (k *Kiosk) cover(texts ...string) {
+	missing := missingGlyphs(texts, k.cjk.has)
+	if missing == "" || k.cjk.res == nil {
+		return
+	}
+	f, ok, err := k.cjk.extend([]rune(missing))
+	k.cjk = f
+	if err != nil || !ok {
+		return // drawn by Fyne's fallback, or as boxes
+	}
+	k.app.Settings().SetTheme(&kioskTheme{cjk: f.res})
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/campuspos/kiosk/agent"
@@ -102,11 +103,119 @@ func (k *Kiosk) refreshDiagnostics() {
 	k.render()
 }
 
-// diagLeft is a leading-aligned label for the diagnostics list.
-func diagLeft(s string, imp widget.Importance) *widget.Label {
-	l := plain(s, imp)
+// diagView is diagnostics: what the terminal knows on the left, what a
+// technician can do on the right. Its lines change with every event; the
+// labels showing them are a pool, kept between renders (diagLine).
+type diagView struct {
+	root  fyne.CanvasObject
+	title *widget.Label
+	info  *fyne.Container
+	pool  []*widget.Label
+	used  int // labels of pool on screen since the render began
+	// spinner shows while the journal is counted.
+	spinner                  *widget.ProgressBarInfinite
+	reconcile, refresh, lang *widget.Button
+	back                     *widget.Button
+	modeKiosk, modeCanteen   *widget.Button
+}
+
+func (k *Kiosk) newDiagView() diagView {
+	v := diagView{title: subheading("", widget.MediumImportance), info: container.NewVBox(),
+		spinner: widget.NewProgressBarInfinite(), reconcile: k.button("", k.reconcile),
+		refresh: k.button("", k.refreshDiagnostics), lang: k.button("", k.toggleLang),
+		back:        k.primary("", k.feed(k.m.goHome)),
+		modeKiosk:   k.button("", func() { k.apply(k.m.setMode(ModeKiosk)) }),
+		modeCanteen: k.button("", func() { k.apply(k.m.setMode(ModeCanteen)) })}
+	k.diagLive.token = diagLabel()
+	k.diagLive.clock = diagLabel()
+	actions := container.NewVBox(v.reconcile, v.refresh, container.NewGridWithColumns(2, v.modeKiosk, v.modeCanteen), v.lang)
+	for _, a := range k.deps.Extra {
+		actions.Add(k.button(a.Label, func() { k.runExtra(a) }))
+	}
+	v.root = container.NewBorder(v.title, container.NewCenter(v.back), nil, nil,
+		container.NewGridWithColumns(2, container.NewVScroll(v.info), container.NewVScroll(actions)))
+	return v
+}
+
+// diagLabel is a leading-aligned label for the diagnostics list.
+func diagLabel() *widget.Label {
+	l := plain("", widget.MediumImportance)
 	l.Alignment = fyne.TextAlignLeading
 	return l
+}
+
+// diagLine adds s to info as the next line of the diagnostics list, in the
+// next label of the pool (one more when all are in use), monospaced for a
+// log line.
+func (k *Kiosk) diagLine(info *fyne.Container, s string, imp widget.Importance, mono bool) {
+	v := &k.s.diag
+	if v.used == len(v.pool) {
+		v.pool = append(v.pool, diagLabel())
+	}
+	l := v.pool[v.used]
+	v.used++
+	restyle := l.TextStyle.Monospace != mono
+	l.TextStyle.Monospace = mono
+	if k.change(&l.Text, &l.Importance, s, imp) || restyle {
+		l.Refresh()
+	}
+	info.Objects = append(info.Objects, l)
+}
+
+func (k *Kiosk) diagnosticsScreen() fyne.CanvasObject {
+	tx, v := k.tx, &k.s.diag
+	k.setLabel(v.title, tx.t(mDiagTitle), widget.MediumImportance)
+	v.used = 0
+	info := v.info
+	info.Objects = info.Objects[:0]
+	add := func(s string, imp widget.Importance) { k.diagLine(info, s, imp, false) }
+	since := k.since.Format("2006-01-02 15:04:05")
+	if k.online {
+		add(tx.t(mDiagOnline, since), widget.SuccessImportance)
+	} else {
+		add(tx.t(mDiagOffline, since), widget.DangerImportance)
+	}
+	add(tx.t(mDiagUnfin, k.unfinished), widget.MediumImportance)
+	if k.diagMsg != "" {
+		add(k.diagMsg, widget.HighImportance)
+	}
+	add(tx.t(mDevices), widget.MediumImportance)
+	if len(k.devices) == 0 {
+		add(tx.t(mNoDevices), widget.MediumImportance)
+	}
+	for _, d := range k.devices {
+		if d.Connected {
+			add(tx.t(mDeviceUp, d.Name, d.Scans, d.Dropped), widget.MediumImportance)
+		} else {
+			add(tx.t(mDeviceDown, d.Name, d.LastError), widget.DangerImportance)
+		}
+	}
+	if k.lastScan == "" {
+		add(tx.t(mNoScan), widget.MediumImportance)
+	} else {
+		add(tx.t(mLastScan, k.lastScan), widget.MediumImportance)
+	}
+	for _, w := range k.Warnings() {
+		add(w, widget.WarningImportance)
+	}
+	k.diagSections(info)
+
+	k.setButton(v.reconcile, tx.t(mReconcile), widget.MediumImportance)
+	k.setButton(v.refresh, tx.t(mRefresh), widget.MediumImportance)
+	for _, m := range []struct {
+		b     *widget.Button
+		mode  Mode
+		label msg
+	}{{v.modeKiosk, ModeKiosk, mModeKiosk}, {v.modeCanteen, ModeCanteen, mModeCanteen}} {
+		imp := widget.MediumImportance
+		if k.m.mode == m.mode {
+			imp = widget.HighImportance
+		}
+		k.setButton(m.b, tx.t(m.label), imp)
+	}
+	k.setButton(v.lang, k.langLabel(), widget.MediumImportance)
+	k.setButton(v.back, tx.t(mBack), widget.HighImportance)
+	return v.root
 }
 
 // diagSections adds to info what diagnostics shows beyond the live state:
@@ -115,19 +224,16 @@ func diagLeft(s string, imp widget.Importance) *widget.Label {
 // config, and the last log lines.
 func (k *Kiosk) diagSections(info *fyne.Container) {
 	tx, d, now := k.tx, k.diag, k.opts.Now()
-	add := func(s string, imp widget.Importance) { info.Add(diagLeft(s, imp)) }
+	add := func(s string, imp widget.Importance) { k.diagLine(info, s, imp, false) }
 
-	k.diagLive.token = diagLeft("", widget.MediumImportance)
-	k.diagLive.clock = diagLeft("", widget.MediumImportance)
-	info.Add(k.diagLive.token)
-	info.Add(k.diagLive.clock)
+	info.Objects = append(info.Objects, k.diagLive.token, k.diagLive.clock)
 	k.updateDiagLive(now)
 
 	switch {
 	case !d.countsRead:
 		add(tx.t(mDiagCounting), widget.MediumImportance)
-		k.spinner = widget.NewProgressBarInfinite()
-		info.Add(k.spinner)
+		k.spinner = k.s.diag.spinner
+		info.Objects = append(info.Objects, k.spinner)
 	case d.countsErr != nil:
 		add(tx.t(mFailed, d.countsErr.Error()), widget.DangerImportance)
 	case len(d.counts) == 0:
@@ -189,9 +295,7 @@ func (k *Kiosk) diagSections(info *fyne.Container) {
 	if len(d.logs) > 0 {
 		add(tx.t(mDiagLogs), widget.MediumImportance)
 		for _, l := range d.logs {
-			lb := diagLeft(l, widget.MediumImportance)
-			lb.TextStyle.Monospace = true
-			info.Add(lb)
+			k.diagLine(info, l, widget.MediumImportance, true)
 		}
 	}
 }

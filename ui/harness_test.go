@@ -157,9 +157,31 @@ func (h *harness) scan(kind, text string) {
 	}
 }
 
-// objects lists what the window shows.
+// objects lists what the window shows: the visible objects, and the parts
+// of each widget as its renderer on screen holds them. (Not
+// test.LaidOutObjects, which makes a new renderer for every widget each
+// time: the benchmarks would count those as the screens' allocations.)
 func (h *harness) objects() []fyne.CanvasObject {
-	return test.LaidOutObjects(h.k.Window().Canvas().Content())
+	return visibleObjects(nil, h.k.Window().Canvas().Content())
+}
+
+// visibleObjects appends o, unless hidden, and what it shows, depth first.
+func visibleObjects(out []fyne.CanvasObject, o fyne.CanvasObject) []fyne.CanvasObject {
+	if o == nil || !o.Visible() {
+		return out
+	}
+	out = append(out, o)
+	var children []fyne.CanvasObject
+	switch c := o.(type) {
+	case fyne.Widget:
+		children = test.WidgetRenderer(c).Objects()
+	case *fyne.Container:
+		children = c.Objects
+	}
+	for _, child := range children {
+		out = visibleObjects(out, child)
+	}
+	return out
 }
 
 // texts lists the labels and buttons shown.

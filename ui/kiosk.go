@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/campuspos/kiosk/agent"
@@ -200,12 +201,17 @@ type Kiosk struct {
 	diag         diagInfo // what diagnostics read off the UI goroutine
 	diagPending  bool     // New opened diagnostics: Run starts its read
 	bar          *statusBar
+	s            screens                     // every screen's widgets, built once (screens.go)
+	page         *fyne.Container             // holds the screen shown, under the status bar
+	frame        *fyne.Container             // the window's content: the status bar over page
 	spinner      *widget.ProgressBarInfinite // on screen, to stop when it leaves
+	newTexts     int                         // texts changed since the window's text textures were flushed (render)
 	// diagLive are the diagnostics lines that move with the clock (the
-	// token's time left, the clock offset), set in place each tick rather
-	// than by a redraw, which would lose a tap under a finger.
+	// token's time left, the clock offset), set each tick on their own
+	// rather than by a render of the whole list.
 	diagLive struct{ token, clock *widget.Label }
-	hasCJK   bool // a Chinese font was loaded
+	hasCJK   bool    // a Chinese font was loaded
+	cjk      cjkFont // the Chinese font given to Fyne; cut again by cover
 	// missing are the characters the screens show that no loaded font
 	// has (missingGlyphs); set by New, read-only after.
 	missing string
@@ -256,7 +262,7 @@ func New(app fyne.App, deps Deps, o Options) (*Kiosk, error) {
 	}
 	texts := shownTexts(o, deps)
 	cjk, warnings := loadCJKFont(o.FontPath, paths, texts)
-	k.hasCJK = cjk.res != nil
+	k.cjk, k.hasCJK = cjk, cjk.res != nil
 	if k.missing = missingGlyphs(texts, cjk.has); k.missing != "" {
 		warnings = append(warnings, fontMissingText(k.missing))
 	}
@@ -286,10 +292,16 @@ func New(app fyne.App, deps Deps, o Options) (*Kiosk, error) {
 	m, first := newMachine(o.Mode, o.IdleTimeout, deps.CheckPIN, o.Now())
 	k.m = m
 	k.bar = newStatusBar(k)
+	k.buildScreens()
+	k.page = container.NewPadded(k.s.idle.col.box)
+	k.frame = container.NewBorder(k.bar.obj, nil, nil, nil, k.page)
 	// Diagnostics as the starting mode: its read starts in Run, as New
 	// starts no goroutine.
 	k.diagPending, first.diagnostics = first.diagnostics, false
 	k.apply(first)
+	// Set once the first screen is in: the window takes its minimum size.
+	k.win.SetContent(k.frame)
+	k.newTexts = 0
 	return k, nil
 }
 
@@ -451,7 +463,7 @@ func (k *Kiosk) tickLoop(ctx context.Context) {
 
 // tick runs on the UI goroutine.
 func (k *Kiosk) tick(now time.Time, devs []DeviceStatus, fresh bool) {
-	// Redrawn only on a change: a redraw under a finger loses its tap.
+	// Rendered only on a change: a render sets every line of the list.
 	if fresh && !slices.Equal(devs, k.devices) {
 		k.devices = devs
 		if k.m.screen == ScreenDiagnostics {

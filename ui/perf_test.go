@@ -143,13 +143,15 @@ func BenchmarkLookupCardFloor(b *testing.B) {
 }
 
 // BenchmarkPayFloor is Service.Pay alone: the floor of
-// BenchmarkTapToPaidShown.
+// BenchmarkTapToPaidShown, and with its B/op the service's share of
+// BenchmarkPaymentCycleAllocs.
 func BenchmarkPayFloor(b *testing.B) {
 	r := newRig(b)
 	ctx := context.Background()
 	_, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 5_00})
 	require.NoError(b, err)
 	samples := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
@@ -161,6 +163,88 @@ func BenchmarkPayFloor(b *testing.B) {
 	}
 	b.StopTimer()
 	reportPercentiles(b, samples)
+}
+
+// BenchmarkPaymentCycleAllocs is what one payment through the screens
+// allocates (B/op; issue 14): scan, card screen, "Coffee  ¥5.00", "Pay
+// now", the result showing "Paid", on Fyne's test driver. The simulator
+// and the journal run in the same process, so the service's allocations
+// are in the figure: BenchmarkPaymentCycleFloor is the same service calls
+// alone, BenchmarkPayFloor the payment alone. The harness's own share (the
+// walks that find a button or a text on screen) is in it too, a few KiB.
+func BenchmarkPaymentCycleAllocs(b *testing.B) {
+	app := test.NewTempApp(b)
+	bk := startKiosk(b, app, newRig(b), nil)
+	defer closeKiosk(bk)
+	// The first payments fetch the token and fill the caches; every
+	// screen has been shown once.
+	for range 3 {
+		payOnce(bk, cardRich, nil)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		payOnce(bk, cardRich, nil)
+	}
+}
+
+// BenchmarkCanteenCycleAllocs is BenchmarkPaymentCycleAllocs for the
+// canteen, the cycle scripts/measure-rss.sh drives the real kiosk through:
+// an amount armed, each scan looked up and paid (the paying screen, then
+// the result over the armed amount).
+func BenchmarkCanteenCycleAllocs(b *testing.B) {
+	app := test.NewTempApp(b)
+	bk := startKiosk(b, app, newRig(b), func(o *Options, _ *Deps) { o.Mode = ModeCanteen })
+	defer closeKiosk(bk)
+	bk.tap("Coffee  ¥5.00")
+	charge := func() {
+		bk.scan(agent.ScanCard, cardRich)
+		// Each screen is a posted step of its own: neither is missed.
+		bk.waitScreen(ScreenPaying)
+		bk.waitScreen(ScreenResult)
+	}
+	for range 3 {
+		charge()
+	}
+	require.Equal(b, ResultPaid, bk.k.State().LastResult)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		charge()
+	}
+	b.StopTimer()
+	require.Len(b, bk.r.charges(sim.DemoRich), 3+b.N)
+}
+
+// BenchmarkPaymentCycleFloor is the service calls of one payment through
+// the screens alone: LookupCard for the card screen, then Pay and the
+// unfinished count after it (Kiosk.payCard). The floor of
+// BenchmarkPaymentCycleAllocs, and of BenchmarkCanteenCycleAllocs, whose
+// Kiosk.charge makes the same calls.
+func BenchmarkPaymentCycleFloor(b *testing.B) {
+	r := newRig(b)
+	ctx := context.Background()
+	q := agent.Identity{Type: "cardid", ID: cardRich}
+	cycle := func() {
+		if _, err := r.Service.LookupCard(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+		o, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 5_00})
+		if err != nil || o.State != agent.StatePaid {
+			b.Fatalf("pay: %v, %+v", err, o)
+		}
+		if _, err := r.Service.UnfinishedCount(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range 3 {
+		cycle()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		cycle()
+	}
 }
 
 // BenchmarkColdStartToIdle: ui.New (theme, font, catalogue, screens) on the

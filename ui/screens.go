@@ -15,45 +15,149 @@ import (
 	"github.com/campuspos/kiosk/agent"
 )
 
-// render draws the machine's current screen. Screens are
-// rebuilt whole on every change: they are small, and a screen that is a
-// function of the state cannot show a stale widget.
+// The screens are built once, by buildScreens (New), and updated in place:
+// render gives the widgets of the machine's current screen the state's
+// texts and puts that screen's root under the status bar. A payment makes
+// no widget. Rebuilding the screens on every show cost each payment
+// megabytes of garbage and its widgets' renderers, which Fyne keeps for a
+// minute (issue 14; docs/BENCHMARKS.md); a screen updated in place also
+// cannot lose a tap to a redraw under the finger.
+//
+// Every screen's update sets all it shows, texts and the lines present,
+// from the machine and the Kiosk's fields: it never depends on what the
+// screen showed before, so that a screen that is a function of the state
+// cannot show a stale widget, and a language switch is a render.
+
+// screens holds every screen's widgets (UI goroutine only).
+type screens struct {
+	idle           idleView
+	lookup, paying progressView
+	card           cardView
+	amount         amountView
+	confirm        confirmView
+	result         resultView
+	canteen        canteenView
+	armed          armedView
+	pin            pinView
+	diag           diagView
+}
+
+// render shows the machine's current screen.
 func (k *Kiosk) render() {
+	shown := k.spinner
+	k.spinner = nil // set by the screen update when it shows one
+	body := k.currentScreen()
 	// The GL driver animates an infinite progress bar until it is
-	// stopped, on screen or not.
-	if k.spinner != nil {
-		k.spinner.Stop()
-		k.spinner = nil
+	// stopped, on screen or not. A bar coming on screen is stopped first:
+	// Fyne marks a bar running when it makes its renderer, without
+	// starting the animation, which only a start from stopped does.
+	if shown != nil && shown != k.spinner {
+		shown.Stop()
 	}
-	var body fyne.CanvasObject
-	switch k.m.screen {
-	case ScreenIdle:
-		if k.m.mode == ModeCanteen {
-			body = k.canteenHome()
-		} else {
-			body = k.idleScreen()
-		}
-	case ScreenLookup:
-		body = k.progressScreen(k.tx.t(mLookingUp), k.button(k.tx.t(mCancel), k.feed(k.m.goHome)))
-	case ScreenCard:
-		body = k.cardScreen()
-	case ScreenAmount:
-		body = k.amountScreen()
-	case ScreenConfirm:
-		body = k.confirmScreen()
-	case ScreenPaying:
-		body = k.progressScreen(k.tx.t(mPaying), nil)
-	case ScreenResult:
-		body = k.resultScreen()
-	case ScreenArmed:
-		body = k.armedScreen(nil)
-	case ScreenPIN:
-		body = k.pinScreen()
-	case ScreenDiagnostics:
-		body = k.diagnosticsScreen()
+	if k.spinner != nil && k.spinner != shown {
+		k.spinner.Stop()
+		k.spinner.Start()
 	}
 	k.bar.update()
-	k.win.SetContent(container.NewBorder(k.bar.obj, nil, nil, nil, container.NewPadded(body)))
+	c := k.win.Canvas()
+	if k.page.Objects[0] != body {
+		k.page.Objects[0] = body
+		// A screen comes up unfocused, as a new window content would.
+		if c.Focused() != nil {
+			c.Unfocus()
+		}
+	}
+	relayout(k.frame)
+	// Repaint: the lines a screen shows may have changed without any of
+	// them changing its text.
+	c.Refresh(k.page)
+	if k.newTexts >= textureFlushEvery {
+		// Fyne's GL driver keeps a texture of every string it has drawn
+		// until a minute after its last use, and the screens draw new
+		// strings with every payment (a transaction number, a balance):
+		// at ten payments a second, ~1,200 textures, which on Mesa's
+		// software GL grew the kiosk by ~35 MiB in 300 payments. Setting
+		// the window's content again is the one way to drop them (the GL
+		// driver deletes the canvas's text textures and draws again what
+		// is on screen), which the kiosk used to do on every render.
+		k.newTexts = 0
+		k.win.SetContent(k.frame)
+	}
+}
+
+// textureFlushEvery is how many text changes the screens make between two
+// flushes of the window's text textures (render): it bounds them to a few
+// MiB, and a flush, which draws every text on screen again, comes every
+// dozen or so payments (two new strings a payment, and a few that recur,
+// such as the unfinished count going up and down again).
+const textureFlushEvery = 64
+
+// currentScreen updates the machine's current screen and returns its root.
+func (k *Kiosk) currentScreen() fyne.CanvasObject {
+	switch k.m.screen {
+	case ScreenLookup:
+		return k.progressScreen(&k.s.lookup, mLookingUp)
+	case ScreenCard:
+		return k.cardScreen()
+	case ScreenAmount:
+		return k.amountScreen()
+	case ScreenConfirm:
+		return k.confirmScreen()
+	case ScreenPaying:
+		return k.progressScreen(&k.s.paying, mPaying)
+	case ScreenResult:
+		return k.resultScreen()
+	case ScreenArmed:
+		return k.armedScreen(false)
+	case ScreenPIN:
+		return k.pinScreen()
+	case ScreenDiagnostics:
+		return k.diagnosticsScreen()
+	}
+	if k.m.mode == ModeCanteen {
+		return k.canteenHome()
+	}
+	return k.idleScreen()
+}
+
+// relayout lays out o's containers afresh, top down, at the sizes they
+// have. A screen updated in place changes its texts and lines without a
+// container changing size, and a container lays itself out only when its
+// size changes: Fyne's GL driver catches up at its next frame (a minimum
+// size changed), its test driver never, and a screen set as the window's
+// new content used to be laid out whole.
+func relayout(o fyne.CanvasObject) {
+	switch c := o.(type) {
+	case *fyne.Container:
+		if c.Hidden {
+			return
+		}
+		if c.Layout != nil {
+			c.Layout.Layout(c.Objects, c.Size())
+		}
+		for _, child := range c.Objects {
+			relayout(child)
+		}
+	case *container.Scroll:
+		c.Refresh() // sizes the content to its new minimum
+		relayout(c.Content)
+	}
+}
+
+// buildScreens makes every screen's widgets, once (New).
+func (k *Kiosk) buildScreens() {
+	s := &k.s
+	s.idle = newIdleView()
+	s.lookup = newProgressView(k.button("", k.feed(k.m.goHome)))
+	s.paying = newProgressView(nil)
+	s.card = k.newCardView()
+	s.amount = k.newAmountView()
+	s.confirm = k.newConfirmView()
+	s.result = k.newResultView()
+	s.canteen = k.newCanteenView()
+	s.armed = k.newArmedView()
+	s.pin = k.newPINView()
+	s.diag = k.newDiagView()
 }
 
 // text makes a centred, wrapping label of a theme size.
@@ -86,55 +190,64 @@ func (k *Kiosk) primary(label string, tapped func()) *widget.Button {
 	return b
 }
 
-// vcenter stacks objects in the middle of the screen at its full width,
-// which wrapping labels need to know how tall they are.
-func vcenter(objs ...fyne.CanvasObject) *fyne.Container {
-	box := container.NewVBox(layout.NewSpacer())
-	for _, o := range objs {
-		box.Add(o)
+// setLabel shows s in l, refreshing l only when it changes: a refresh
+// measures the text again.
+func (k *Kiosk) setLabel(l *widget.Label, s string, imp widget.Importance) {
+	if k.change(&l.Text, &l.Importance, s, imp) {
+		l.Refresh()
 	}
-	box.Add(layout.NewSpacer())
-	return box
 }
 
-func (k *Kiosk) idleScreen() fyne.CanvasObject {
-	return vcenter(
-		heading(k.tx.t(mIdleTitle), widget.MediumImportance),
-		plain(k.tx.t(mIdleHint), widget.MediumImportance),
-	)
+// setButton labels b, refreshing it only when it changes.
+func (k *Kiosk) setButton(b *widget.Button, s string, imp widget.Importance) {
+	if k.change(&b.Text, &b.Importance, s, imp) {
+		b.Refresh()
+	}
 }
 
-func (k *Kiosk) progressScreen(what string, cancel *widget.Button) fyne.CanvasObject {
-	k.spinner = widget.NewProgressBarInfinite()
-	objs := []fyne.CanvasObject{subheading(what, widget.MediumImportance), k.spinner}
-	if cancel != nil {
-		objs = append(objs, container.NewCenter(cancel))
+// change sets a widget's text and importance to s and imp, reporting
+// whether either changed; a new text counts towards the next flush of the
+// window's text textures (render).
+func (k *Kiosk) change(text *string, imp *widget.Importance, s string, want widget.Importance) bool {
+	if *text == s && *imp == want {
+		return false
 	}
-	return vcenter(objs...)
+	if *text != s {
+		k.newTexts++
+		k.cover(s) // a character the font was not cut with: cut it in first
+	}
+	*text, *imp = s, want
+	return true
 }
 
-func (k *Kiosk) cardScreen() fyne.CanvasObject {
-	tx, c := k.tx, k.m.card
-	top := container.NewVBox(
-		heading(tx.t(mCardholder, c.name), widget.MediumImportance),
-		subheading(tx.t(mBalance, c.balance.String()), widget.MediumImportance),
-		plain(tx.t(mAccount, agent.MaskAccount(c.account)), widget.MediumImportance),
-	)
-	if c.cached {
-		top.Add(plain(tx.t(mCardOffline), widget.WarningImportance))
+// column is a vertical box of lines that come and go: set lists the ones
+// shown, out of widgets kept between shows, in the box's own slice. A
+// centred column holds its lines in the middle of the screen at its full
+// width, which wrapping labels need to know how tall they are.
+type column struct {
+	box         *fyne.Container
+	top, bottom fyne.CanvasObject // spacers of a centred column, else nil
+}
+
+func newColumn(centred bool) column {
+	c := column{box: container.NewVBox()}
+	if centred {
+		c.top, c.bottom = layout.NewSpacer(), layout.NewSpacer()
 	}
-	cancel := k.button(tx.t(mCancel), k.feed(k.m.goHome))
-	if c.refusal != "" {
-		top.Add(heading(tx.t(c.refusal), widget.DangerImportance))
-		return container.NewBorder(top, container.NewCenter(cancel), nil, nil)
+	return c
+}
+
+// set shows objs, in order.
+func (c *column) set(objs ...fyne.CanvasObject) {
+	o := c.box.Objects[:0]
+	if c.top != nil {
+		o = append(o, c.top)
 	}
-	top.Add(plain(tx.t(mChoose), widget.MediumImportance))
-	menu := container.NewGridWithColumns(3)
-	for _, it := range k.opts.Menu {
-		menu.Add(k.button(it.Name+"  "+it.Price.String(), func() { k.apply(k.m.choose(it.Name, it.Price)) }))
+	o = append(o, objs...)
+	if c.bottom != nil {
+		o = append(o, c.bottom)
 	}
-	other := k.button(tx.t(mOtherAmount), k.feed(k.m.otherAmount))
-	return container.NewBorder(top, container.NewGridWithColumns(2, cancel, other), nil, nil, menu)
+	c.box.Objects = o
 }
 
 // middleThird gives obj the middle third of the width and all the height:
@@ -143,21 +256,36 @@ func middleThird(obj fyne.CanvasObject) fyne.CanvasObject {
 	return container.NewGridWithColumns(3, layout.NewSpacer(), obj, layout.NewSpacer())
 }
 
-// keypad is a 4×3 grid of large keys; last are the two keys below 9
-// beside 0 ("." and "del" for amounts, "clear" and "del" for a PIN).
-func (k *Kiosk) keypad(left string, onKey func(key string)) fyne.CanvasObject {
-	grid := container.NewGridWithColumns(3)
+// keypad is a 4×3 grid of large keys; the last row is left, 0 and "del",
+// left being "." for amounts, "clear" for a PIN (worded by update, as
+// "del" is).
+type keypad struct {
+	grid      *fyne.Container
+	left, del *widget.Button
+	leftKey   string
+}
+
+func (k *Kiosk) newKeypad(left string, onKey func(key string)) keypad {
+	p := keypad{grid: container.NewGridWithColumns(3), leftKey: left}
 	for _, key := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", left, "0", "del"} {
-		label := key
+		b := k.button(key, func() { onKey(key) })
 		switch key {
+		case left:
+			p.left = b
 		case "del":
-			label = k.tx.t(mDel)
-		case "clear":
-			label = k.tx.t(mClear)
+			p.del = b
 		}
-		grid.Add(k.button(label, func() { onKey(key) }))
+		p.grid.Add(b)
 	}
-	return grid
+	return p
+}
+
+// update words the keys that have words, in the language shown.
+func (p *keypad) update(k *Kiosk) {
+	k.setButton(p.del, k.tx.t(mDel), p.del.Importance)
+	if p.leftKey == "clear" {
+		k.setButton(p.left, k.tx.t(mClear), p.left.Importance)
+	}
 }
 
 // amountDisplay shows an amount being typed.
@@ -171,82 +299,326 @@ func amountDisplay(entry string) string {
 // keyAmount edits the amount being typed.
 func (k *Kiosk) keyAmount(key string) { k.apply(k.m.keyAmount(key)) }
 
-// amountHeader is the title, the amount typed and its error.
-func (k *Kiosk) amountHeader(title string) *fyne.Container {
-	top := container.NewVBox(subheading(title, widget.MediumImportance), heading(amountDisplay(k.m.entry), widget.MediumImportance))
-	if k.m.entryErr {
-		top.Add(plain(k.tx.t(mAmountInvalid), widget.DangerImportance))
+// menuLabel is a menu item's button: its name and price.
+func menuLabel(it MenuItem) string { return it.Name + "  " + it.Price.String() }
+
+type idleView struct {
+	col         column
+	title, hint *widget.Label
+}
+
+func newIdleView() idleView {
+	v := idleView{col: newColumn(true), title: heading("", widget.MediumImportance), hint: plain("", widget.MediumImportance)}
+	v.col.set(v.title, v.hint)
+	return v
+}
+
+func (k *Kiosk) idleScreen() fyne.CanvasObject {
+	v := &k.s.idle
+	k.setLabel(v.title, k.tx.t(mIdleTitle), widget.MediumImportance)
+	k.setLabel(v.hint, k.tx.t(mIdleHint), widget.MediumImportance)
+	return v.col.box
+}
+
+// progressView is a wait: what for, a progress bar, and a Cancel button
+// when the wait can be abandoned.
+type progressView struct {
+	col     column
+	what    *widget.Label
+	spinner *widget.ProgressBarInfinite
+	cancel  *widget.Button // nil: nothing to cancel
+}
+
+func newProgressView(cancel *widget.Button) progressView {
+	v := progressView{col: newColumn(true), what: subheading("", widget.MediumImportance),
+		spinner: widget.NewProgressBarInfinite(), cancel: cancel}
+	if cancel != nil {
+		v.col.set(v.what, v.spinner, container.NewCenter(cancel))
+	} else {
+		v.col.set(v.what, v.spinner)
 	}
-	return top
+	return v
+}
+
+func (k *Kiosk) progressScreen(v *progressView, what msg) fyne.CanvasObject {
+	k.setLabel(v.what, k.tx.t(what), widget.MediumImportance)
+	if v.cancel != nil {
+		k.setButton(v.cancel, k.tx.t(mCancel), v.cancel.Importance)
+	}
+	k.spinner = v.spinner
+	return v.col.box
+}
+
+// cardView is the card found: who, the balance, and the menu; or why the
+// card cannot pay, with only Cancel under it.
+type cardView struct {
+	root *fyne.Container // Border: top, bottom and, when the card may pay, menu
+	top  column
+	// bottom holds choose (Cancel, Other amount) or the refusal's Cancel.
+	bottom, choose, refusedCancel *fyne.Container
+	menu                          *fyne.Container
+
+	name, balance, account, offline, refusal, hint *widget.Label
+	cancel, cancelRefused, other                   *widget.Button
+	lines                                          []fyne.CanvasObject // scratch for top
+}
+
+func (k *Kiosk) newCardView() cardView {
+	v := cardView{
+		top:  newColumn(false),
+		name: heading("", widget.MediumImportance), balance: subheading("", widget.MediumImportance),
+		account: plain("", widget.MediumImportance), offline: plain("", widget.WarningImportance),
+		refusal: heading("", widget.DangerImportance), hint: plain("", widget.MediumImportance),
+		cancel: k.button("", k.feed(k.m.goHome)), cancelRefused: k.button("", k.feed(k.m.goHome)),
+		other: k.button("", k.feed(k.m.otherAmount)),
+		menu:  container.NewGridWithColumns(3),
+	}
+	for _, it := range k.opts.Menu {
+		v.menu.Add(k.button(menuLabel(it), func() { k.apply(k.m.choose(it.Name, it.Price)) }))
+	}
+	v.choose = container.NewGridWithColumns(2, v.cancel, v.other)
+	v.refusedCancel = container.NewCenter(v.cancelRefused)
+	v.bottom = container.NewStack()
+	v.root = container.NewBorder(v.top.box, v.bottom, nil, nil, v.menu)
+	return v
+}
+
+func (k *Kiosk) cardScreen() fyne.CanvasObject {
+	tx, c, v := k.tx, k.m.card, &k.s.card
+	k.setLabel(v.name, tx.t(mCardholder, c.name), widget.MediumImportance)
+	k.setLabel(v.balance, tx.t(mBalance, c.balance.String()), widget.MediumImportance)
+	k.setLabel(v.account, tx.t(mAccount, agent.MaskAccount(c.account)), widget.MediumImportance)
+	v.lines = append(v.lines[:0], v.name, v.balance, v.account)
+	if c.cached {
+		k.setLabel(v.offline, tx.t(mCardOffline), widget.WarningImportance)
+		v.lines = append(v.lines, v.offline)
+	}
+	// Border's objects in the order container.NewBorder gives them:
+	// the centre first.
+	if c.refusal != "" {
+		k.setLabel(v.refusal, tx.t(c.refusal), widget.DangerImportance)
+		k.setButton(v.cancelRefused, tx.t(mCancel), v.cancelRefused.Importance)
+		v.lines = append(v.lines, v.refusal)
+		v.bottom.Objects = append(v.bottom.Objects[:0], v.refusedCancel)
+		v.root.Objects = append(v.root.Objects[:0], v.top.box, v.bottom)
+	} else {
+		k.setLabel(v.hint, tx.t(mChoose), widget.MediumImportance)
+		k.setButton(v.cancel, tx.t(mCancel), v.cancel.Importance)
+		k.setButton(v.other, tx.t(mOtherAmount), v.other.Importance)
+		v.lines = append(v.lines, v.hint)
+		v.bottom.Objects = append(v.bottom.Objects[:0], v.choose)
+		v.root.Objects = append(v.root.Objects[:0], v.menu, v.top.box, v.bottom)
+	}
+	v.top.set(v.lines...)
+	return v.root
+}
+
+// amountHeader is the title, the amount typed and its error, and any
+// further lines.
+type amountHeader struct {
+	col                    column
+	title, amount, invalid *widget.Label
+	lines                  []fyne.CanvasObject // scratch
+}
+
+func newAmountHeader() amountHeader {
+	return amountHeader{col: newColumn(false), title: subheading("", widget.MediumImportance),
+		amount: heading("", widget.MediumImportance), invalid: plain("", widget.DangerImportance)}
+}
+
+func (k *Kiosk) showAmountHeader(h *amountHeader, title string, more ...fyne.CanvasObject) {
+	k.setLabel(h.title, title, widget.MediumImportance)
+	k.setLabel(h.amount, amountDisplay(k.m.entry), widget.MediumImportance)
+	h.lines = append(h.lines[:0], h.title, h.amount)
+	if k.m.entryErr {
+		k.setLabel(h.invalid, k.tx.t(mAmountInvalid), widget.DangerImportance)
+		h.lines = append(h.lines, h.invalid)
+	}
+	h.lines = append(h.lines, more...)
+	h.col.set(h.lines...)
+}
+
+type amountView struct {
+	root       fyne.CanvasObject
+	header     amountHeader
+	pad        keypad
+	cancel, ok *widget.Button
+}
+
+func (k *Kiosk) newAmountView() amountView {
+	v := amountView{header: newAmountHeader(), pad: k.newKeypad(".", k.keyAmount),
+		cancel: k.button("", k.feed(k.m.goHome)), ok: k.primary("", k.feed(k.m.chooseEntry))}
+	v.root = container.NewBorder(v.header.col.box, container.NewGridWithColumns(2, v.cancel, v.ok), nil, nil, middleThird(v.pad.grid))
+	return v
 }
 
 func (k *Kiosk) amountScreen() fyne.CanvasObject {
-	ok := k.primary(k.tx.t(mOK), k.feed(k.m.chooseEntry))
-	bottom := container.NewGridWithColumns(2, k.button(k.tx.t(mCancel), k.feed(k.m.goHome)), ok)
-	return container.NewBorder(k.amountHeader(k.tx.t(mAmountTitle)), bottom, nil, nil, middleThird(k.keypad(".", k.keyAmount)))
+	v := &k.s.amount
+	k.showAmountHeader(&v.header, k.tx.t(mAmountTitle))
+	v.pad.update(k)
+	k.setButton(v.cancel, k.tx.t(mCancel), v.cancel.Importance)
+	k.setButton(v.ok, k.tx.t(mOK), v.ok.Importance)
+	return v.root
+}
+
+type confirmView struct {
+	root              fyne.CanvasObject
+	col               column
+	title, item, card *widget.Label
+	cancel, confirm   *widget.Button
+}
+
+func (k *Kiosk) newConfirmView() confirmView {
+	v := confirmView{col: newColumn(true), title: heading("", widget.MediumImportance),
+		item: subheading("", widget.MediumImportance), card: plain("", widget.MediumImportance),
+		cancel: k.button("", k.feed(k.m.goHome)), confirm: k.primary("", k.feed(k.m.confirm))}
+	v.root = container.NewBorder(nil, container.NewGridWithColumns(2, v.cancel, v.confirm), nil, nil, v.col.box)
+	return v
 }
 
 func (k *Kiosk) confirmScreen() fyne.CanvasObject {
-	tx := k.tx
-	objs := []fyne.CanvasObject{heading(tx.t(mConfirmTitle, k.m.amount.String()), widget.MediumImportance)}
+	tx, v := k.tx, &k.s.confirm
+	k.setLabel(v.title, tx.t(mConfirmTitle, k.m.amount.String()), widget.MediumImportance)
+	k.setLabel(v.card, tx.t(mConfirmCard, k.m.card.name), widget.MediumImportance)
 	if k.m.item != "" {
-		objs = append(objs, subheading(k.m.item, widget.MediumImportance))
+		k.setLabel(v.item, k.m.item, widget.MediumImportance)
+		v.col.set(v.title, v.item, v.card)
+	} else {
+		v.col.set(v.title, v.card)
 	}
-	objs = append(objs, plain(tx.t(mConfirmCard, k.m.card.name), widget.MediumImportance))
-	box := vcenter(objs...)
-	buttons := container.NewGridWithColumns(2, k.button(tx.t(mCancel), k.feed(k.m.goHome)), k.primary(tx.t(mConfirm), k.feed(k.m.confirm)))
-	return container.NewBorder(nil, buttons, nil, nil, box)
+	k.setButton(v.cancel, tx.t(mCancel), v.cancel.Importance)
+	k.setButton(v.confirm, tx.t(mConfirm), v.confirm.Importance)
+	return v.root
 }
 
-// outcomeBox shows an outcome big, for reading from a step away.
-func (k *Kiosk) outcomeBox() fyne.CanvasObject {
-	o := k.word(k.m.verdict)
-	objs := []fyne.CanvasObject{heading(o.title, o.importance)}
-	for _, l := range o.lines {
-		objs = append(objs, subheading(l, widget.MediumImportance))
+// outcomeView shows an outcome big, for reading from a step away: its
+// title and as many lines under it as it has (labels made as needed, kept
+// for the next).
+type outcomeView struct {
+	col   column
+	title *widget.Label
+	lines []*widget.Label
+	shown []fyne.CanvasObject // scratch
+}
+
+func newOutcomeView() outcomeView {
+	return outcomeView{col: newColumn(true), title: heading("", widget.MediumImportance)}
+}
+
+func (v *outcomeView) show(k *Kiosk, o outcome) {
+	k.setLabel(v.title, o.title, o.importance)
+	v.shown = append(v.shown[:0], v.title)
+	for i, s := range o.lines {
+		if i == len(v.lines) {
+			v.lines = append(v.lines, subheading("", widget.MediumImportance))
+		}
+		k.setLabel(v.lines[i], s, widget.MediumImportance)
+		v.shown = append(v.shown, v.lines[i])
 	}
-	return vcenter(objs...)
+	v.col.set(v.shown...)
+}
+
+type resultView struct {
+	root    fyne.CanvasObject
+	outcome outcomeView
+	done    *widget.Button
+}
+
+func (k *Kiosk) newResultView() resultView {
+	v := resultView{outcome: newOutcomeView(), done: k.primary("", k.feed(k.m.goHome))}
+	v.root = container.NewBorder(nil, container.NewCenter(v.done), nil, nil, v.outcome.col.box)
+	return v
 }
 
 func (k *Kiosk) resultScreen() fyne.CanvasObject {
 	if k.m.mode == ModeCanteen && k.m.armed {
-		return k.armedScreen(k.outcomeBox())
+		return k.armedScreen(true)
 	}
-	return container.NewBorder(nil, container.NewCenter(k.primary(k.tx.t(mDone), k.feed(k.m.goHome))), nil, nil, k.outcomeBox())
+	v := &k.s.result
+	v.outcome.show(k, k.word(k.m.verdict))
+	k.setButton(v.done, k.tx.t(mDone), v.done.Importance)
+	return v.root
+}
+
+type canteenView struct {
+	root   fyne.CanvasObject
+	header amountHeader
+	notice *widget.Label
+	pad    keypad
+	arm    *widget.Button
+}
+
+func (k *Kiosk) newCanteenView() canteenView {
+	v := canteenView{header: newAmountHeader(), notice: plain("", widget.WarningImportance),
+		pad: k.newKeypad(".", k.keyAmount), arm: k.primary("", k.feed(k.m.armEntry))}
+	prices := container.NewGridWithColumns(2)
+	for _, it := range k.opts.Menu {
+		prices.Add(k.button(menuLabel(it), func() { k.apply(k.m.arm(it.Price)) }))
+	}
+	v.root = container.NewBorder(v.header.col.box, v.arm, nil, nil, container.NewGridWithColumns(2, v.pad.grid, prices))
+	return v
 }
 
 func (k *Kiosk) canteenHome() fyne.CanvasObject {
-	tx := k.tx
-	top := k.amountHeader(tx.t(mCanteenTitle))
+	tx, v := k.tx, &k.s.canteen
 	if k.m.notice != "" {
-		top.Add(plain(tx.t(k.m.notice), widget.WarningImportance))
+		k.setLabel(v.notice, tx.t(k.m.notice), widget.WarningImportance)
+		k.showAmountHeader(&v.header, tx.t(mCanteenTitle), v.notice)
+	} else {
+		k.showAmountHeader(&v.header, tx.t(mCanteenTitle))
 	}
-	prices := container.NewGridWithColumns(2)
-	for _, it := range k.opts.Menu {
-		prices.Add(k.button(it.Name+"  "+it.Price.String(), func() { k.apply(k.m.arm(it.Price)) }))
-	}
-	arm := k.primary(tx.t(mArm), k.feed(k.m.armEntry))
-	return container.NewBorder(top, arm, nil, nil, container.NewGridWithColumns(2, k.keypad(".", k.keyAmount), prices))
+	v.pad.update(k)
+	k.setButton(v.arm, tx.t(mArm), v.arm.Importance)
+	return v.root
 }
 
-// armedScreen is the canteen's resting screen: the amount armed, big, and
+// armedView is the canteen's resting screen: the amount armed, big, and
 // the last outcome under it while the next student steps up.
-func (k *Kiosk) armedScreen(last fyne.CanvasObject) fyne.CanvasObject {
-	tx := k.tx
-	top := container.NewVBox(heading(tx.t(mArmed, k.m.amount.String()), widget.HighImportance))
-	center := fyne.CanvasObject(vcenter(subheading(tx.t(mNextStudent), widget.MediumImportance)))
-	if last != nil {
-		// The result's colour fills the middle of the screen, so that a
-		// cashier sees paid or not from a step away, between two students.
-		center = container.NewStack(canvas.NewRectangle(k.flashColor()), last)
+type armedView struct {
+	root    fyne.CanvasObject
+	title   *widget.Label
+	center  *fyne.Container // Stack: next, or flash under outcome
+	next    column
+	nextMsg *widget.Label
+	flash   *canvas.Rectangle
+	outcome outcomeView
+	disarm  *widget.Button
+}
+
+func (k *Kiosk) newArmedView() armedView {
+	v := armedView{title: heading("", widget.HighImportance), center: container.NewStack(), next: newColumn(true),
+		nextMsg: subheading("", widget.MediumImportance), flash: canvas.NewRectangle(color.Transparent),
+		outcome: newOutcomeView(), disarm: k.button("", k.feed(k.m.disarm))}
+	v.next.set(v.nextMsg)
+	v.root = container.NewBorder(container.NewVBox(v.title), container.NewCenter(v.disarm), nil, nil, v.center)
+	return v
+}
+
+// armedScreen shows the armed amount, with the last outcome when last.
+func (k *Kiosk) armedScreen(last bool) fyne.CanvasObject {
+	tx, v := k.tx, &k.s.armed
+	k.setLabel(v.title, tx.t(mArmed, k.m.amount.String()), widget.HighImportance)
+	k.setButton(v.disarm, tx.t(mDisarm), v.disarm.Importance)
+	if !last {
+		k.setLabel(v.nextMsg, tx.t(mNextStudent), widget.MediumImportance)
+		v.center.Objects = append(v.center.Objects[:0], v.next.box)
+		return v.root
 	}
-	return container.NewBorder(top, container.NewCenter(k.button(tx.t(mDisarm), k.feed(k.m.disarm))), nil, nil, center)
+	o := k.word(k.m.verdict)
+	v.outcome.show(k, o)
+	// The result's colour fills the middle of the screen, so that a
+	// cashier sees paid or not from a step away, between two students.
+	if c := k.flashColor(o.importance); v.flash.FillColor != c {
+		v.flash.FillColor = c
+		v.flash.Refresh()
+	}
+	v.center.Objects = append(v.center.Objects[:0], v.flash, v.outcome.col.box)
+	return v.root
 }
 
 // flashColor is the canteen result's background: a light tint of the
 // outcome's colour (green paid, red refused, amber will-be-confirmed).
-func (k *Kiosk) flashColor() color.Color {
-	imp := k.word(k.m.verdict).importance
+func (k *Kiosk) flashColor(imp widget.Importance) color.Color {
 	th, v := k.app.Settings().Theme(), k.app.Settings().ThemeVariant()
 	var name fyne.ThemeColorName
 	switch imp {
@@ -269,82 +641,44 @@ func (k *Kiosk) flashColor() color.Color {
 // own text font (Noto Sans, every weight) has, whatever CJK font is loaded.
 const pinDot = "•"
 
-func (k *Kiosk) pinScreen() fyne.CanvasObject {
-	tx := k.tx
-	// One dot a digit: who stands behind the technician sees how many,
-	// never which.
-	top := container.NewVBox(subheading(tx.t(mPINTitle), widget.MediumImportance),
-		heading(strings.Repeat(pinDot, utf8.RuneCountInString(k.m.pinEntry))+" ", widget.MediumImportance))
-	switch until := k.m.pinLockedUntil; {
-	case until.After(k.opts.Now()):
-		top.Add(plain(tx.t(mPINLocked, until.In(k.deps.Agent.Options().Location).Format("15:04")), widget.DangerImportance))
-	case k.m.pinWrong:
-		top.Add(plain(tx.t(mPINWrong, k.m.pinTriesLeft), widget.DangerImportance))
-	}
-	pad := k.keypad("clear", func(key string) { k.apply(k.m.keyPIN(key)) })
-	bottom := container.NewGridWithColumns(2, k.button(tx.t(mCancel), k.feed(k.m.goHome)), k.primary(tx.t(mOK), k.feed(k.m.submitPIN)))
-	return container.NewBorder(top, bottom, nil, nil, middleThird(pad))
+type pinView struct {
+	root                fyne.CanvasObject
+	top                 column
+	title, dots, status *widget.Label
+	pad                 keypad
+	cancel, ok          *widget.Button
 }
 
-// diagnosticsScreen: what the terminal knows on the left, what a
-// technician can do on the right.
-func (k *Kiosk) diagnosticsScreen() fyne.CanvasObject {
-	tx := k.tx
-	left := func(s string, imp widget.Importance) *widget.Label {
-		l := plain(s, imp)
-		l.Alignment = fyne.TextAlignLeading
-		return l
-	}
-	info := container.NewVBox()
-	since := k.since.Format("2006-01-02 15:04:05")
-	if k.online {
-		info.Add(left(tx.t(mDiagOnline, since), widget.SuccessImportance))
-	} else {
-		info.Add(left(tx.t(mDiagOffline, since), widget.DangerImportance))
-	}
-	info.Add(left(tx.t(mDiagUnfin, k.unfinished), widget.MediumImportance))
-	if k.diagMsg != "" {
-		info.Add(left(k.diagMsg, widget.HighImportance))
-	}
-	info.Add(left(tx.t(mDevices), widget.MediumImportance))
-	if len(k.devices) == 0 {
-		info.Add(left(tx.t(mNoDevices), widget.MediumImportance))
-	}
-	for _, d := range k.devices {
-		if d.Connected {
-			info.Add(left(tx.t(mDeviceUp, d.Name, d.Scans, d.Dropped), widget.MediumImportance))
-		} else {
-			info.Add(left(tx.t(mDeviceDown, d.Name, d.LastError), widget.DangerImportance))
-		}
-	}
-	if k.lastScan == "" {
-		info.Add(left(tx.t(mNoScan), widget.MediumImportance))
-	} else {
-		info.Add(left(tx.t(mLastScan, k.lastScan), widget.MediumImportance))
-	}
-	for _, w := range k.Warnings() {
-		info.Add(left(w, widget.WarningImportance))
-	}
-	k.diagSections(info)
+func (k *Kiosk) newPINView() pinView {
+	v := pinView{top: newColumn(false), title: subheading("", widget.MediumImportance),
+		dots: heading("", widget.MediumImportance), status: plain("", widget.DangerImportance),
+		pad:    k.newKeypad("clear", func(key string) { k.apply(k.m.keyPIN(key)) }),
+		cancel: k.button("", k.feed(k.m.goHome)), ok: k.primary("", k.feed(k.m.submitPIN))}
+	v.root = container.NewBorder(v.top.box, container.NewGridWithColumns(2, v.cancel, v.ok), nil, nil, middleThird(v.pad.grid))
+	return v
+}
 
-	actions := container.NewVBox(k.button(tx.t(mReconcile), k.reconcile), k.button(tx.t(mRefresh), k.refreshDiagnostics))
-	modes := container.NewGridWithColumns(2)
-	for _, m := range []struct {
-		mode  Mode
-		label msg
-	}{{ModeKiosk, mModeKiosk}, {ModeCanteen, mModeCanteen}} {
-		b := k.button(tx.t(m.label), func() { k.apply(k.m.setMode(m.mode)) })
-		if k.m.mode == m.mode {
-			b.Importance = widget.HighImportance
-		}
-		modes.Add(b)
+func (k *Kiosk) pinScreen() fyne.CanvasObject {
+	tx, v := k.tx, &k.s.pin
+	k.setLabel(v.title, tx.t(mPINTitle), widget.MediumImportance)
+	// One dot a digit: who stands behind the technician sees how many,
+	// never which.
+	k.setLabel(v.dots, strings.Repeat(pinDot, utf8.RuneCountInString(k.m.pinEntry))+" ", widget.MediumImportance)
+	status := ""
+	switch until := k.m.pinLockedUntil; {
+	case until.After(k.opts.Now()):
+		status = tx.t(mPINLocked, until.In(k.deps.Agent.Options().Location).Format("15:04"))
+	case k.m.pinWrong:
+		status = tx.t(mPINWrong, k.m.pinTriesLeft)
 	}
-	actions.Add(modes)
-	actions.Add(k.button(k.langLabel(), k.toggleLang))
-	for _, a := range k.deps.Extra {
-		actions.Add(k.button(a.Label, func() { k.runExtra(a) }))
+	if status != "" {
+		k.setLabel(v.status, status, widget.DangerImportance)
+		v.top.set(v.title, v.dots, v.status)
+	} else {
+		v.top.set(v.title, v.dots)
 	}
-	return container.NewBorder(subheading(tx.t(mDiagTitle), widget.MediumImportance),
-		container.NewCenter(k.primary(tx.t(mBack), k.feed(k.m.goHome))), nil, nil,
-		container.NewGridWithColumns(2, container.NewVScroll(info), container.NewVScroll(actions)))
+	v.pad.update(k)
+	k.setButton(v.cancel, tx.t(mCancel), v.cancel.Importance)
+	k.setButton(v.ok, tx.t(mOK), v.ok.Importance)
+	return v.root
 }

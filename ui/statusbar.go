@@ -34,25 +34,22 @@ func newStatusBar(k *Kiosk) *statusBar {
 	return b
 }
 
-// update redraws the bar from the kiosk's fields (UI goroutine).
+// update sets the bar from the kiosk's fields (UI goroutine). Every
+// render and every tick calls it: only what changed is refreshed, as a
+// label's refresh measures its text again.
 func (b *statusBar) update() {
 	k := b.k
 	tx := k.tx
 	if k.online {
-		b.online.SetText(tx.t(mOnline))
-		b.online.Importance = widget.SuccessImportance
+		k.setLabel(b.online, tx.t(mOnline), widget.SuccessImportance)
 	} else {
-		b.online.SetText(tx.t(mOffline))
-		b.online.Importance = widget.DangerImportance
+		k.setLabel(b.online, tx.t(mOffline), widget.DangerImportance)
 	}
-	b.online.Refresh()
-	b.unfinished.SetText(tx.t(mUnfinished, k.unfinished))
+	unfinished := widget.MediumImportance
 	if k.unfinished > 0 {
-		b.unfinished.Importance = widget.WarningImportance
-	} else {
-		b.unfinished.Importance = widget.MediumImportance
+		unfinished = widget.WarningImportance
 	}
-	b.unfinished.Refresh()
+	k.setLabel(b.unfinished, tx.t(mUnfinished, k.unfinished), unfinished)
 	problem := ""
 	for _, d := range k.devices {
 		if !d.Connected {
@@ -60,11 +57,11 @@ func (b *statusBar) update() {
 			break
 		}
 	}
-	b.device.SetText(problem)
-	b.term.SetText(tx.t(mTerm, k.opts.TermID))
-	b.clock.SetText(k.opts.Now().Format("15:04"))
-	b.lang.SetText(k.langLabel())
-	b.service.SetText(tx.t(mService))
+	k.setLabel(b.device, problem, widget.DangerImportance)
+	k.setLabel(b.term, tx.t(mTerm, k.opts.TermID), widget.MediumImportance)
+	k.setLabel(b.clock, k.opts.Now().Format("15:04"), widget.MediumImportance)
+	k.setButton(b.lang, k.langLabel(), b.lang.Importance)
+	k.setButton(b.service, tx.t(mService), b.service.Importance)
 	// No diagnostics while a card is being looked up or charged.
 	if k.m.busy() || k.m.inDiagnostics() {
 		b.service.Disable()

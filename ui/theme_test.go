@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/agenttest"
 	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
@@ -235,4 +237,64 @@ func parseFont(t *testing.T, res fyne.Resource) *font.Face {
 	f, err := font.ParseTTF(bytes.NewReader(res.Content()))
 	require.NoError(t, err, res.Name())
 	return f
+}
+
+// A surname outside GB 2312 is cut into the font when it is about to be
+// shown, and the theme is set again so that Fyne draws it with the
+// kiosk's font; a character the font file lacks is looked for once.
+func TestRareCharacterIsCutIn(t *testing.T) {
+	path := systemFont(t)
+	h := newHarness(t, func(o *Options, _ *Deps) { o.Lang, o.FontPath = langZH, path })
+	k := h.k
+	require.False(t, k.cjk.has('堃'), "堃 is not in GB 2312: not in the first cut")
+	first := k.app.Settings().Theme().Font(fyne.TextStyle{})
+
+	k.cover("堃*", "余额 ¥12.00")
+	assert.True(t, k.cjk.has('堃'))
+	assert.True(t, k.cjk.has('中'), "the first cut's characters stay")
+	now := k.app.Settings().Theme().Font(fyne.TextStyle{})
+	assert.NotSame(t, first, now, "the theme has the new cut")
+	face := parseFont(t, now)
+	_, ok := face.NominalGlyph('堃')
+	assert.True(t, ok, "Fyne gets a font with 堃")
+
+	k.cover("堃") // nothing to do
+	assert.Same(t, now, k.app.Settings().Theme().Font(fyne.TextStyle{}))
+
+	wanted := len(k.cjk.want)
+	k.cover("𠀀") // not in Noto Sans CJK: looked for once
+	assert.False(t, k.cjk.has('𠀀'))
+	assert.Same(t, now, k.app.Settings().Theme().Font(fyne.TextStyle{}), "no new theme for nothing")
+	assert.Equal(t, wanted+1, len(k.cjk.want), "remembered as looked for")
+
+	// Bounded: after maxExtraRunes characters, no more cuts (two were
+	// added above; these are in no font).
+	var many []rune
+	for r := rune(0xf0000); len(many) < maxExtraRunes-2; r++ {
+		many = append(many, r)
+	}
+	k.cover(string(many))
+	require.Equal(t, wanted+maxExtraRunes-1, len(k.cjk.want))
+	k.cover("喆")
+	assert.False(t, k.cjk.has('喆'), "no cut past the bound")
+}
+
+// On the screens: a card holder whose surname is outside GB 2312 is shown
+// with it drawn by the kiosk's font, which gains it before the card
+// screen is drawn.
+func TestRareSurnameOnTheCardScreen(t *testing.T) {
+	path := systemFont(t)
+	cards := append(sim.DemoCards(), sim.Card{Account: "9000001", Name: "堃一", CardID: "3197659999", Balance: 50_00})
+	r := &rig{Rig: agenttest.NewRig(t, agenttest.SimOptions(func(o *sim.Options) { o.Cards = cards }))}
+	h := startKiosk(t, test.NewTempApp(t), r, func(o *Options, _ *Deps) { o.Lang, o.FontPath = langZH, path })
+	t.Cleanup(h.stop)
+	require.False(t, h.k.cjk.has('堃'))
+	h.scan(agent.ScanCard, "3197659999")
+	h.waitScreen(ScreenCard)
+	require.True(t, h.shows("堃*"), "the masked name: %q", h.texts())
+	assert.True(t, h.k.cjk.has('堃'))
+	faces := newFaceCache(t, h.k.app.Settings().Theme())
+	for _, style := range []fyne.TextStyle{{}, {Bold: true}} {
+		assert.Empty(t, faces.unresolved(style, "堃*"), "%+v: drawn with the kiosk's fonts", style)
+	}
 }
