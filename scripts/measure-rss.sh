@@ -14,7 +14,8 @@
 #      KIOSK_BIN, SIM_BIN, KIOSKCTL_BIN);
 #   2. starts its own Xvfb on a free display, and onecard-sim --demo in its
 #      own process, so that the simulator's ledger is not counted in the
-#      kiosk's memory;
+#      kiosk's memory (and a second one for the control kiosk: one
+#      simulator gives one kiosk at a time a token);
 #   3. starts two kiosks on the demo's configuration switched to canteen
 #      mode, each with its own journal: the driven one, and an idle control
 #      that nobody touches, started at the same moment, to tell growth from
@@ -256,18 +257,24 @@ shot() { # name: a screenshot of the whole screen into $OUT
 # --- platform simulator ------------------------------------------------------
 
 DEMO=$WORK/demo
-"$SIM" --demo "$DEMO" --listen 127.0.0.1:0 >"$OUT/sim.log" 2>&1 &
-PIDS+=($!)
-SIM_PORT=
-for _ in {1..100}; do
-	if [[ -s $OUT/sim.log ]] && [[ $(<"$OUT/sim.log") =~ platform\ API\ on\ http://127\.0\.0\.1:([0-9]+)/ ]]; then
-		SIM_PORT=${BASH_REMATCH[1]}
-		break
-	fi
-	kill -0 "${PIDS[-1]}" 2>/dev/null || die "onecard-sim exited (see sim.log)"
-	nap 0.1
-done
-[[ -n $SIM_PORT ]] || die "onecard-sim did not report its address in 10 s"
+# start_sim log: an onecard-sim on the demo directory (the first run makes
+# it: keys, cards, kiosk.yaml); its port in $PORT.
+start_sim() {
+	"$SIM" --demo "$DEMO" --listen 127.0.0.1:0 >"$OUT/$1" 2>&1 &
+	PIDS+=($!)
+	PORT=
+	for _ in {1..100}; do
+		if [[ -s $OUT/$1 ]] && [[ $(<"$OUT/$1") =~ platform\ API\ on\ http://127\.0\.0\.1:([0-9]+)/ ]]; then
+			PORT=${BASH_REMATCH[1]}
+			return 0
+		fi
+		kill -0 "${PIDS[-1]}" 2>/dev/null || die "onecard-sim exited (see $1)"
+		nap 0.1
+	done
+	die "onecard-sim did not report its address in 10 s (see $1)"
+}
+start_sim sim.log
+SIM_PORT=$PORT
 [[ -s $DEMO/kiosk.yaml ]] || die "onecard-sim wrote no $DEMO/kiosk.yaml"
 
 # http_get PORT PATH: the body of a GET to 127.0.0.1:PORT, in $BODY,
@@ -329,6 +336,15 @@ canteen_config() { # name
 }
 canteen_config drive
 canteen_config control
+# The control kiosk has a simulator of its own (same keys and cards): the
+# simulator keeps one current access token per app key and refuses a new
+# one within its token_min_interval, so two kiosks on one simulator would
+# take the token from each other and the driven one's lookups would stop.
+if ((CONTROL)) && ! ((FONTS)); then
+	start_sim sim-control.log
+	sed -i "s|^  url: http://127\.0\.0\.1:[0-9]*/|  url: http://127.0.0.1:$PORT/|" "$WORK/control.yaml"
+	grep -q "^  url: http://127.0.0.1:$PORT/" "$WORK/control.yaml" || die "could not point the control kiosk at its simulator"
+fi
 
 # --- kiosks ------------------------------------------------------------------
 
