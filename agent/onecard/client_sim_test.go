@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -140,6 +141,26 @@ func requireSystem(t *testing.T, err error, errcode string) {
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, errcode, se.Code)
 	assert.True(t, onecard.Declined(err), "a 400xx refusal is definite")
+}
+
+// observed collects a client's calls (Config.Observe).
+type observed struct {
+	mu    sync.Mutex
+	calls []onecard.CallInfo
+}
+
+func (o *observed) on(cfg *onecard.Config) {
+	cfg.Observe = func(ci onecard.CallInfo) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.calls = append(o.calls, ci)
+	}
+}
+
+func (o *observed) all() []onecard.CallInfo {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.calls)
 }
 
 func TestSimAccessToken(t *testing.T) {
@@ -802,15 +823,8 @@ func BenchmarkPayRoundTrip(b *testing.B) {
 func TestSimObserve(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	var mu sync.Mutex
-	var seen []onecard.CallInfo
-	c := e.client(t, func(cfg *onecard.Config) {
-		cfg.Observe = func(ci onecard.CallInfo) {
-			mu.Lock()
-			defer mu.Unlock()
-			seen = append(seen, ci)
-		}
-	})
+	var calls observed
+	c := e.client(t, calls.on)
 	_, err := c.AccessToken(t.Context())
 	requireBusiness(t, err, onecard.RetcodeIntervalTooShort)
 	_, err = c.Pay(t.Context(), e.tok, payReq("O-0001", sim.DemoNormal, 1_00))
@@ -820,8 +834,7 @@ func TestSimObserve(t *testing.T) {
 	_, err = c.Pay(t.Context(), e.tok, payReq("", sim.DemoNormal, 1_00))
 	require.Error(t, err, "refused before sending, still observed")
 
-	mu.Lock()
-	defer mu.Unlock()
+	seen := calls.all()
 	require.Len(t, seen, 4)
 	assert.Equal(t, onecard.MethodAccessToken, seen[0].Method)
 	assert.Equal(t, onecard.RetcodeIntervalTooShort, onecard.ErrorCode(seen[0].Err))

@@ -2,7 +2,9 @@ package onecard
 
 import (
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/campuspos/kiosk/agent/money"
@@ -23,8 +25,25 @@ type CardQuery struct {
 	IDType   string
 	ID       string
 	GetMerge bool
-	// Password is the card's query password, when the deployment wants it.
+	// Password is the card's query password, when the deployment wants it:
+	// sent as pwd, never in an error, and printed by fmt (Format) as
+	// [redacted].
 	Password string
+}
+
+// Format prints the query as fmt would, with a non-empty Password as
+// [redacted], so that a debug dump (%v, %+v, %#v) does not reveal it.
+func (q CardQuery) Format(f fmt.State, verb rune) {
+	type fields CardQuery // without methods: no recursion
+	p := fields(q)
+	if p.Password != "" {
+		p.Password = "[redacted]"
+	}
+	s := fmt.Sprintf(fmt.FormatString(f, verb), p)
+	if verb == 'v' && f.Flag('#') {
+		s = strings.Replace(s, "onecard.fields", "onecard.CardQuery", 1)
+	}
+	_, _ = io.WriteString(f, s)
 }
 
 // Card is one card of an identity, as query.card returns it.

@@ -22,12 +22,17 @@ const (
 	exitDeclined = 1
 	exitUsage    = 2
 	exitUnknown  = 3
+	// exitWrongPassword: card --pwd-prompt, the platform refused the
+	// card's password (or knows no such card: a platform may answer both
+	// alike).
+	exitWrongPassword = 4
 )
 
 // DefaultConfig is where kioskctl looks without --config or $KIOSK_CONFIG.
 const DefaultConfig = "/etc/campus-kiosk/kiosk.yaml"
 
 type cli struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	json           bool
@@ -47,7 +52,10 @@ const usage = `usage: kioskctl [--config FILE] [--json] [--verbose] COMMAND [fla
 
 commands:
   token  [--refresh]                       show the access token's expiry (never the token itself)
-  card   --idtype T --id X                 look up an identity's cards (T: sno id phone acc cardid barcode)
+  card   --idtype T --id X [--pwd-prompt]  look up an identity's cards (T: sno id phone acc cardid barcode);
+                                           --pwd-prompt also checks the card's password: it is read from the
+                                           terminal without echo or, when stdin is not a terminal, as one
+                                           line of stdin (scripts); never from the command line
   pay    --account A --amount 12.34 [--acctype ###] [--order-no N] [--remark R] [--attach X]
   refund --order-no ORIGINAL --amount X [--refund-no N]
   query  ORDER_NO... [--account A] [--acctype T]
@@ -70,6 +78,8 @@ exit status: 0 ok
              2 usage or config error, or refused before sending (a refund while an earlier one is
                unconfirmed: settle that first; query: an order not in the journal, without --account)
              3 pay and refund only: outcome unknown: confirm it with kioskctl query ORDER_NO first
+             4 card --pwd-prompt only: the platform refused the card's password (a wrong password, or no
+               card with that identity: a platform may answer both alike)
 `
 
 func (c *cli) run(ctx context.Context, args []string) int {
@@ -143,7 +153,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		defer a.Close()
 	}
 	c.kind = spec.kind
-	out, err := exec(ctx, a, pos)
+	out, err := exec(withConsole(ctx, console{stdin: c.stdin, stderr: c.stderr}), a, pos)
 	if err != nil && out.obj == nil {
 		return c.fail(err)
 	}
@@ -248,8 +258,12 @@ func exitCode(k kind, err error) (code int, outcome, advice string) {
 		rb *agent.RefundBlockedError
 		dd *agent.Declined
 		or *agent.OfflineRefusal
+		wp *wrongPasswordError
 	)
 	switch {
+	case errors.As(err, &wp):
+		// Asked and answered: the same password gets the same answer.
+		return exitWrongPassword, "wrong_password", ""
 	case errors.As(err, &rb):
 		// Refused before anything was sent: an earlier refund of the
 		// payment must be settled first.

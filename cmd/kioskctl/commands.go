@@ -109,35 +109,71 @@ func tokenCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (resul
 func cardCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result, error) {
 	idtype := fs.String("idtype", "", "identity type: "+strings.Join(onecard.IDTypes, " "))
 	id := fs.String("id", "", "identity")
+	var prompt promptFlag
+	fs.Var(&prompt, "pwd-prompt", "read the card's password (terminal without echo, else one line of stdin) and send it as pwd")
 	return func(ctx context.Context, a *app.App, args []string) (result, error) {
-		if err := noArgs("card", args); err != nil {
-			return result{}, err
-		}
-		if *idtype == "" || *id == "" {
+		switch {
+		case prompt.misused:
+			return result{}, usagef("--pwd-prompt takes no value: the password is never given on the command line, --pwd-prompt asks for it")
+		case len(args) > 0:
+			// Not quoted: a password typed here must not be repeated.
+			return result{}, usagef("card takes no arguments, got %d (a card password is never given on the command line: --pwd-prompt asks for it)", len(args))
+		case *idtype == "" || *id == "":
 			return result{}, usagef("card needs --idtype and --id")
 		}
-		cards, err := a.Service.QueryCard(ctx, agent.Identity{Type: *idtype, ID: *id})
+		if !prompt.on {
+			cards, err := a.Service.QueryCard(ctx, agent.Identity{Type: *idtype, ID: *id})
+			if err != nil {
+				return result{}, err
+			}
+			return cardsResult(a, cards), nil
+		}
+		q := onecard.CardQuery{IDType: *idtype, ID: *id}
+		if err := q.Validate(); err != nil {
+			return result{}, err // before the password is asked for
+		}
+		con := consoleOf(ctx)
+		pwd, err := readPassword(ctx, con.stdin, con.stderr)
 		if err != nil {
 			return result{}, err
 		}
-		now := a.Service.Options().Clock.Now().In(a.Service.Location())
-		var b strings.Builder
-		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ACCOUNT\tNAME\tBALANCE\tUNSETTLED\tSTATUS\tCARD TYPE\tEXPIRES\tQR")
-		objs := make([]map[string]any, 0, len(cards))
-		for _, cd := range cards {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cd.Account, cd.Name, cd.Balance.Yuan(),
-				cd.Unsettled.Yuan(), cardStatus(cd, now), cd.CardName, cd.Expires, yesNo(cd.BarcodeEnabled))
-			objs = append(objs, map[string]any{
-				"account": cd.Account, "name": cd.Name, "balance": cd.Balance.Yuan(), "balance_fen": cd.Balance,
-				"unsettle_amount": cd.Unsettled.Yuan(), "lost": cd.Lost, "frozen": cd.Frozen, "may_pay": cd.Refusal(now) == "",
-				"card_type": cd.CardType, "card_name": cd.CardName, "expdate": cd.Expires,
-				"barcode_enabled": cd.BarcodeEnabled, "sno": cd.SNo, "phone": agent.MaskAccount(cd.Phone), "cert": agent.MaskAccount(cd.Cert),
-			})
+		q.Password = pwd
+		cards, err := queryCardWithPassword(ctx, a, q)
+		if wp, ok := errors.AsType[*wrongPasswordError](err); ok {
+			return result{
+				text: fmt.Sprintf("password: wrong (the platform answered %s)\n", wp.refusal.Retcode),
+				obj:  map[string]any{"password": "wrong", "cards": []any{}},
+			}, err
 		}
-		tw.Flush()
-		return result{text: b.String(), obj: map[string]any{"cards": objs}}, nil
+		if err != nil {
+			return result{}, err
+		}
+		out := cardsResult(a, cards)
+		out.text += "password: right\n"
+		out.obj.(map[string]any)["password"] = "right"
+		return out, nil
 	}
+}
+
+// cardsResult shows the cards of an identity.
+func cardsResult(a *app.App, cards []agent.Card) result {
+	now := a.Service.Options().Clock.Now().In(a.Service.Location())
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tNAME\tBALANCE\tUNSETTLED\tSTATUS\tCARD TYPE\tEXPIRES\tQR")
+	objs := make([]map[string]any, 0, len(cards))
+	for _, cd := range cards {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cd.Account, cd.Name, cd.Balance.Yuan(),
+			cd.Unsettled.Yuan(), cardStatus(cd, now), cd.CardName, cd.Expires, yesNo(cd.BarcodeEnabled))
+		objs = append(objs, map[string]any{
+			"account": cd.Account, "name": cd.Name, "balance": cd.Balance.Yuan(), "balance_fen": cd.Balance,
+			"unsettle_amount": cd.Unsettled.Yuan(), "lost": cd.Lost, "frozen": cd.Frozen, "may_pay": cd.Refusal(now) == "",
+			"card_type": cd.CardType, "card_name": cd.CardName, "expdate": cd.Expires,
+			"barcode_enabled": cd.BarcodeEnabled, "sno": cd.SNo, "phone": agent.MaskAccount(cd.Phone), "cert": agent.MaskAccount(cd.Cert),
+		})
+	}
+	tw.Flush()
+	return result{text: b.String(), obj: map[string]any{"cards": objs}}
 }
 
 // cardStatus is "ok" for a card that may pay (agent.Card.Refusal), else

@@ -9,7 +9,9 @@
 // Commands:
 //
 //	token  [--refresh]                      show the access token's expiry (never the token)
-//	card   --idtype T --id X                look up the cards of an identity (T: sno id phone acc cardid barcode)
+//	card   --idtype T --id X [--pwd-prompt]  look up the cards of an identity (T: sno id phone acc cardid barcode);
+//	                                        --pwd-prompt checks the card's password, read from the terminal
+//	                                        without echo, or one line of stdin when it is not a terminal
 //	pay    --account A --amount 12.34 [--acctype ###] [--order-no N] [--remark R] [--attach X]
 //	refund --order-no ORIGINAL --amount X [--refund-no N]
 //	query  ORDER_NO... [--account A] [--acctype T]
@@ -34,7 +36,8 @@
 // diag, the device failed or gave fewer scans than --count; 2 usage or
 // config error, or refused before sending; 3 pay and refund only: outcome
 // unknown (the request was sent and no trustworthy answer came back:
-// confirm with `kioskctl query`). See exitCode.
+// confirm with `kioskctl query`); 4 card --pwd-prompt only: the platform
+// refused the card's password (or knows no such card). See exitCode.
 package main
 
 import (
@@ -54,6 +57,12 @@ func main() {
 
 // run is main without the process: tests call it directly.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv}
+	return runWithStdin(ctx, args, os.Stdin, stdout, stderr, getenv)
+}
+
+// runWithStdin is run with another standard input (card --pwd-prompt
+// reads the password from it).
+func runWithStdin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	return c.run(ctx, args)
 }

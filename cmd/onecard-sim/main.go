@@ -49,12 +49,17 @@
 //	--duplicate-reply MODE      answer to a reused order_no: 60045 (default), 60070,
 //	                            or replay (a resend of the same request gets its
 //	                            recorded outcome again; anything else 60045)
+//	--wrong-password-retcode R  answer to a query.card pwd that is not the card's
+//	                            password: 60003 (default, like an unknown identity)
+//	                            or another retcode (1 to 8 digits, not 0); either
+//	                            way the reply carries no card
 //
 // Held requests can be listed and released through the admin endpoints
 // (GET /_sim/held, POST /_sim/held/release); a "late" fault holds chosen
 // requests the same way. sim.yaml sets them too (refunds_uncapped: true,
 // query_forgets_refunds: true, hold: {fraction: F, for: D, seed: N},
-// duplicate_reply: MODE, strict: true), a flag given overriding its key.
+// duplicate_reply: MODE, wrong_password_retcode: R, strict: true), a flag
+// given overriding its key.
 //
 // Settings come from the built-in defaults, then the --config file (with
 // --demo: DIR/sim.yaml), then the flags, each overriding the one before.
@@ -79,6 +84,11 @@
 // balance_fen, unsettle_fen, lost, frozen, cardtype, cardname, createdate,
 // expdate, bankacc, password, and for the query.card extensions sex,
 // deptcode, deptname, pidcode, pidname, schcode. Balances are in fen.
+// password is the card's query password (query.card pwd, at most 32
+// bytes): empty accepts any pwd. The demo set gives every card a 6-digit
+// one (赵六's two cards share theirs). The log says which cards have one,
+// never the password, and /_sim/stats counts password_checks and
+// password_failures.
 //
 // In demo mode DIR (mode 0700) receives client-private.pem,
 // client-public.pem, platform-private.pem, platform-public.pem and
@@ -203,6 +213,9 @@ field variations (a real platform may protect the terminal less; sim.yaml keys t
   --duplicate-reply MODE     answer to a reused order_no: 60045 (default), 60070,
                              or replay (the same request again gets its recorded
                              outcome, anything else 60045)
+  --wrong-password-retcode R answer to a query.card pwd that is not the card's
+                             password: 60003 (default, as for an unknown identity)
+                             or another retcode (1 to 8 digits); no card either way
 
 Flags override the --config file (with --demo, DIR/sim.yaml).
 Admin endpoints: GET/POST/DELETE /_sim/faults, GET/POST /_sim/clock,

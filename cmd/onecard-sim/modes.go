@@ -21,6 +21,7 @@ type modeFlags struct {
 	queryForgetsRefunds bool
 	hold                sim.HoldPolicy
 	duplicateReply      string
+	wrongPassword       string
 	// set records which hold flags were given, for check.
 	set map[string]bool
 }
@@ -82,6 +83,13 @@ func (m *modeFlags) register(fs *flag.FlagSet) {
 		m.set["duplicate-reply"], m.duplicateReply = true, v
 		return nil
 	})
+	fs.Func("wrong-password-retcode", "", func(v string) error {
+		if err := sim.ValidateRetcode(v); err != nil {
+			return err
+		}
+		m.set["wrong-password-retcode"], m.wrongPassword = true, v
+		return nil
+	})
 }
 
 // check refuses hold flags that do not make a policy.
@@ -117,6 +125,9 @@ func (m *modeFlags) apply(o *sim.Options) {
 	if m.set["duplicate-reply"] {
 		o.DuplicateReply = m.duplicateReply
 	}
+	if m.set["wrong-password-retcode"] {
+		o.WrongPasswordRetcode = m.wrongPassword
+	}
 }
 
 // String describes the field variations in force for the log, "" when
@@ -134,6 +145,9 @@ func (m *modeFlags) String() string {
 	}
 	if m.duplicateReply != "" {
 		on = append(on, "reused order_no answered with "+m.duplicateReply)
+	}
+	if m.wrongPassword != "" {
+		on = append(on, "wrong card password answered with "+m.wrongPassword)
 	}
 	return strings.Join(on, "; ")
 }

@@ -36,15 +36,10 @@ func admin(t *testing.T, simulator *started, method, name string, out any) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(out))
 }
 
-func TestFieldVariationFlags(t *testing.T) {
-	dir := t.TempDir()
-	secret, clientPub, platformPriv := writeTestKeys(t, dir)
-	simulator := start(t, "--listen", "127.0.0.1:0", "--app-key", "k", "--app-secret-file", secret,
-		"--client-public-key", clientPub, "--platform-private-key", platformPriv,
-		"--refunds-uncapped", "--query-forgets-refunds", "--duplicate-reply", "replay",
-		"--hold-fraction", "1", "--hold-for", "1h", "--hold-seed", "3")
-	assert.Contains(t, simulator.stderr.String(), "field variations: refunds uncapped; pay.query forgets refunds; holding 1 of pays and refunds for 1h0m0s (seed 3); reused order_no answered with replay")
-
+// simClient is a client of a running simulator with the app key "k" and
+// the TEST-ONLY keys, and its first token.
+func simClient(t *testing.T, simulator *started) (*onecard.Client, onecard.AccessToken) {
+	t.Helper()
 	clientKey, platformKey, appSecret := onecardtest.TestKeys()
 	cipher, err := onecard.NewCipher(appSecret)
 	require.NoError(t, err)
@@ -54,6 +49,19 @@ func TestFieldVariationFlags(t *testing.T) {
 	require.NoError(t, err)
 	tok, err := c.AccessToken(t.Context())
 	require.NoError(t, err)
+	return c, tok
+}
+
+func TestFieldVariationFlags(t *testing.T) {
+	dir := t.TempDir()
+	secret, clientPub, platformPriv := writeTestKeys(t, dir)
+	simulator := start(t, "--listen", "127.0.0.1:0", "--app-key", "k", "--app-secret-file", secret,
+		"--client-public-key", clientPub, "--platform-private-key", platformPriv,
+		"--refunds-uncapped", "--query-forgets-refunds", "--duplicate-reply", "replay",
+		"--hold-fraction", "1", "--hold-for", "1h", "--hold-seed", "3")
+	assert.Contains(t, simulator.stderr.String(), "field variations: refunds uncapped; pay.query forgets refunds; holding 1 of pays and refunds for 1h0m0s (seed 3); reused order_no answered with replay")
+
+	c, tok := simClient(t, simulator)
 	status := func(orderNo string) onecard.OrderStatus {
 		t.Helper()
 		sts, err := c.QueryPayments(t.Context(), tok.Value, []onecard.PayQuery{{Account: sim.DemoNormal, AccType: "###", OrderNo: orderNo}})
@@ -71,7 +79,7 @@ func TestFieldVariationFlags(t *testing.T) {
 	}
 
 	// --hold-fraction 1: the payment is held, the query overtakes it.
-	_, err = c.Pay(t.Context(), tok.Value, onecard.PayRequest{OrderNo: "F-1", Account: sim.DemoNormal, AccType: "###", MercAcc: "100000", Amount: 10_00})
+	_, err := c.Pay(t.Context(), tok.Value, onecard.PayRequest{OrderNo: "F-1", Account: sim.DemoNormal, AccType: "###", MercAcc: "100000", Amount: 10_00})
 	assert.True(t, onecard.OutcomeUnknown(err), "%v", err)
 	assert.Equal(t, onecard.StatusNoOrder, status("F-1"))
 	release(1)
@@ -123,6 +131,9 @@ func TestFieldVariationUsageErrors(t *testing.T) {
 		{"seed negative", []string{"--hold-fraction", "0.5", "--hold-for", "1s", "--hold-seed", "-1"}, "hold-seed"},
 		{"unknown duplicate reply", []string{"--duplicate-reply", "60046"}, "duplicate-reply"},
 		{"empty duplicate reply", []string{"--duplicate-reply", ""}, "duplicate-reply"},
+		{"wrong password answered with success", []string{"--wrong-password-retcode", "0"}, "wrong-password-retcode"},
+		{"empty wrong password retcode", []string{"--wrong-password-retcode", ""}, "wrong-password-retcode"},
+		{"wrong password retcode not digits", []string{"--wrong-password-retcode", "pwd"}, "wrong-password-retcode"},
 		{"uncapped with a value", []string{"--refunds-uncapped=maybe"}, "refunds-uncapped"},
 		{"strict with a value", []string{"--strict=maybe"}, "strict"},
 	}
@@ -172,7 +183,39 @@ func TestHelpFieldVariations(t *testing.T) {
 	var stdout bytes.Buffer
 	require.Equal(t, exitOK, run(context.Background(), []string{"--help"}, &stdout, &syncbuf.Buffer{}, nil))
 	for _, f := range []string{"--strict", "--refunds-uncapped", "--query-forgets-refunds", "--hold-fraction", "--hold-for", "--hold-seed",
-		"--duplicate-reply", "/_sim/held", "/_sim/held/release"} {
+		"--duplicate-reply", "--wrong-password-retcode", "/_sim/held", "/_sim/held/release"} {
 		assert.Contains(t, stdout.String(), f)
 	}
+}
+
+// --wrong-password-retcode answers a wrong card password with its retcode;
+// /_sim/stats counts the checks, and neither the request log (-v) nor the
+// card list at start-up shows a password.
+func TestWrongPasswordRetcodeFlag(t *testing.T) {
+	dir := t.TempDir()
+	secret, clientPub, platformPriv := writeTestKeys(t, dir)
+	simulator := start(t, "--listen", "127.0.0.1:0", "--app-key", "k", "--app-secret-file", secret,
+		"--client-public-key", clientPub, "--platform-private-key", platformPriv, "-v", "--wrong-password-retcode", "60099")
+	assert.Contains(t, simulator.stderr.String(), "wrong card password answered with 60099")
+
+	c, tok := simClient(t, simulator)
+
+	cards, err := c.QueryCard(t.Context(), tok.Value, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal, Password: sim.DemoNormalPassword})
+	require.NoError(t, err)
+	assert.Len(t, cards, 1)
+	_, err = c.QueryCard(t.Context(), tok.Value, onecard.CardQuery{IDType: "acc", ID: sim.DemoNormal, Password: "987654"})
+	assert.Equal(t, "60099", onecard.ErrorCode(err), "%v", err)
+
+	var st sim.Stats
+	admin(t, simulator, http.MethodGet, "stats", &st)
+	assert.Equal(t, 2, st.PasswordChecks)
+	assert.Equal(t, 1, st.PasswordFailures)
+	assert.Equal(t, exitOK, simulator.stop())
+	logged := simulator.stderr.String()
+	assert.Contains(t, logged, "retcode 60099 (wrong pwd)")
+	assert.Contains(t, logged, "password set")
+	for _, c := range sim.DemoCards() {
+		assert.NotContains(t, logged, c.Password)
+	}
+	assert.NotContains(t, logged, "987654")
 }

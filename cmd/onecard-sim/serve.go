@@ -171,6 +171,9 @@ func logCards(logger *log.Logger, cards []sim.Card, where string) {
 		if c.Frozen {
 			notes = append(notes, "FROZEN")
 		}
+		if c.Password != "" {
+			notes = append(notes, "password set")
+		}
 		logger.Printf("  account %s  %-4s %12s  %s", sim.Mask(c.Account), c.Name, c.Balance.String(), strings.Join(notes, ", "))
 	}
 }

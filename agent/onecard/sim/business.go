@@ -2,6 +2,7 @@ package sim
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -48,6 +49,24 @@ func ValidateDuplicateReply(v string) error {
 	}
 	return fmt.Errorf("%q is none of %s, %s, %s", v, onecard.RetcodeDuplicateOrder, onecard.RetcodeOrderExists, DuplicateReplay)
 }
+
+// ValidateRetcode reports whether v can be a refusal's retcode, as
+// Options.WrongPasswordRetcode: 1 to 8 digits without a leading zero, not
+// "0" (success).
+func ValidateRetcode(v string) error {
+	ok := v != "" && len(v) <= 8 && v[0] != '0'
+	for i := 0; ok && i < len(v); i++ {
+		ok = '0' <= v[i] && v[i] <= '9'
+	}
+	if !ok {
+		return fmt.Errorf("%q is not a refusal's retcode: 1 to 8 digits, no leading zero, not %s", onecard.Truncate(v, 16), onecard.RetcodeOK)
+	}
+	return nil
+}
+
+// errmsgWrongPassword is the errmsg of a wrong pwd answered with a retcode
+// other than 60003, which keeps its own.
+const errmsgWrongPassword = "密码错误 (wrong password)"
 
 // maxErrmsg is errmsg's String(128).
 const maxErrmsg = 128
@@ -297,15 +316,26 @@ func (s *Server) queryCard(p *paramReader) result {
 		return badField(why)
 	}
 	var cards []map[string]any
+	checked, wrong := false, false
 	for _, acc := range s.order {
 		c := s.cards[acc]
 		if !c.matches(idtype, id) {
 			continue
 		}
-		if pwd != "" && c.Password != "" && pwd != c.Password {
-			return declined(onecard.RetcodeAccountNotFound)
+		if pwd != "" && c.Password != "" {
+			checked = true
+			wrong = wrong || subtle.ConstantTimeCompare([]byte(pwd), []byte(c.Password)) != 1
 		}
 		cards = append(cards, c.wire(want))
+	}
+	if checked {
+		s.stats.PasswordChecks++
+	}
+	if wrong {
+		// No card leaves with a wrong password: the reply is the
+		// retcode and its errmsg only.
+		s.stats.PasswordFailures++
+		return s.wrongPassword()
 	}
 	if len(cards) == 0 {
 		return declined(onecard.RetcodeAccountNotFound)
@@ -313,6 +343,16 @@ func (s *Server) queryCard(p *paramReader) result {
 	res := ok(map[string]any{"card": cards})
 	if ext := want.extensions(); len(ext) > 0 {
 		res.note = " (answered " + strings.Join(ext, ", ") + ", beyond v2.42)"
+	}
+	return res
+}
+
+// wrongPassword answers a query.card whose pwd is not the card's
+// (Options.WrongPasswordRetcode).
+func (s *Server) wrongPassword() result {
+	res := result{retcode: s.opts.WrongPasswordRetcode, errmsg: errmsgWrongPassword, note: " (wrong pwd)"}
+	if res.retcode == "" || res.retcode == onecard.RetcodeAccountNotFound {
+		res.retcode, res.errmsg = onecard.RetcodeAccountNotFound, ""
 	}
 	return res
 }

@@ -46,7 +46,9 @@ type Card struct {
 	ExpDate    string `yaml:"expdate,omitempty" json:"expdate,omitempty"`
 	BankAcc    string `yaml:"bankacc,omitempty" json:"bankacc,omitempty"`
 	// Password is the card's query password (query.card pwd). Empty: any
-	// pwd is accepted. A wrong one answers 60003, like an unknown identity.
+	// pwd is accepted. A wrong one answers Options.WrongPasswordRetcode
+	// (default 60003, like an unknown identity), with no card data. The
+	// simulator never logs it.
 	Password string `yaml:"password,omitempty" json:"password,omitempty"`
 
 	// The identity fields below and SchCode are not in v2.42: the
@@ -111,25 +113,36 @@ const (
 	DemoBarcode = "100006" // barcode payments enabled; 赵六's new card
 )
 
+// Demo query passwords (query.card pwd), for tests and documentation: 赵六's
+// two cards share one.
+const (
+	DemoNormalPassword = "123456" // 张三
+	DemoRichPassword   = "654321" // 李四
+	DemoLowPassword    = "111111" // 王五
+	DemoZhaoPassword   = "246810" // 赵六: DemoLost and DemoBarcode
+	DemoFrozenPassword = "135790" // 钱七
+)
+
 // DemoCards returns the built-in card set: a normal card with ¥100.00, a
 // rich one, one with ¥0.50, a lost one, a frozen one, and a card with
 // barcode payments enabled. The lost card and the barcode card belong to
-// one person (same sno, phone and cert), so a query by those returns two
-// cards. Every call returns a fresh slice.
+// one person (same sno, phone, cert and password), so a query by those
+// returns two cards. Every card has a 6-digit query password (the Demo…
+// Password constants). Every call returns a fresh slice.
 func DemoCards() []Card {
 	return []Card{
 		{Account: DemoNormal, Name: "张三", SNo: "2024000001", CardID: "3197650001", Phone: "13800000001",
 			Cert: "110101200001011234", CertType: "001", Balance: 100_00,
-			Sex: "1", DeptCode: "0301", DeptName: "计算机学院", PidCode: "1", PidName: "本科生"},
+			Sex: "1", DeptCode: "0301", DeptName: "计算机学院", PidCode: "1", PidName: "本科生", Password: DemoNormalPassword},
 		{Account: DemoRich, Name: "李四", SNo: "2024000002", CardID: "3197650002", Phone: "13800000002",
 			Cert: "110101200002021234", CertType: "001", Balance: 100_000_00, CardType: "2", CardName: "教工卡",
-			Sex: "2", DeptCode: "0900", DeptName: "后勤处", PidCode: "3", PidName: "教职工"},
-		{Account: DemoLow, Name: "王五", SNo: "2024000003", CardID: "3197650003", Phone: "13800000003", Balance: 50},
+			Sex: "2", DeptCode: "0900", DeptName: "后勤处", PidCode: "3", PidName: "教职工", Password: DemoRichPassword},
+		{Account: DemoLow, Name: "王五", SNo: "2024000003", CardID: "3197650003", Phone: "13800000003", Balance: 50, Password: DemoLowPassword},
 		{Account: DemoLost, Name: "赵六", SNo: "2024000004", CardID: "3197650004", Phone: "13800000004",
-			Cert: "110101200004041234", CertType: "001", Balance: 50_00, Lost: true},
-		{Account: DemoFrozen, Name: "钱七", SNo: "2024000005", CardID: "3197650005", Phone: "13800000005", Balance: 80_00, Frozen: true},
+			Cert: "110101200004041234", CertType: "001", Balance: 50_00, Lost: true, Password: DemoZhaoPassword},
+		{Account: DemoFrozen, Name: "钱七", SNo: "2024000005", CardID: "3197650005", Phone: "13800000005", Balance: 80_00, Frozen: true, Password: DemoFrozenPassword},
 		{Account: DemoBarcode, Name: "赵六", SNo: "2024000004", CardID: "3197650006", Barcode: "280123456789012345",
-			Phone: "13800000004", Cert: "110101200004041234", CertType: "001", Balance: 200_00},
+			Phone: "13800000004", Cert: "110101200004041234", CertType: "001", Balance: 200_00, Password: DemoZhaoPassword},
 	}
 }
 

@@ -98,6 +98,12 @@ type Stats struct {
 	// TokensIssued those that got a token.
 	TokenCalls   int `json:"token_calls"`
 	TokensIssued int `json:"tokens_issued"`
+	// PasswordChecks counts query.card requests whose pwd was compared with
+	// a card's password (a pwd given, and a matching card that has one);
+	// PasswordFailures those answered as a wrong password
+	// (Options.WrongPasswordRetcode). The password itself is never kept.
+	PasswordChecks   int `json:"password_checks"`
+	PasswordFailures int `json:"password_failures"`
 	// Charges and Refunds count successful payments and refunds.
 	Charges int `json:"charges"`
 	Refunds int `json:"refunds"`

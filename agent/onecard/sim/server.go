@@ -86,8 +86,10 @@
 // Choices where the spec is silent: a refund must name a successful payment
 // of the same account and mercacc (else 60024) and may go to a lost or
 // frozen card; a wrong query.card pwd answers 60003 like an unknown
-// identity; pay.query answers every item with retcode "0" and puts the
-// verdict in order_status (78 for an unknown order_no or one of another
+// identity (Options.WrongPasswordRetcode chooses another retcode), with no
+// card in the reply whatever the retcode (Stats.PasswordChecks and
+// PasswordFailures count them); pay.query answers every item with retcode
+// "0" and puts the verdict in order_status (78 for an unknown order_no or one of another
 // account or acctype), and answers a refund's own order_no too (60, or 77
 // when declined), so that an uncertain refund can be settled; orders
 // younger than ProcessingFor report 20. The bill lists a payment's row with
@@ -202,6 +204,12 @@ type Options struct {
 	// log, as the platforms in the field do (package documentation,
 	// "Beyond the spec").
 	Strict bool
+	// WrongPasswordRetcode is the retcode of a query.card whose pwd is not
+	// the card's password: "" is onecard.RetcodeAccountNotFound (60003),
+	// the same answer as an unknown identity. The spec names no retcode
+	// for it and platforms differ (spec notes, "What the platform may not
+	// do for you"); ValidateRetcode says which values are allowed.
+	WrongPasswordRetcode string
 	// Logf, when set, receives one line per request. It never carries a
 	// secret, a token or a full account or card number.
 	Logf func(format string, args ...any)
@@ -277,6 +285,11 @@ func NewHandler(opts Options) (*Server, error) {
 	}
 	if err := ValidateDuplicateReply(opts.DuplicateReply); err != nil {
 		return nil, fmt.Errorf("DuplicateReply: %w", err)
+	}
+	if opts.WrongPasswordRetcode != "" {
+		if err := ValidateRetcode(opts.WrongPasswordRetcode); err != nil {
+			return nil, fmt.Errorf("WrongPasswordRetcode: %w", err)
+		}
 	}
 	c, err := onecard.NewCipher(opts.AppSecret)
 	if err != nil {

@@ -112,7 +112,7 @@ func TestSimFieldVariations(t *testing.T) {
 	}
 
 	st, err := LoadSimSettings(write(t, "refunds_uncapped: true\nquery_forgets_refunds: true\n"+
-		"hold:\n  fraction: 0.25\n  for: 30s\n  seed: 7\nduplicate_reply: 60070\nstrict: true\n"))
+		"hold:\n  fraction: 0.25\n  for: 30s\n  seed: 7\nduplicate_reply: 60070\nstrict: true\nwrong_password_retcode: 60099\n"))
 	require.NoError(t, err)
 	opts, err := st.Options()
 	require.NoError(t, err)
@@ -121,6 +121,7 @@ func TestSimFieldVariations(t *testing.T) {
 	assert.True(t, opts.QueryForgetsRefunds)
 	assert.Equal(t, sim.HoldPolicy{Fraction: 0.25, For: 30 * time.Second, Seed: 7}, opts.Hold)
 	assert.Equal(t, onecard.RetcodeOrderExists, opts.DuplicateReply, "an unquoted 60070 is the string")
+	assert.Equal(t, "60099", opts.WrongPasswordRetcode)
 
 	st, err = LoadSimSettings(write(t, "duplicate_reply: replay\nhold: {fraction: 0}\n"))
 	require.NoError(t, err)
@@ -129,6 +130,7 @@ func TestSimFieldVariations(t *testing.T) {
 	assert.Equal(t, sim.DuplicateReplay, opts.DuplicateReply)
 	assert.Equal(t, sim.HoldPolicy{}, opts.Hold, "a zero fraction holds nothing and needs no for")
 	assert.False(t, opts.RefundsUncapped)
+	assert.Empty(t, opts.WrongPasswordRetcode, "the simulator's default, 60003")
 	simulator, err := sim.NewHandler(opts)
 	require.NoError(t, err, "the simulator takes the options")
 	simulator.Close()
@@ -157,6 +159,8 @@ func TestSimFieldVariationErrorsNameTheKey(t *testing.T) {
 		{"seed negative", SimSettings{Hold: &SimHold{Fraction: "0.5", For: "1s", Seed: "-1"}}, []string{"hold.seed", `"-1"`}},
 		{"two at once", SimSettings{Hold: &SimHold{Fraction: "2", For: "never"}}, []string{"hold.fraction", "hold.for"}},
 		{"unknown duplicate reply", SimSettings{DuplicateReply: "60046"}, []string{"duplicate_reply", "60046"}},
+		{"wrong password answered with success", SimSettings{WrongPasswordRetcode: "0"}, []string{"wrong_password_retcode", `"0"`}},
+		{"wrong password retcode not digits", SimSettings{WrongPasswordRetcode: "bad pwd"}, []string{"wrong_password_retcode", `"bad pwd"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

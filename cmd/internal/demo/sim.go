@@ -62,6 +62,10 @@ type SimSettings struct {
 	// newer platforms accept included (retcode 40015), for conformance
 	// tests of a client; off, they are answered or ignored and logged.
 	Strict bool `yaml:"strict,omitempty"`
+	// WrongPasswordRetcode is the answer to a query.card pwd that is not
+	// the card's password: 60003 (the default, like an unknown identity)
+	// or a retcode of the platform's own.
+	WrongPasswordRetcode string `yaml:"wrong_password_retcode,omitempty"`
 }
 
 // SimHold is sim.yaml's hold, an sim.HoldPolicy: hold this
@@ -235,6 +239,13 @@ func (st *SimSettings) Options() (sim.Options, error) {
 		add("duplicate_reply", err)
 	} else {
 		o.DuplicateReply = st.DuplicateReply
+	}
+	if st.WrongPasswordRetcode != "" {
+		if err := sim.ValidateRetcode(st.WrongPasswordRetcode); err != nil {
+			add("wrong_password_retcode", err)
+		} else {
+			o.WrongPasswordRetcode = st.WrongPasswordRetcode
+		}
 	}
 	switch {
 	case st.CardsFile != "":
