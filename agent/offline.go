@@ -32,6 +32,9 @@ const (
 	OfflineTotal   = "total"
 	OfflineCardDay = "card_day"
 	OfflineBalance = "balance"
+	// OfflinePassword: the amount needs the card's password, which cannot
+	// be checked offline (PasswordRequiredError).
+	OfflinePassword = "password_required"
 )
 
 func (e *OfflineRefusal) Error() string { return "cannot accept offline: " + e.Reason }

@@ -127,3 +127,19 @@ func (p *onecardPlatform) DownloadBill(ctx context.Context, r onecard.BillReques
 	})
 	return bill, text, err
 }
+
+// CardPasswordChecker is a Platform that can check a card's query
+// password (NewPlatform's can). Its error is the protocol's: the agent
+// decides which retcodes mean a wrong password.
+type CardPasswordChecker interface {
+	// CheckCardPassword asks query.card for account (idtype "acc") with
+	// pwd; nil means the platform accepted the password.
+	CheckCardPassword(ctx context.Context, account, pwd string) error
+}
+
+func (p *onecardPlatform) CheckCardPassword(ctx context.Context, account, pwd string) error {
+	return p.withToken(ctx, func(tok string) error {
+		_, err := p.client.QueryCard(ctx, tok, onecard.CardQuery{IDType: "acc", ID: account, Password: pwd})
+		return err
+	})
+}

@@ -64,6 +64,12 @@ type Options struct {
 	Offline    OfflinePolicy
 	Reconcile  ReconcilePolicy
 	Settlement SettlementPolicy
+	// Password says when a payment needs the card's query password
+	// (VerifyCardPassword), and its attempt limits.
+	Password PasswordPolicy
+	// OnPasswordCheck, when set, is called after each VerifyCardPassword
+	// that reached a verdict (metrics, logs); it must not block.
+	OnPasswordCheck func(PasswordCheck)
 	// Location is the platform's zone (order numbers, bill days, the
 	// per-card daily offline limit); default DefaultLocation.
 	Location *time.Location
@@ -100,6 +106,7 @@ func (o *Options) defaults() {
 		r.RequestTimeout = 10 * time.Second
 	}
 	o.Settlement.defaults()
+	o.Password.defaults()
 }
 
 // Service is the terminal's payment flow. Every order is journalled before
@@ -126,6 +133,8 @@ type Service struct {
 	// pass is held by the one reconciler pass (or bill reconciliation, or
 	// resolution) that may act on the journal's orders at a time.
 	pass chan struct{}
+	// passwords holds the cards' wrong-password counts.
+	passwords *passwordGuard
 }
 
 // NewService builds the payment flow.
@@ -137,6 +146,8 @@ func NewService(p Platform, j Journal, opts Options) *Service {
 		inflight: map[string]bool{},
 		wake:     make(chan struct{}, 1),
 		pass:     make(chan struct{}, 1),
+
+		passwords: newPasswordGuard(j),
 	}
 }
 
@@ -259,6 +270,10 @@ type PayInput struct {
 	OrderNo string
 	Remark  string
 	Attach  string
+	// Proof is VerifyCardPassword's, for an amount that needs the card's
+	// password (PasswordRequired); it must be for Account and still
+	// fresh.
+	Proof *PasswordProof
 }
 
 // Pay takes a payment and returns the journalled order. Its Outcome is
@@ -273,6 +288,12 @@ type PayInput struct {
 //     outside the offline limits; the error holds an *OfflineRefusal.
 //   - voided: it never reached the platform (ErrPlatformUnreachable).
 //
+// An amount that needs the card's password (PasswordRequired) without a
+// valid Proof is refused with a *PasswordRequiredError: while the platform
+// is unreachable the refusal is journalled (refused_offline, reason
+// OfflinePassword) and offline acceptance never covers it; online nothing
+// is journalled.
+//
 // An order with no Outcome means nothing was journalled (an
 // *InvalidRequest, a journal failure: nothing was charged), or the outcome
 // could not be journalled: the order stays sending and the customer must
@@ -284,6 +305,13 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 	}
 	if req.AccType == "" {
 		req.AccType = s.opts.Terminal.AccType
+	}
+	// Online, a missing proof is the caller's mistake: refused before
+	// anything is journalled. Offline, the refusal is the customer's
+	// answer, journalled below like any other.
+	needsPassword := s.PasswordRequired(req.Amount) && !in.Proof.valid(s, req.Account, s.now())
+	if online, _ := s.hub.state(); needsPassword && online {
+		return Order{}, &PasswordRequiredError{}
 	}
 	if req.OrderNo == "" {
 		no, err := s.NewOrderNo(ctx)
@@ -300,6 +328,9 @@ func (s *Service) Pay(ctx context.Context, in PayInput) (Order, error) {
 		OrderNo: req.OrderNo, Kind: KindPay, Account: req.Account, AccType: req.AccType,
 		MercAcc: req.MercAcc, TermID: req.TermID, Amount: req.Amount,
 		Created: now, Updated: now, State: StateSending, Day: s.day(now),
+	}
+	if needsPassword {
+		return s.refusePasswordOffline(ctx, o)
 	}
 	// Known offline: accept (or refuse) without waiting for another
 	// connection to fail. The order is journalled before it is shown.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
 )
 
 // Agent is what the screens need of the terminal's agent (an
@@ -18,6 +19,11 @@ type Agent interface {
 	Online() (online bool, since time.Time)
 	UnfinishedCount(ctx context.Context) (int, error)
 	ReconcileAll(ctx context.Context) (agent.ReconcileReport, error)
+
+	// The card's password (issue 15): whether an amount needs it, and
+	// checking it (VerifyCardPassword zeroes pwd).
+	PasswordRequired(amount money.Fen) bool
+	VerifyCardPassword(ctx context.Context, account string, pwd []byte) (agent.PasswordProof, error)
 
 	// Diagnostics.
 	ClockOffset() (offset time.Duration, at time.Time, ok bool)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 
 	"github.com/campuspos/kiosk/agent"
 	"github.com/campuspos/kiosk/agent/money"
@@ -37,6 +38,8 @@ func (k *Kiosk) apply(e effect) {
 		k.pay(e.start)
 	case jobCharge:
 		k.charge(e.start)
+	case jobVerifyPay:
+		k.verifyPay(e.start)
 	}
 	if e.diagnostics {
 		k.loadDiagnostics()
@@ -96,8 +99,42 @@ func (k *Kiosk) lookup(j job) {
 func (k *Kiosk) pay(j job) {
 	ctx := context.WithoutCancel(k.ctx())
 	k.spawn(func() {
-		v, unfinished := k.payCard(ctx, j.card, j.amount)
+		v, unfinished := k.payCard(ctx, j.card, j.amount, nil)
 		k.post(func() { k.payFinished(v, unfinished) })
+	})
+}
+
+// verifyPay checks the card's password, then pays with the proof, off the
+// UI goroutine and, like pay, not cancellable once started. A wrong
+// password goes back to the password screen; a card locked on this
+// terminal is a result. When the platform cannot be reached the password
+// cannot be checked, and Pay, asked without a proof, journals the refusal
+// (offline acceptance never covers an amount that needs the password).
+func (k *Kiosk) verifyPay(j job) {
+	ctx := context.WithoutCancel(k.ctx())
+	k.spawn(func() {
+		proof, err := k.deps.Agent.VerifyCardPassword(ctx, j.card.account, j.pwd)
+		clear(j.pwd)
+		var wrong *agent.WrongPasswordError
+		var locked *agent.CardLockedError
+		switch {
+		case err == nil:
+			v, n := k.payCard(ctx, j.card, j.amount, &proof)
+			k.post(func() { k.payFinished(v, n) })
+		case errors.As(err, &wrong) && wrong.LockedUntil.IsZero():
+			k.post(func() { k.apply(k.m.passwordWrong(wrong.TriesLeft)) })
+		case errors.As(err, &wrong):
+			k.post(func() {
+				k.payFinished(verdict{kind: verdictPasswordLocked, card: j.card, until: wrong.LockedUntil}, -1)
+			})
+		case errors.As(err, &locked):
+			k.post(func() { k.payFinished(verdict{kind: verdictPasswordLocked, card: j.card, until: locked.Until}, -1) })
+		case errors.Is(err, agent.ErrPlatformUnreachable):
+			v, n := k.payCard(ctx, j.card, j.amount, nil)
+			k.post(func() { k.payFinished(v, n) })
+		default:
+			k.post(func() { k.payFinished(verdict{kind: verdictLookupFailed, err: err}, -1) })
+		}
 	})
 }
 
@@ -112,18 +149,18 @@ func (k *Kiosk) charge(j job) {
 		card, v := judgeLookup(l, err, now)
 		unfinished := -1
 		if v.kind == verdictNone {
-			v, unfinished = k.payCard(ctx, card, j.amount)
+			v, unfinished = k.payCard(ctx, card, j.amount, nil)
 			v.named = true
 		}
 		k.post(func() { k.payFinished(v, unfinished) })
 	})
 }
 
-// payCard pays amount from card and counts the unfinished orders after
-// it, for the status bar (-1 when they could not be counted). It runs off
-// the UI goroutine.
-func (k *Kiosk) payCard(ctx context.Context, card cardInfo, amount money.Fen) (verdict, int) {
-	o, err := k.deps.Agent.Pay(ctx, agent.PayInput{Account: card.account, Amount: amount})
+// payCard pays amount from card (with the password's proof, when it was
+// checked) and counts the unfinished orders after it, for the status bar
+// (-1 when they could not be counted). It runs off the UI goroutine.
+func (k *Kiosk) payCard(ctx context.Context, card cardInfo, amount money.Fen, proof *agent.PasswordProof) (verdict, int) {
+	o, err := k.deps.Agent.Pay(ctx, agent.PayInput{Account: card.account, Amount: amount, Proof: proof})
 	v := verdict{kind: verdictPayment, err: err, card: card, order: o, amount: amount}
 	n, cerr := k.deps.Agent.UnfinishedCount(ctx)
 	if cerr != nil {

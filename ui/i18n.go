@@ -73,6 +73,10 @@ const (
 	mDisarm        msg = "canteen.disarm"
 	mNextStudent   msg = "canteen.next"
 	mNotArmed      msg = "canteen.not_armed"
+	mPwdTitle      msg = "password.title"
+	mPwdWrong      msg = "password.wrong"
+	mPwdLocked     msg = "password.locked"
+	mPwdCentre     msg = "password.centre"
 	mPINTitle      msg = "pin.title"
 	mPINWrong      msg = "pin.wrong"
 	mPINLocked     msg = "pin.locked"
@@ -193,6 +197,11 @@ func catalogue(lang string) map[msg]string {
 			"offline.count":              "too many payments are waiting to be sent",
 			"offline.total":              "too much is waiting to be sent",
 			"offline.card_day":           "this card's offline limit for today is reached",
+			"offline.password_required":  "this amount needs your card's password, which can only be checked online",
+			mPwdTitle:                    "To pay %s, enter your card's password",
+			mPwdWrong:                    "Wrong password (tries left: %d)",
+			mPwdLocked:                   "Too many wrong passwords: this card cannot pay here until %s",
+			mPwdCentre:                   "Please go to the card centre",
 			"offline.balance":            "the balance last seen is too low",
 			"decline.60003":              "account not found",
 			"decline.60007":              "the card is reported lost",
@@ -339,6 +348,11 @@ func catalogue(lang string) map[msg]string {
 		"offline.count":              "待上传的离线笔数过多",
 		"offline.total":              "待上传的离线金额过多",
 		"offline.card_day":           "此卡当日离线金额过多",
+		"offline.password_required":  "此金额需验证卡密码，须联网验证",
+		mPwdTitle:                    "支付 %s，请输入校园卡密码",
+		mPwdWrong:                    "密码错误（还可尝试 %d 次）",
+		mPwdLocked:                   "密码错误次数过多，此卡在本机暂停支付至 %s",
+		mPwdCentre:                   "请到校园卡服务中心处理",
 		"offline.balance":            "上次查询的余额不足",
 		"decline.60003":              "账户不存在",
 		"decline.60007":              "此卡已挂失",

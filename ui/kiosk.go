@@ -61,6 +61,8 @@ const (
 	ResultNotCharged   = "not_charged"
 	ResultCardRefused  = "card_refused"  // lost, frozen or expired card
 	ResultLookupFailed = "lookup_failed" // card not found or not looked up
+	// ResultPasswordLocked: too many wrong card passwords; not charged.
+	ResultPasswordLocked = "password_locked"
 )
 
 // MenuItem is one thing for sale: a kiosk menu entry, or a canteen
@@ -291,6 +293,7 @@ func New(app fyne.App, deps Deps, o Options) (*Kiosk, error) {
 	k.st.Online = k.online
 	m, first := newMachine(o.Mode, o.IdleTimeout, deps.CheckPIN, o.Now())
 	k.m = m
+	m.needPassword = deps.Agent.PasswordRequired
 	k.bar = newStatusBar(k)
 	k.buildScreens()
 	k.page = container.NewPadded(k.s.idle.col.box)

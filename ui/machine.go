@@ -22,6 +22,7 @@ const (
 	ScreenPaying      = "paying"      // a payment is in progress
 	ScreenResult      = "result"      // the outcome of a payment or lookup
 	ScreenArmed       = "armed"       // canteen: an amount is armed, waiting for cards
+	ScreenPassword    = "password"    // the card's password, for an amount that needs it (kiosk)
 	ScreenPIN         = "pin"         // diagnostics PIN
 	ScreenDiagnostics = "diagnostics" // diagnostics
 )
@@ -48,6 +49,9 @@ const (
 	jobLookup         // look id up for the card screen (self-service)
 	jobPay            // pay amount from card (self-service, confirmed)
 	jobCharge         // look id up and pay amount, in one step (canteen)
+	// jobVerifyPay checks the card's password, then pays (self-service,
+	// an amount that needs the password).
+	jobVerifyPay
 )
 
 // job is work for the Kiosk to run off the UI goroutine: the machine
@@ -56,7 +60,10 @@ type job struct {
 	kind   jobKind
 	id     agent.Identity // jobLookup, jobCharge
 	card   cardInfo       // jobPay
-	amount money.Fen      // jobPay, jobCharge
+	amount money.Fen      // jobPay, jobCharge, jobVerifyPay
+	// pwd is the card's password typed (jobVerifyPay): the job's own
+	// copy, zeroed by whoever runs the job once it is checked.
+	pwd []byte
 	// gen is the screen the answer is for: a lookup's answer for a screen
 	// left since is dropped.
 	gen int
@@ -108,6 +115,24 @@ type machine struct {
 	// locked, when it opens again.
 	pinTriesLeft   int
 	pinLockedUntil time.Time
+	// needPassword says whether an amount needs the card's password (nil:
+	// none does). pwd holds the digits typed, in a buffer of its own that
+	// is zeroed whenever the screen is left (clearPassword); pwdWrong and
+	// pwdTriesLeft are what the last wrong one said.
+	needPassword func(money.Fen) bool
+	pwd          []byte
+	pwdWrong     bool
+	pwdTriesLeft int
+}
+
+// pwdMaxLen is the longest card password the keypad takes (query.card's
+// pwd is at most 32 bytes; campus query passwords are six digits).
+const pwdMaxLen = 16
+
+// clearPassword zeroes and forgets the password typed.
+func (m *machine) clearPassword() {
+	clear(m.pwd)
+	m.pwd = m.pwd[:0]
 }
 
 // newMachine starts on the home screen of mode, or, for ModeDiagnostics,
@@ -190,6 +215,8 @@ func (m *machine) goHome() effect {
 	m.awaiting = awaitNothing
 	m.card, m.item, m.entry, m.entryErr, m.notice = cardInfo{}, "", "", false, ""
 	m.pinEntry, m.pinWrong = "", false
+	m.clearPassword()
+	m.pwdWrong = false
 	if m.mode == ModeKiosk {
 		m.amount = 0
 	}
@@ -297,10 +324,59 @@ func (m *machine) confirm() effect {
 	if m.screen != ScreenConfirm {
 		return effect{}
 	}
+	if m.needPassword != nil && m.needPassword(m.amount) {
+		m.clearPassword()
+		m.pwdWrong = false
+		return m.show(ScreenPassword)
+	}
 	m.awaiting = awaitPayment
 	e := m.show(ScreenPaying)
 	e.start = job{kind: jobPay, card: m.card, amount: m.amount, gen: m.gen}
 	return e
+}
+
+// keyPassword edits the card's password being typed: a digit, "del" or
+// "clear".
+func (m *machine) keyPassword(key string) effect {
+	switch {
+	case key == "clear":
+		m.clearPassword()
+	case key == "del":
+		if n := len(m.pwd); n > 0 {
+			m.pwd[n-1] = 0
+			m.pwd = m.pwd[:n-1]
+		}
+	case len(key) == 1 && key[0] >= '0' && key[0] <= '9' && len(m.pwd) < pwdMaxLen:
+		if m.pwd == nil {
+			m.pwd = make([]byte, 0, pwdMaxLen) // never grown: no copy left behind
+		}
+		m.pwd = append(m.pwd, key[0])
+	}
+	return effect{render: true}
+}
+
+// submitPassword checks the password typed, then pays: the payment's
+// screen until the answer; only the password screen starts it, once.
+func (m *machine) submitPassword() effect {
+	if m.screen != ScreenPassword || len(m.pwd) == 0 {
+		return effect{}
+	}
+	pwd := make([]byte, len(m.pwd))
+	copy(pwd, m.pwd)
+	m.clearPassword()
+	m.awaiting = awaitPayment
+	e := m.show(ScreenPaying)
+	e.start = job{kind: jobVerifyPay, card: m.card, amount: m.amount, gen: m.gen, pwd: pwd}
+	return e
+}
+
+// passwordWrong takes a wrong password's answer: the password screen
+// again, saying so and how many tries are left before the card is locked
+// on this terminal. Nothing was charged.
+func (m *machine) passwordWrong(triesLeft int) effect {
+	m.awaiting = awaitNothing
+	m.pwdWrong, m.pwdTriesLeft = true, triesLeft
+	return m.show(ScreenPassword)
 }
 
 // payFinished takes a payment's answer, or the canteen lookup's verdict

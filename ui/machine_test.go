@@ -221,7 +221,7 @@ func TestMachineScan(t *testing.T) {
 			assert.Equal(t, c.want, e)
 			assert.Equal(t, c.screen, m.screen)
 			assert.Equal(t, c.notice, m.notice)
-			if e == (effect{}) {
+			if assert.ObjectsAreEqual(effect{}, e) {
 				assert.Equal(t, gen, m.gen, "a dropped scan leaves the screen as it is")
 			}
 			assert.Equal(t, c.taken, m.lastActivity.Equal(later), "a scan taken, and only one, is activity")

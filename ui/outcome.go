@@ -29,6 +29,10 @@ func (k *Kiosk) word(v verdict) outcome {
 		return outcome{result: ResultLookupFailed, title: tx.t(mNotFound), importance: widget.DangerImportance}
 	case verdictRefused:
 		return outcome{result: ResultCardRefused, title: tx.t(v.card.refusal), importance: widget.DangerImportance}
+	case verdictPasswordLocked:
+		until := v.until.In(k.deps.Agent.Options().Location).Format("15:04")
+		return outcome{result: ResultPasswordLocked, title: tx.t(mPwdLocked, until), lines: []string{tx.t(mPwdCentre)},
+			importance: widget.DangerImportance}
 	case verdictPayment:
 		out := k.payOutcome(v.order, v.err, v.card, v.amount)
 		if v.named && v.card.name != "" {

@@ -38,7 +38,7 @@ type screens struct {
 	result         resultView
 	canteen        canteenView
 	armed          armedView
-	pin            pinView
+	pin, password  secretView
 	diag           diagView
 }
 
@@ -109,6 +109,8 @@ func (k *Kiosk) currentScreen() fyne.CanvasObject {
 		return k.resultScreen()
 	case ScreenArmed:
 		return k.armedScreen(false)
+	case ScreenPassword:
+		return k.passwordScreen()
 	case ScreenPIN:
 		return k.pinScreen()
 	case ScreenDiagnostics:
@@ -156,7 +158,8 @@ func (k *Kiosk) buildScreens() {
 	s.result = k.newResultView()
 	s.canteen = k.newCanteenView()
 	s.armed = k.newArmedView()
-	s.pin = k.newPINView()
+	s.pin = k.newSecretView(k.m.keyPIN, k.m.submitPIN)
+	s.password = k.newSecretView(k.m.keyPassword, k.m.submitPassword)
 	s.diag = k.newDiagView()
 }
 
@@ -641,7 +644,10 @@ func (k *Kiosk) flashColor(imp widget.Importance) color.Color {
 // own text font (Noto Sans, every weight) has, whatever CJK font is loaded.
 const pinDot = "•"
 
-type pinView struct {
+// secretView is a keypad for a secret (the diagnostics PIN, a card's
+// password): a title, one dot a digit typed, a status line, Cancel and a
+// submit button; no more lines than fit a 1024×600 screen.
+type secretView struct {
 	root                fyne.CanvasObject
 	top                 column
 	title, dots, status *widget.Label
@@ -649,28 +655,20 @@ type pinView struct {
 	cancel, ok          *widget.Button
 }
 
-func (k *Kiosk) newPINView() pinView {
-	v := pinView{top: newColumn(false), title: subheading("", widget.MediumImportance),
+func (k *Kiosk) newSecretView(key func(string) effect, submit func() effect) secretView {
+	v := secretView{top: newColumn(false), title: subheading("", widget.MediumImportance),
 		dots: heading("", widget.MediumImportance), status: plain("", widget.DangerImportance),
-		pad:    k.newKeypad("clear", func(key string) { k.apply(k.m.keyPIN(key)) }),
-		cancel: k.button("", k.feed(k.m.goHome)), ok: k.primary("", k.feed(k.m.submitPIN))}
+		pad:    k.newKeypad("clear", func(s string) { k.apply(key(s)) }),
+		cancel: k.button("", k.feed(k.m.goHome)), ok: k.primary("", k.feed(submit))}
 	v.root = container.NewBorder(v.top.box, container.NewGridWithColumns(2, v.cancel, v.ok), nil, nil, middleThird(v.pad.grid))
 	return v
 }
 
-func (k *Kiosk) pinScreen() fyne.CanvasObject {
-	tx, v := k.tx, &k.s.pin
-	k.setLabel(v.title, tx.t(mPINTitle), widget.MediumImportance)
-	// One dot a digit: who stands behind the technician sees how many,
-	// never which.
-	k.setLabel(v.dots, strings.Repeat(pinDot, utf8.RuneCountInString(k.m.pinEntry))+" ", widget.MediumImportance)
-	status := ""
-	switch until := k.m.pinLockedUntil; {
-	case until.After(k.opts.Now()):
-		status = tx.t(mPINLocked, until.In(k.deps.Agent.Options().Location).Format("15:04"))
-	case k.m.pinWrong:
-		status = tx.t(mPINWrong, k.m.pinTriesLeft)
-	}
+// show sets the view's texts: one dot a digit (who stands behind sees how
+// many, never which), the status line when not "".
+func (v *secretView) show(k *Kiosk, title string, digits int, status, ok string) fyne.CanvasObject {
+	k.setLabel(v.title, title, widget.MediumImportance)
+	k.setLabel(v.dots, strings.Repeat(pinDot, digits)+" ", widget.MediumImportance)
 	if status != "" {
 		k.setLabel(v.status, status, widget.DangerImportance)
 		v.top.set(v.title, v.dots, v.status)
@@ -678,7 +676,31 @@ func (k *Kiosk) pinScreen() fyne.CanvasObject {
 		v.top.set(v.title, v.dots)
 	}
 	v.pad.update(k)
-	k.setButton(v.cancel, tx.t(mCancel), v.cancel.Importance)
-	k.setButton(v.ok, tx.t(mOK), v.ok.Importance)
+	k.setButton(v.cancel, k.tx.t(mCancel), v.cancel.Importance)
+	k.setButton(v.ok, ok, v.ok.Importance)
 	return v.root
+}
+
+func (k *Kiosk) pinScreen() fyne.CanvasObject {
+	tx := k.tx
+	status := ""
+	switch until := k.m.pinLockedUntil; {
+	case until.After(k.opts.Now()):
+		status = tx.t(mPINLocked, until.In(k.deps.Agent.Options().Location).Format("15:04"))
+	case k.m.pinWrong:
+		status = tx.t(mPINWrong, k.m.pinTriesLeft)
+	}
+	return k.s.pin.show(k, tx.t(mPINTitle), utf8.RuneCountInString(k.m.pinEntry), status, tx.t(mOK))
+}
+
+// passwordScreen asks for the card's password. The digits typed are
+// never drawn, only as many dots: a reference image, a screenshot or
+// whoever stands behind the student sees how many, never which.
+func (k *Kiosk) passwordScreen() fyne.CanvasObject {
+	tx := k.tx
+	status := ""
+	if k.m.pwdWrong {
+		status = tx.t(mPwdWrong, k.m.pwdTriesLeft)
+	}
+	return k.s.password.show(k, tx.t(mPwdTitle, k.m.amount.String()), len(k.m.pwd), status, tx.t(mConfirm))
 }

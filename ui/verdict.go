@@ -23,6 +23,8 @@ type verdict struct {
 	// named: a canteen result, which names the cardholder so that the
 	// cashier can tell whose card it was.
 	named bool
+	// until is when the card may pay here again (verdictPasswordLocked).
+	until time.Time
 }
 
 // verdictKind is what happened, which decides the result shown.
@@ -42,6 +44,10 @@ const (
 	verdictRefused
 	// verdictPayment: a payment was answered, whatever the answer.
 	verdictPayment
+	// verdictPasswordLocked: too many wrong passwords for the card: it
+	// cannot pay amounts that need its password on this terminal until
+	// verdict.until. Nothing was charged.
+	verdictPasswordLocked
 )
 
 // judgeLookup says what a lookup's answer means for a purchase: the card

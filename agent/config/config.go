@@ -62,6 +62,8 @@ type Config struct {
 	Reconcile Reconcile
 	// Settlement says when the terminal settles each platform day.
 	Settlement Settlement
+	// Payment says when a payment needs the card's query password.
+	Payment Payment
 	// Devices are the scanners and card readers, in file order.
 	Devices []Device
 	// IDRules map scans to query idtypes ahead of the defaults.
@@ -178,6 +180,7 @@ func parse(data []byte, dir, file string) (*Config, error) {
 	checkSettlement(p, &cfg.Settlement, &raw.Settlement)
 	checkDevices(p, cfg, raw.Devices, raw.IDRules)
 	checkUI(p, &cfg.UI, &raw.UI, cfg.Terminal.Mode, dir, &cfg.Warnings)
+	checkPayment(p, &cfg.Payment, &raw.Payment, cfg.UI.Mode)
 	checkLog(p, &cfg.Log, &raw.Log)
 	checkStatus(p, &cfg.Status, &raw.Status, dir)
 	if raw.Store.Path == "" {

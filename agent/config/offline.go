@@ -109,18 +109,8 @@ func checkOffline(p *problems, out *Offline, raw *rawOffline, mode string) {
 			out.MaxAmount.Yuan(), out.MaxTotal.Yuan())
 	}
 
-	out.MaxCount = DefaultOfflineMaxCount
-	if raw.MaxCount != "" {
-		n, err := strconv.Atoi(raw.MaxCount)
-		switch {
-		case err != nil:
-			p.addf("offline.max_count", "%q is not a whole number", raw.MaxCount)
-		case n < 1:
-			p.addf("offline.max_count", "%d is out of range, want at least 1 (turn offline.enabled off instead)", n)
-		default:
-			out.MaxCount = n
-		}
-	}
+	checkInt(p, "offline.max_count", raw.MaxCount, DefaultOfflineMaxCount, 1, 0,
+		" (turn offline.enabled off instead)", &out.MaxCount)
 
 	checkDuration(p, "offline.card_max_age", raw.CardMaxAge, DefaultOfflineCardMaxAge, &out.CardMaxAge)
 }
@@ -153,6 +143,11 @@ func checkReconcile(p *problems, out *Reconcile, raw *rawReconcile) {
 // checkYuan reads a yuan amount of at least 0.01 into out, or def when raw
 // is empty, and reports whether out holds a valid amount.
 func checkYuan(p *problems, field, raw string, def money.Fen, out *money.Fen) bool {
+	return checkYuanFrom(p, field, raw, def, 1, out)
+}
+
+// checkYuanFrom is checkYuan for amounts of at least least.
+func checkYuanFrom(p *problems, field, raw string, def, least money.Fen, out *money.Fen) bool {
 	if raw == "" {
 		*out = def
 		return true
@@ -163,12 +158,33 @@ func checkYuan(p *problems, field, raw string, def money.Fen, out *money.Fen) bo
 		// ParseYuan's message quotes the value and says what is wrong with it.
 		p.add(field, fmt.Errorf("%w; want yuan such as \"30.00\"", err))
 		return false
-	case f < 1:
-		p.addf(field, "%q is out of range, want at least 0.01", raw)
+	case f < least:
+		p.addf(field, "%q is out of range, want at least %s", raw, least.Yuan())
 		return false
 	}
 	*out = f
 	return true
+}
+
+// checkInt reads a whole number of at least least (and at most most,
+// unless most is 0) into out, or def when raw is empty; hint ("" or " (…)")
+// ends the out-of-range message.
+func checkInt(p *problems, field, raw string, def, least, most int, hint string, out *int) {
+	if raw == "" {
+		*out = def
+		return
+	}
+	n, err := strconv.Atoi(raw)
+	switch {
+	case err != nil:
+		p.addf(field, "%q is not a whole number", raw)
+	case n < least && most == 0:
+		p.addf(field, "%d is out of range, want at least %d%s", n, least, hint)
+	case n < least || (most != 0 && n > most):
+		p.addf(field, "%d is out of range, want %d to %d%s", n, least, most, hint)
+	default:
+		*out = n
+	}
 }
 
 // checkDuration reads a positive Go duration into out, or def when raw is

@@ -22,6 +22,7 @@ type rawConfig struct {
 	Offline    rawOffline    `yaml:"offline"`
 	Reconcile  rawReconcile  `yaml:"reconcile"`
 	Settlement rawSettlement `yaml:"settlement"`
+	Payment    rawPayment    `yaml:"payment"`
 	Devices    []rawDevice   `yaml:"devices"`
 	IDRules    []rawIDRule   `yaml:"id_rules"`
 	UI         rawUI         `yaml:"ui"`

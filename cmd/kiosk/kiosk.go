@@ -83,7 +83,13 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 	}
 
 	orders, metrics := logging.NewOrderLog(log), status.NewMetrics()
-	a, err := app.OpenWith(cfg, agent.SystemClock{}, app.Hooks{
+	// The locked cards are read from the agent, which exists only once
+	// OpenWith returns; nothing scrapes before then.
+	var a *app.App
+	cardPasswords := status.NewCardPasswordMetrics(func(ctx context.Context) (int, error) {
+		return a.Service.CardPasswordLocks(ctx)
+	})
+	a, err = app.OpenWith(cfg, agent.SystemClock{}, app.Hooks{
 		Call: func(c onecard.CallInfo) {
 			orders.Call(c)
 			metrics.ObserveCall(c)
@@ -91,6 +97,10 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 		Order: func(ctx context.Context, c agent.OrderChange) {
 			orders.Order(ctx, c)
 			metrics.ObserveOrder(ctx, c)
+		},
+		Password: func(c agent.PasswordCheck) {
+			logCardPassword(log, c)
+			cardPasswords.Observe(c)
 		},
 	})
 	if err != nil {
@@ -160,7 +170,7 @@ func start(ctx context.Context, stop func(), f flags, stderr io.Writer, getenv f
 	var statusAddr string // as bound, for the state file
 	if cfg.Status.Listen != "" {
 		srv := status.New(status.Options{Config: cfg, Agent: a.Service, Tokens: a.Store, Devices: devs.Status,
-			Metrics: metrics, PIN: pinMetrics, MissingGlyphs: missingGlyphs, Version: version(), Log: log})
+			Metrics: metrics, PIN: pinMetrics, CardPassword: cardPasswords, MissingGlyphs: missingGlyphs, Version: version(), Log: log})
 		// Listening here, not in the goroutine, so that a port in use stops
 		// the start-up with its reason instead of a kiosk that is silently
 		// unwatched.

@@ -64,3 +64,19 @@ func pinCheck(g *agent.PINGuard, log *slog.Logger, metrics *status.PINMetrics) f
 		return a
 	}
 }
+
+// logCardPassword logs one card password check (agent.PasswordCheck): a
+// burst of wrong ones is someone trying found cards. It holds neither the
+// password nor the card.
+func logCardPassword(log *slog.Logger, c agent.PasswordCheck) {
+	switch {
+	case c.OK:
+		log.Info("card password accepted")
+	case c.Locked:
+		log.Warn("card password: the card is locked on this terminal after too many wrong passwords")
+	case c.Refused:
+		log.Warn("card password tried for a card locked on this terminal; the platform was not asked")
+	case c.Wrong:
+		log.Warn("wrong card password", "tries_left", c.TriesLeft)
+	}
+}

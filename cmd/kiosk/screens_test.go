@@ -139,7 +139,9 @@ func TestChineseScreens(t *testing.T) {
 		return string(b)
 	}
 	assert.NotContains(t, get("/healthz"), "font_missing")
-	assert.Contains(t, get("/metrics"), "\nkiosk_font_missing 0\n")
+	metrics := get("/metrics")
+	assert.Contains(t, metrics, "\nkiosk_font_missing 0\n")
+	assert.Contains(t, metrics, "\nkiosk_card_password_failures_total 1\n", "the wrong password is counted")
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
@@ -168,7 +170,21 @@ func TestChineseScreens(t *testing.T) {
 		last = img
 		t.Logf("%s: %q", s.Name, s.Texts)
 	}
-	assert.Equal(t, []string{"idle", "card", "confirm", "receipt"}, names)
+	assert.Equal(t, []string{"idle", "card", "confirm", "receipt", "password"}, names)
+
+	// The card's passwords typed (issue 15) are nowhere: not in the log,
+	// the journal, the metrics or the state file.
+	journal, err := os.ReadFile(filepath.Join(dir, "kiosk.db"))
+	require.NoError(t, err)
+	state, err := os.ReadFile(statePath)
+	require.NoError(t, err)
+	for _, pwd := range []string{tourWrongPassword, sim.DemoCards()[0].Password} {
+		require.NotEmpty(t, pwd)
+		for what, b := range map[string][]byte{"the log": []byte(stderr.String()), "the journal": journal,
+			"the metrics": []byte(metrics), "the state file": state} {
+			assert.NotContains(t, string(b), pwd, "%s holds a card password typed", what)
+		}
+	}
 	if !t.Failed() {
 		t.Logf("the screens drew every character with the kiosk's fonts (%s)", depsFont)
 	}
@@ -343,14 +359,7 @@ func tour(ctx context.Context, k *ui.Kiosk, dir, framebuffer string, rep *tourRe
 		// The demo starts in English; its language button says 中文.
 		func() error { return tap("中文") },
 		func() error { return shoot("idle") },
-		func() error {
-			c := k.Window().Canvas()
-			for _, r := range card.CardID {
-				fyne.DoAndWait(func() { c.OnTypedRune()(r) })
-			}
-			fyne.DoAndWait(func() { c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn}) })
-			return wait(ui.ScreenCard)
-		},
+		func() error { return typeCard(k, card.CardID, wait) },
 		func() error { return shoot("card") },
 		func() error { return tap(item.Name + "  ") },
 		func() error { return wait(ui.ScreenConfirm) },
@@ -360,6 +369,34 @@ func tour(ctx context.Context, k *ui.Kiosk, dir, framebuffer string, rep *tourRe
 		func() error { return wait(ui.ScreenResult) },
 		func() error { return shoot("receipt") },
 	}
+	// A payment above the demo's password-free ¥20.00 (issue 15): the
+	// card's password keypad, a wrong password, then the right one. The
+	// parent checks that neither shows up in the log, the journal, the
+	// metrics or the state file.
+	keys := func(s string) error {
+		for _, r := range s {
+			if err := tap(string(r)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	steps = append(steps,
+		func() error { return typeCard(k, card.CardID, wait) },
+		func() error { return tap("输入金额") },
+		func() error { return keys("25") },
+		func() error { return tap("确定") },
+		func() error { return wait(ui.ScreenConfirm) },
+		func() error { return tap("确认支付") },
+		func() error { return wait(ui.ScreenPassword) },
+		func() error { return keys(tourWrongPassword) },
+		func() error { return tap("确认支付") },
+		func() error { return wait(ui.ScreenPassword) },
+		func() error { return keys(card.Password) },
+		func() error { return shoot("password") },
+		func() error { return tap("确认支付") },
+		func() error { return wait(ui.ScreenResult) },
+	)
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
@@ -369,6 +406,20 @@ func tour(ctx context.Context, k *ui.Kiosk, dir, framebuffer string, rep *tourRe
 		rep.Problems = append(rep.Problems, fmt.Sprintf("the payment ended %q, not paid", st.LastResult))
 	}
 	return nil
+}
+
+// tourWrongPassword is the wrong card password the tour types first.
+const tourWrongPassword = "909192"
+
+// typeCard types a card number and Enter into the window, as a card
+// reader in keyboard mode does, and waits for the card screen.
+func typeCard(k *ui.Kiosk, id string, wait func(string) error) error {
+	c := k.Window().Canvas()
+	for _, r := range id {
+		fyne.DoAndWait(func() { c.OnTypedRune()(r) })
+	}
+	fyne.DoAndWait(func() { c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn}) })
+	return wait(ui.ScreenCard)
 }
 
 // settledCapture captures the window from the X server's screen (an XWD

@@ -34,6 +34,9 @@ type Hooks struct {
 	Call func(onecard.CallInfo)
 	// Order is called after every order write (agent.ObserveJournal).
 	Order func(context.Context, agent.OrderChange)
+	// Password is called after every card password check
+	// (agent.Options.OnPasswordCheck).
+	Password func(agent.PasswordCheck)
 }
 
 // Open builds the agent described by cfg.
@@ -74,11 +77,13 @@ func OpenWith(cfg *config.Config, clock agent.Clock, h Hooks) (*App, error) {
 	if h.Order != nil {
 		journal = agent.ObserveJournal(store, h.Order)
 	}
+	opts := ServiceOptions(cfg, clock)
+	opts.OnPasswordCheck = h.Password
 	return &App{
 		Config:  cfg,
 		Store:   store,
 		Client:  client,
-		Service: agent.NewService(platform, journal, ServiceOptions(cfg, clock)),
+		Service: agent.NewService(platform, journal, opts),
 	}, nil
 }
 
@@ -105,6 +110,11 @@ func ServiceOptions(cfg *config.Config, clock agent.Clock) agent.Options {
 			Enabled: cfg.Settlement.Enabled, At: cfg.Settlement.At, Jitter: cfg.Settlement.Jitter,
 			Encrypted: cfg.Settlement.Encrypted, CatchUpDays: cfg.Settlement.CatchUpDays,
 			Retry: cfg.Settlement.Retry, MaxRetry: cfg.Settlement.MaxRetry,
+		},
+		Password: agent.PasswordPolicy{
+			Mode: agent.PasswordMode(cfg.Payment.Password), Above: cfg.Payment.PasswordAbove,
+			MaxTries: cfg.Payment.PasswordMaxTries, Lock: cfg.Payment.PasswordLock,
+			WrongRetcodes: cfg.Payment.PasswordRetcodes,
 		},
 		Location: cfg.Platform.Location,
 		Clock:    clock,

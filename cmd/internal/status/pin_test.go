@@ -13,8 +13,9 @@ import (
 	"github.com/campuspos/kiosk/agent"
 )
 
-// gatherPIN scrapes the PIN metrics alone: name → value.
-func gatherPIN(t *testing.T, p *PINMetrics) map[string]float64 {
+// gatherAlone scrapes one collector of single-valued metrics alone (the
+// PIN's, the card password's): name → value.
+func gatherAlone(t *testing.T, p prometheus.Collector) map[string]float64 {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(p)
@@ -39,11 +40,11 @@ func TestPINMetrics(t *testing.T) {
 	p.Observe(agent.PINAttempt{TriesLeft: 4})
 	p.Observe(agent.PINAttempt{Locked: true, LockedUntil: now.Add(time.Minute)})
 	st = agent.PINState{LockedUntil: now.Add(time.Minute)}
-	assert.Equal(t, map[string]float64{"kiosk_pin_failures_total": 2, "kiosk_pin_lockouts_total": 1, "kiosk_pin_locked": 1}, gatherPIN(t, p))
+	assert.Equal(t, map[string]float64{"kiosk_pin_failures_total": 2, "kiosk_pin_lockouts_total": 1, "kiosk_pin_locked": 1}, gatherAlone(t, p))
 
 	now = now.Add(time.Minute)
-	assert.Equal(t, 0.0, gatherPIN(t, p)["kiosk_pin_locked"], "the lock is over")
+	assert.Equal(t, 0.0, gatherAlone(t, p)["kiosk_pin_locked"], "the lock is over")
 	stErr = errors.New("journal closed")
-	_, present := gatherPIN(t, p)["kiosk_pin_locked"]
+	_, present := gatherAlone(t, p)["kiosk_pin_locked"]
 	assert.False(t, present, "unknown is absent, not 0")
 }

@@ -22,6 +22,7 @@ func TestAlertRulesNameExportedMetrics(t *testing.T) {
 		NewMetrics().Describe(ch)
 		newFontCollector(nil).Describe(ch)
 		NewPINMetrics(nil, nil).Describe(ch)
+		NewCardPasswordMetrics(nil).Describe(ch)
 		close(ch)
 	}()
 	fqName := regexp.MustCompile(`fqName: "([a-z_:]+)"`)

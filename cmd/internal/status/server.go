@@ -63,6 +63,9 @@ type Options struct {
 	Metrics *Metrics
 	// PIN are the diagnostics PIN's metrics; nil when no PIN is set.
 	PIN *PINMetrics
+	// CardPassword are the card query password's metrics; nil leaves
+	// them out.
+	CardPassword *CardPasswordMetrics
 	// Version is the kiosk's version, shown on /status and in
 	// kiosk_build_info; "" means "dev".
 	Version string
@@ -131,6 +134,9 @@ func New(opts Options) *Server {
 	}
 	if opts.PIN != nil {
 		reg.MustRegister(opts.PIN)
+	}
+	if opts.CardPassword != nil {
+		reg.MustRegister(opts.CardPassword)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.serveHealth)

@@ -1,0 +1,183 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
+	"github.com/campuspos/kiosk/agent/onecard/sim"
+	"github.com/campuspos/kiosk/offline"
+)
+
+// The card passwords of the tests: the rich demo card's (sim.DemoCards)
+// and one that is not.
+const (
+	testCardPassword  = sim.DemoRichPassword
+	wrongCardPassword = "111000"
+)
+
+// passwordRig is a rig whose service asks for the card's password above
+// ¥20.00.
+func passwordRig(t *testing.T) *rig {
+	t.Helper()
+	r := newRig(t)
+	r.Service = r.NewService(r.Store, passwordAbove20)
+	return r
+}
+
+func passwordAbove20(o *agent.Options) {
+	o.Password = agent.PasswordPolicy{Mode: agent.PasswordAbove, Above: 20_00}
+}
+
+// startPasswordKiosk starts a self-service kiosk on r and takes the rich
+// card to the confirmation of amount (typed on the keypad).
+func startPasswordKiosk(t *testing.T, r *rig, amount string) *harness {
+	t.Helper()
+	h := startKiosk(t, test.NewTempApp(t), r, nil)
+	t.Cleanup(h.stop)
+	h.scan(agent.ScanCard, cardRich)
+	h.waitScreen(ScreenCard)
+	h.tap("Other amount")
+	h.keys(amount)
+	h.tap("OK")
+	require.Equal(t, ScreenConfirm, h.k.State().Screen)
+	return h
+}
+
+func TestPasswordNotNeededUnderTheThreshold(t *testing.T) {
+	r := passwordRig(t)
+	h := startPasswordKiosk(t, r, "20")
+	h.tap("Pay now")
+	h.waitScreen(ScreenResult)
+	assert.Equal(t, ResultPaid, h.k.State().LastResult)
+	assert.Len(t, r.charges(sim.DemoRich), 1)
+}
+
+func TestPasswordRightThenPaid(t *testing.T) {
+	r := passwordRig(t)
+	h := startPasswordKiosk(t, r, "25")
+	h.tap("Pay now")
+	require.Equal(t, ScreenPassword, h.k.State().Screen)
+	assert.True(t, h.shows("To pay ¥25.00, enter your card's password"), "%q", h.texts())
+	assert.Empty(t, r.charges(sim.DemoRich), "nothing charged before the password")
+	h.keys(testCardPassword)
+	assert.True(t, h.shows("••••••"), "dots, never digits: %q", h.texts())
+	assert.False(t, h.shows(testCardPassword))
+	h.tap("Pay now")
+	h.waitScreen(ScreenResult)
+	assert.Equal(t, ResultPaid, h.k.State().LastResult)
+	require.Len(t, r.charges(sim.DemoRich), 1)
+	assert.Equal(t, money.Fen(25_00), r.charges(sim.DemoRich)[0].Amount)
+	assert.Empty(t, h.k.m.pwd, "the digits typed are forgotten")
+}
+
+func TestPasswordWrongThenRetry(t *testing.T) {
+	r := passwordRig(t)
+	h := startPasswordKiosk(t, r, "25")
+	h.tap("Pay now")
+	h.keys(wrongCardPassword)
+	h.tap("Pay now")
+	h.waitScreen(ScreenPassword)
+	assert.True(t, h.shows("Wrong password (tries left: 2)"), "%q", h.texts())
+	assert.Empty(t, r.charges(sim.DemoRich))
+	h.tap("Clear")
+	h.keys(testCardPassword)
+	h.tap("Pay now")
+	h.waitScreen(ScreenResult)
+	assert.Equal(t, ResultPaid, h.k.State().LastResult)
+	assert.Len(t, r.charges(sim.DemoRich), 1)
+}
+
+func TestPasswordThirdWrongLocksTheCardAcrossARestart(t *testing.T) {
+	r := passwordRig(t)
+	h := startPasswordKiosk(t, r, "25")
+	h.tap("Pay now")
+	for i := range 3 {
+		h.keys(wrongCardPassword)
+		h.tap("Pay now")
+		if i < 2 {
+			h.waitScreen(ScreenPassword)
+		}
+	}
+	h.waitScreen(ScreenResult)
+	assert.Equal(t, ResultPasswordLocked, h.k.State().LastResult)
+	assert.True(t, h.shows("Please go to the card centre"), "%q", h.texts())
+	assert.Empty(t, r.charges(sim.DemoRich))
+	h.stop()
+
+	// The kiosk restarts on the same journal: the card is still locked,
+	// even with the right password.
+	require.NoError(t, r.Store.Close())
+	store, err := offline.Open(r.Path)
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
+	r.Store = store
+	r.Service = r.NewService(store, passwordAbove20)
+	h2 := startPasswordKiosk(t, r, "25")
+	h2.tap("Pay now")
+	h2.keys(testCardPassword)
+	h2.tap("Pay now")
+	h2.waitScreen(ScreenResult)
+	assert.Equal(t, ResultPasswordLocked, h2.k.State().LastResult)
+	assert.Empty(t, r.charges(sim.DemoRich))
+}
+
+func TestPasswordPlatformUnreachableRefusedAndJournalled(t *testing.T) {
+	r := passwordRig(t)
+	h := startPasswordKiosk(t, r, "25") // the card was seen online
+	h.tap("Pay now")
+	h.keys(testCardPassword)
+	r.net.Down.Store(true)
+	h.tap("Pay now")
+	h.waitScreen(ScreenResult)
+	assert.Equal(t, ResultOfflineRefused, h.k.State().LastResult)
+	assert.True(t, h.shows("Cannot accept offline: this amount needs your card's password, which can only be checked online"), "%q", h.texts())
+	r.net.Down.Store(false)
+	assert.Empty(t, r.charges(sim.DemoRich))
+	orders, err := r.Store.Orders(t.Context(), agent.OrderFilter{})
+	require.NoError(t, err)
+	require.Len(t, orders, 1, "the refusal is journalled")
+	assert.Equal(t, agent.OutcomeRefusedOffline, orders[0].Outcome.Kind)
+}
+
+func TestPasswordNeverInTheCanteen(t *testing.T) {
+	r := passwordRig(t)
+	r.Service = r.NewService(r.Store, func(o *agent.Options) {
+		o.Password = agent.PasswordPolicy{Mode: agent.PasswordNever}
+	})
+	h := startKiosk(t, test.NewTempApp(t), r, func(o *Options, _ *Deps) { o.Mode = ModeCanteen })
+	t.Cleanup(h.stop)
+	h.keys("45")
+	h.tap("Charge this amount")
+	h.waitScreen(ScreenArmed)
+	h.scan(agent.ScanCard, cardRich)
+	h.waitFor("the paid result", func() bool { return h.k.State().LastResult == ResultPaid })
+	assert.Len(t, r.charges(sim.DemoRich), 1)
+}
+
+// TestPasswordKeypadImages keeps the card password keypad as images in
+// both languages, with a wrong try and digits typed: dots, never digits.
+func TestPasswordKeypadImages(t *testing.T) {
+	for _, lang := range []string{langEN, langZH} {
+		t.Run(lang, func(t *testing.T) {
+			r := passwordRig(t)
+			h := startKiosk(t, test.NewTempApp(t), r, func(o *Options, _ *Deps) { o.Lang = lang })
+			t.Cleanup(h.stop)
+			h.scan(agent.ScanCard, cardRich)
+			h.waitScreen(ScreenCard)
+			h.tap(h.k.tx.t(mOtherAmount))
+			h.keys("25")
+			h.tap(h.k.tx.t(mOK))
+			h.tap(h.k.tx.t(mConfirm))
+			h.keys(wrongCardPassword)
+			h.tap(h.k.tx.t(mConfirm))
+			h.waitScreen(ScreenPassword)
+			h.keys("8025")
+			test.AssertImageMatches(t, "password_"+lang+".png", h.k.Window().Canvas().Capture())
+		})
+	}
+}
