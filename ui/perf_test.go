@@ -330,3 +330,88 @@ func closeKiosk(h *harness) {
 	h.stop()
 	h.k.Window().Close()
 }
+
+// keyedPayOnce takes the rich card from the last screen through a keyed
+// ¥25.00 to "Paid", typing the card's password when the screens ask for
+// it (issue 15).
+func keyedPayOnce(bk *harness, password string) {
+	bk.scan(agent.ScanCard, cardRich)
+	bk.waitScreen(ScreenCard)
+	bk.tap("Other amount")
+	bk.keys("25")
+	bk.tap("OK")
+	bk.tap("Pay now")
+	if password != "" {
+		bk.keys(password)
+		bk.tap("Pay now")
+	}
+	bk.waitFor("the paid result", func() bool {
+		return bk.k.State().Screen == ScreenResult && bk.k.State().LastResult == ResultPaid
+	})
+}
+
+// benchKeyedCycle runs keyedPayOnce b.N times on a kiosk whose service
+// has the password policy tune sets.
+func benchKeyedCycle(b *testing.B, tune func(*agent.Options), password string) {
+	r := newRig(b)
+	r.Service = r.NewService(r.Store, tune)
+	bk := startKiosk(b, test.NewTempApp(b), r, nil)
+	defer closeKiosk(bk)
+	for range 3 {
+		keyedPayOnce(bk, password)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		keyedPayOnce(bk, password)
+	}
+}
+
+// BenchmarkKeyedPaymentCycle is a keyed ¥25.00 through the screens without
+// a password (payment.password: never): scan, card, keypad, "Pay now",
+// "Paid". Compare BenchmarkPasswordPaymentCycle.
+func BenchmarkKeyedPaymentCycle(b *testing.B) {
+	benchKeyedCycle(b, func(o *agent.Options) { o.Password = agent.PasswordPolicy{Mode: agent.PasswordNever} }, "")
+}
+
+// BenchmarkPasswordPaymentCycle is the same payment above the password-free
+// amount: the password keypad, six digits and the check (one more
+// platform call) before the payment. Its floor is
+// BenchmarkPasswordPaymentCycleFloor.
+func BenchmarkPasswordPaymentCycle(b *testing.B) {
+	benchKeyedCycle(b, passwordAbove20, sim.DemoRichPassword)
+}
+
+// BenchmarkPasswordPaymentCycleFloor is the service calls of a password
+// payment alone: LookupCard, VerifyCardPassword, Pay with the proof,
+// UnfinishedCount.
+func BenchmarkPasswordPaymentCycleFloor(b *testing.B) {
+	r := newRig(b)
+	r.Service = r.NewService(r.Store, passwordAbove20)
+	ctx := context.Background()
+	q := agent.Identity{Type: "cardid", ID: cardRich}
+	cycle := func() {
+		if _, err := r.Service.LookupCard(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+		proof, err := r.Service.VerifyCardPassword(ctx, sim.DemoRich, []byte(sim.DemoRichPassword))
+		if err != nil {
+			b.Fatal(err)
+		}
+		o, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 25_00, Proof: &proof})
+		if err != nil || o.State != agent.StatePaid {
+			b.Fatalf("pay: %v, %+v", err, o)
+		}
+		if _, err := r.Service.UnfinishedCount(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range 3 {
+		cycle()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		cycle()
+	}
+}
