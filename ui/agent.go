@@ -24,6 +24,8 @@ type Agent interface {
 	// checking it (VerifyCardPassword zeroes pwd).
 	PasswordRequired(amount money.Fen) bool
 	VerifyCardPassword(ctx context.Context, account string, pwd []byte) (agent.PasswordProof, error)
+	// CardPasswordLocks counts the cards locked on this terminal now.
+	CardPasswordLocks(ctx context.Context) (int, error)
 
 	// Diagnostics.
 	ClockOffset() (offset time.Duration, at time.Time, ok bool)

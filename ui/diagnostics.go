@@ -32,6 +32,9 @@ type diagInfo struct {
 	settleErr   error
 	exposure    *agent.OfflineExposure
 	expErr      error
+	pwdLocks    int // cards locked by wrong passwords now
+	pwdLocksErr error
+	pwdRead     bool
 
 	logs []string
 }
@@ -69,7 +72,9 @@ func (k *Kiosk) loadDiagnostics() {
 		today, todayErr := svc.DayReport(ctx, day)
 		today.Date = day // also when the read failed, for the heading
 		settlements, settleErr := svc.Settlements(ctx)
+		locks, locksErr := svc.CardPasswordLocks(ctx)
 		deliver(func(d *diagInfo) {
+			d.pwdLocks, d.pwdLocksErr, d.pwdRead = locks, locksErr, true
 			d.logs, d.settlements, d.settleErr, d.exposure, d.expErr = lines, settlements, settleErr, &exp, expErr
 			d.today, d.todayErr = &today, todayErr
 		})
@@ -278,6 +283,21 @@ func (k *Kiosk) diagSections(info *fyne.Container) {
 		add(tx.t(mFailed, d.expErr.Error()), widget.DangerImportance)
 	case d.exposure != nil:
 		add(tx.t(mDiagExposure, d.exposure.Count, d.exposure.Amount), widget.MediumImportance)
+	}
+
+	switch pw := k.deps.Agent.Options().Password; {
+	case pw.Mode == agent.PasswordNever:
+		add(tx.t(mDiagPwdNever), widget.MediumImportance)
+	case pw.Mode == agent.PasswordAbove:
+		add(tx.t(mDiagPwdAbove, pw.Above.String(), pw.MaxTries, pw.Lock), widget.MediumImportance)
+	default:
+		add(tx.t(mDiagPwdAlways, pw.MaxTries, pw.Lock), widget.MediumImportance)
+	}
+	switch {
+	case d.pwdLocksErr != nil:
+		add(tx.t(mFailed, d.pwdLocksErr.Error()), widget.DangerImportance)
+	case d.pwdRead && d.pwdLocks > 0:
+		add(tx.t(mDiagPwdLocked, d.pwdLocks), widget.WarningImportance)
 	}
 
 	version := k.opts.Version

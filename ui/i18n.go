@@ -130,6 +130,10 @@ const (
 	mDiagOfflineOn msg = "diag.offline_on"
 	mDiagOfflineNo msg = "diag.offline_off"
 	mDiagExposure  msg = "diag.exposure"
+	mDiagPwdNever  msg = "diag.password_never"
+	mDiagPwdAbove  msg = "diag.password_above"
+	mDiagPwdAlways msg = "diag.password_always"
+	mDiagPwdLocked msg = "diag.password_locked"
 	mDiagVersion   msg = "diag.version"
 	mDiagLogs      msg = "diag.logs"
 )
@@ -263,6 +267,10 @@ func catalogue(lang string) map[msg]string {
 			mListSep:                     ", ",
 			mListCount:                   "%s %d",
 			mDiagOfflineOn:               "Offline payments: on; %s a payment, %s in all, %d orders, %s a card a day, card seen within %s",
+			mDiagPwdNever:                "Card password: never asked",
+			mDiagPwdAbove:                "Card password: asked above %s; %d wrong lock a card here for %s",
+			mDiagPwdAlways:               "Card password: asked for every payment; %d wrong lock a card here for %s",
+			mDiagPwdLocked:               "Cards locked by wrong passwords now: %d",
 			mDiagOfflineNo:               "Offline payments: off",
 			mDiagExposure:                "Accepted offline, not yet confirmed: %d orders, %s",
 			mDiagVersion:                 "Version: %s",
@@ -414,6 +422,10 @@ func catalogue(lang string) map[msg]string {
 		mListSep:                     "，",
 		mListCount:                   "%s%d",
 		mDiagOfflineOn:               "离线支付：开启；单笔 %s，总额 %s，%d 笔，每卡每日 %s，卡须在 %s 内在线查询过",
+		mDiagPwdNever:                "卡密码：不验证",
+		mDiagPwdAbove:                "卡密码：超过 %s 须验证；错误 %d 次本机暂停此卡 %s",
+		mDiagPwdAlways:               "卡密码：每笔须验证；错误 %d 次本机暂停此卡 %s",
+		mDiagPwdLocked:               "因密码错误暂停的卡：%d 张",
 		mDiagOfflineNo:               "离线支付：关闭",
 		mDiagExposure:                "离线待确认：%d 笔，%s",
 		mDiagVersion:                 "版本：%s",

@@ -107,6 +107,13 @@ func TestPasswordThirdWrongLocksTheCardAcrossARestart(t *testing.T) {
 	assert.Equal(t, ResultPasswordLocked, h.k.State().LastResult)
 	assert.True(t, h.shows("Please go to the card centre"), "%q", h.texts())
 	assert.Empty(t, r.charges(sim.DemoRich))
+	// Diagnostics says so.
+	h.tap("Service")
+	h.keys(testPIN)
+	h.tap("OK")
+	h.waitScreen(ScreenDiagnostics)
+	h.waitFor("the locked card in diagnostics", func() bool { return h.shows("Cards locked by wrong passwords now: 1") })
+	assert.True(t, h.shows("Card password: asked above ¥20.00; 3 wrong lock a card here for 15m0s"), "%q", h.texts())
 	h.stop()
 
 	// The kiosk restarts on the same journal: the card is still locked,
