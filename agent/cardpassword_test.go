@@ -362,3 +362,13 @@ func TestCardPasswordRefusesEmpty(t *testing.T) {
 	assert.Equal(t, asked, r.queries())
 	assert.False(t, errors.Is(err, agent.ErrPlatformUnreachable))
 }
+
+// An attended payment (the canteen's till, kioskctl) is not asked for the
+// password, whatever the amount: the policy is for self-service.
+func TestCardPasswordNotAskedWhenAttended(t *testing.T) {
+	r := newPasswordRig(t)
+	o, err := r.Service.Pay(context.Background(), agent.PayInput{Account: sim.DemoNormal, Amount: 25_00, Attended: true})
+	require.NoError(t, err)
+	assert.Equal(t, agent.StatePaid, o.State)
+	assert.Empty(t, r.checks)
+}

@@ -99,7 +99,7 @@ func (k *Kiosk) lookup(j job) {
 func (k *Kiosk) pay(j job) {
 	ctx := context.WithoutCancel(k.ctx())
 	k.spawn(func() {
-		v, unfinished := k.payCard(ctx, j.card, j.amount, nil)
+		v, unfinished := k.payCard(ctx, j.card, j.amount, nil, false)
 		k.post(func() { k.payFinished(v, unfinished) })
 	})
 }
@@ -119,7 +119,7 @@ func (k *Kiosk) verifyPay(j job) {
 		var locked *agent.CardLockedError
 		switch {
 		case err == nil:
-			v, n := k.payCard(ctx, j.card, j.amount, &proof)
+			v, n := k.payCard(ctx, j.card, j.amount, &proof, false)
 			k.post(func() { k.payFinished(v, n) })
 		case errors.As(err, &wrong) && wrong.LockedUntil.IsZero():
 			k.post(func() { k.apply(k.m.passwordWrong(wrong.TriesLeft)) })
@@ -130,7 +130,7 @@ func (k *Kiosk) verifyPay(j job) {
 		case errors.As(err, &locked):
 			k.post(func() { k.payFinished(verdict{kind: verdictPasswordLocked, card: j.card, until: locked.Until}, -1) })
 		case errors.Is(err, agent.ErrPlatformUnreachable):
-			v, n := k.payCard(ctx, j.card, j.amount, nil)
+			v, n := k.payCard(ctx, j.card, j.amount, nil, false)
 			k.post(func() { k.payFinished(v, n) })
 		default:
 			k.post(func() { k.payFinished(verdict{kind: verdictLookupFailed, err: err}, -1) })
@@ -149,7 +149,7 @@ func (k *Kiosk) charge(j job) {
 		card, v := judgeLookup(l, err, now)
 		unfinished := -1
 		if v.kind == verdictNone {
-			v, unfinished = k.payCard(ctx, card, j.amount, nil)
+			v, unfinished = k.payCard(ctx, card, j.amount, nil, true)
 			v.named = true
 		}
 		k.post(func() { k.payFinished(v, unfinished) })
@@ -157,10 +157,12 @@ func (k *Kiosk) charge(j job) {
 }
 
 // payCard pays amount from card (with the password's proof, when it was
-// checked) and counts the unfinished orders after it, for the status bar
-// (-1 when they could not be counted). It runs off the UI goroutine.
-func (k *Kiosk) payCard(ctx context.Context, card cardInfo, amount money.Fen, proof *agent.PasswordProof) (verdict, int) {
-	o, err := k.deps.Agent.Pay(ctx, agent.PayInput{Account: card.account, Amount: amount, Proof: proof})
+// checked; attended: at the canteen's till, where the cashier is there
+// and no password is asked) and counts the unfinished orders after it,
+// for the status bar (-1 when they could not be counted). It runs off the
+// UI goroutine.
+func (k *Kiosk) payCard(ctx context.Context, card cardInfo, amount money.Fen, proof *agent.PasswordProof, attended bool) (verdict, int) {
+	o, err := k.deps.Agent.Pay(ctx, agent.PayInput{Account: card.account, Amount: amount, Proof: proof, Attended: attended})
 	v := verdict{kind: verdictPayment, err: err, card: card, order: o, amount: amount}
 	n, cerr := k.deps.Agent.UnfinishedCount(ctx)
 	if cerr != nil {

@@ -151,19 +151,27 @@ func TestPasswordPlatformUnreachableRefusedAndJournalled(t *testing.T) {
 	assert.Equal(t, agent.OutcomeRefusedOffline, orders[0].Outcome.Kind)
 }
 
-func TestPasswordNeverInTheCanteen(t *testing.T) {
-	r := passwordRig(t)
-	r.Service = r.NewService(r.Store, func(o *agent.Options) {
-		o.Password = agent.PasswordPolicy{Mode: agent.PasswordNever}
-	})
-	h := startKiosk(t, test.NewTempApp(t), r, func(o *Options, _ *Deps) { o.Mode = ModeCanteen })
-	t.Cleanup(h.stop)
-	h.keys("45")
-	h.tap("Charge this amount")
-	h.waitScreen(ScreenArmed)
-	h.scan(agent.ScanCard, cardRich)
-	h.waitFor("the paid result", func() bool { return h.k.State().LastResult == ResultPaid })
-	assert.Len(t, r.charges(sim.DemoRich), 1)
+// The canteen's till: with payment.password never (its default)
+// nothing changes; a self-service kiosk switched to canteen mode (its
+// policy above ¥20.00) pays like a till too, the cashier being there.
+func TestPasswordNeverAtTheCanteenTill(t *testing.T) {
+	for name, policy := range map[string]agent.PasswordPolicy{
+		"never":                 {Mode: agent.PasswordNever},
+		"self-service's policy": {Mode: agent.PasswordAbove, Above: 20_00},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := newRig(t)
+			r.Service = r.NewService(r.Store, func(o *agent.Options) { o.Password = policy })
+			h := startKiosk(t, test.NewTempApp(t), r, func(o *Options, _ *Deps) { o.Mode = ModeCanteen })
+			t.Cleanup(h.stop)
+			h.keys("45")
+			h.tap("Charge this amount")
+			h.waitScreen(ScreenArmed)
+			h.scan(agent.ScanCard, cardRich)
+			h.waitFor("the paid result", func() bool { return h.k.State().LastResult == ResultPaid })
+			assert.Len(t, r.charges(sim.DemoRich), 1)
+		})
+	}
 }
 
 // TestPasswordKeypadImages keeps the card password keypad as images in

@@ -267,6 +267,8 @@ func payCmd(fs *flag.FlagSet) func(context.Context, *app.App, []string) (result,
 		}
 		return orderOutcome(a.Service.Pay(ctx, agent.PayInput{
 			Account: *account, AccType: *acctype, Amount: amt, OrderNo: *orderNo, Remark: *remark, Attach: *attach,
+			// A technician's payment: no card password asked (issue 15).
+			Attended: true,
 		}))
 	}
 }
