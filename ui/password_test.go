@@ -2,6 +2,7 @@ package ui
 
 import (
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
@@ -195,4 +196,45 @@ func TestPasswordKeypadImages(t *testing.T) {
 			test.AssertImageMatches(t, "password_"+lang+".png", h.k.Window().Canvas().Capture())
 		})
 	}
+}
+
+// The idle timeout leaves the password keypad like any screen, and the
+// digits typed are zeroed in the buffer that held them; so do Cancel and
+// a submit (the job gets a copy, zeroed once checked).
+func TestPasswordDigitsAreZeroed(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	m, _ := newMachine(ModeKiosk, 30*time.Second, nil, t0)
+	m.needPassword = func(a money.Fen) bool { return a > 20_00 }
+	m.card = cardInfo{account: sim.DemoRich}
+	toKeypad := func() []byte {
+		m.choose("", 25_00)
+		m.confirm()
+		require.Equal(t, Screen(ScreenPassword), m.screen)
+		for _, d := range "654321" {
+			m.keyPassword(string(d))
+		}
+		require.Equal(t, "654321", string(m.pwd))
+		return m.pwd[:cap(m.pwd)]
+	}
+
+	buf := toKeypad()
+	m.touch(t0)
+	m.tick(t0.Add(31 * time.Second))
+	assert.Equal(t, Screen(ScreenIdle), m.screen, "the idle timeout")
+	assert.Equal(t, make([]byte, len(buf)), buf, "zeroed")
+
+	m.card = cardInfo{account: sim.DemoRich}
+	buf = toKeypad()
+	m.keyPassword("del")
+	assert.Equal(t, "65432", string(m.pwd))
+	assert.Zero(t, buf[5], "the deleted digit is zeroed")
+	m.goHome()
+	assert.Equal(t, make([]byte, len(buf)), buf, "Cancel")
+
+	m.card = cardInfo{account: sim.DemoRich}
+	buf = toKeypad()
+	e := m.submitPassword()
+	assert.Equal(t, make([]byte, len(buf)), buf, "submitted: the machine keeps nothing")
+	assert.Equal(t, jobVerifyPay, e.start.kind)
+	assert.Equal(t, "654321", string(e.start.pwd), "the job's own copy")
 }
