@@ -20,14 +20,18 @@ func Capture(ctx context.Context, s Spec, w io.Writer, o Options) (int, error) {
 	if s.Type == TypeKeyboard {
 		return 0, fmt.Errorf("device %q: capture: a keyboard input has no device to capture", s.Name)
 	}
-	// The start is taken before opening, so that a replay's records
-	// (timed from its own open) keep their times to the millisecond.
 	start := o.Now()
 	c, err := openConn(o, s, nil)
 	if err != nil {
 		return 0, fmt.Errorf("device %q: capture: %w", s.Name, err)
 	}
 	defer c.close()
+	if r, ok := c.(*replayConn); ok {
+		// A replay's records are timed from its own open: captured from
+		// the same start they keep their times exactly, however long the
+		// open took (a busy machine once made 2003 ms 2010).
+		start = r.start
+	}
 	if _, err := fmt.Fprintf(w, "# campus-kiosk capture: <milliseconds since start> <hex bytes of one read>\n# device %s: %s\n# opened %s\n# started %s\n",
 		s.Name, s.Raw, c.path(), start.Format(time.RFC3339Nano)); err != nil {
 		return 0, fmt.Errorf("capture: write: %w", err)
