@@ -64,6 +64,7 @@ type cjkFont struct {
 	runes map[rune]bool
 	// path and want are what res was cut from and to: extend cuts again.
 	path    string
+	face    int // of a collection
 	want    []rune
 	baseLen int // len(want) of the first cut; 0 for the first cut itself
 }
@@ -87,20 +88,52 @@ func (f cjkFont) extend(missing []rune) (cjkFont, bool, error) {
 	want := slices.Concat(f.want, missing)
 	slices.Sort(want)
 	want = slices.Compact(want)
+	has, err := fileHas(f.path, f.face, missing)
+	if err != nil {
+		return f, false, err
+	}
+	if !has {
+		// None of them in the file (a symbol in a log line, a script the
+		// font lacks): remembered as wanted, so that they are not looked
+		// for again, and no cut for nothing.
+		f.want = want
+		return f, false, nil
+	}
 	g, err := readFont(f.path, want)
 	if err != nil {
 		return f, false, err
 	}
 	g.baseLen = f.base()
-	for _, r := range missing {
-		if g.has(r) {
-			return g, true, nil
+	return g, true, nil
+}
+
+// fileHas reports whether face of the font file at path maps any of
+// runes: its character map alone is read, a few milliseconds.
+func fileHas(path string, face int, runes []rune) (_ bool, err error) {
+	defer func() {
+		if p := recover(); p != nil { // go-text on a font changed since (see readFont)
+			err = fmt.Errorf("not a font Fyne can read (%v)", p)
+		}
+	}()
+	data, unmap, err := mapFile(path)
+	if err != nil {
+		return false, err
+	}
+	defer unmap()
+	t, err := fontsubset.Tables(data, face)
+	if err != nil {
+		return false, err
+	}
+	cmap, err := fontsubset.Cmap(t)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range runes {
+		if _, ok := cmap.Lookup(r); ok {
+			return true, nil
 		}
 	}
-	// None of them in the file: remembered as wanted, so that they are
-	// not looked for again.
-	f.want = want
-	return f, false, nil
+	return false, nil
 }
 
 // base is how many characters the font was first cut to.
@@ -189,7 +222,7 @@ func readFont(path string, want []rune) (_ cjkFont, err error) {
 	for _, r := range cut.Runes {
 		has[r] = true
 	}
-	return cjkFont{res: fyne.NewStaticResource(filepath.Base(path), cut.Data), runes: has, path: path, want: want}, nil
+	return cjkFont{res: fyne.NewStaticResource(filepath.Base(path), cut.Data), runes: has, path: path, face: idx, want: want}, nil
 }
 
 // fontRunes are the characters the Chinese font is cut to: those of texts
