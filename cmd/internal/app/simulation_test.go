@@ -84,11 +84,23 @@ func simModes() []simMode {
 }
 
 // simCards are the accounts customers pay with; one is poor, so that some
-// payments are declined for balance.
+// payments are declined for balance. Each has a query password
+// (simPassword): the child's payments above simPasswordAbove are checked
+// with it first, as the self-service screens do (issue 15).
 func simCards() []sim.Card {
-	cards := chaosAccounts()[:4]
-	return append(cards, sim.Card{Account: "900099", Name: "穷", SNo: "2026999999", Balance: 30_00})
+	cards := append(chaosAccounts()[:4], sim.Card{Account: "900099", Name: "穷", SNo: "2026999999", Balance: 30_00})
+	for i := range cards {
+		cards[i].Password = simPassword(cards[i].Account)
+	}
+	return cards
 }
+
+// simPassword is the query password of a simulation card.
+func simPassword(account string) string { return "7" + account }
+
+// simPasswordAbove is the child's password policy: amounts above it need
+// the card's password.
+const simPasswordAbove = money.Fen(20_00)
 
 // simCmd is one command to the child; simReply its answer.
 type simCmd struct {
@@ -99,6 +111,9 @@ type simCmd struct {
 	Amount   money.Fen `json:"amount,omitempty"`
 	OrderNo  string    `json:"order_no,omitempty"`
 	Date     string    `json:"date,omitempty"`
+	// WrongPassword: a pay that needs the card's password is tried with a
+	// wrong one.
+	WrongPassword bool `json:"wrong_password,omitempty"`
 }
 
 type simReply struct {
@@ -108,6 +123,32 @@ type simReply struct {
 	Blocked    bool             `json:"blocked,omitempty"`
 	Unfinished int              `json:"unfinished"`
 	Settled    int              `json:"settled"`
+	// Password is what the card's password check came to (a pay that
+	// needed it): right, wrong, locked, unreachable or failed.
+	Password string `json:"password,omitempty"`
+}
+
+// simVerify checks the card's password for a pay that needs it, as the
+// screens do, setting the proof on in when it is right; it says what the
+// check came to.
+func simVerify(ctx context.Context, svc *agent.Service, c simCmd, in *agent.PayInput) string {
+	pwd := simPassword(c.Account)
+	if c.WrongPassword {
+		pwd = "000000"
+	}
+	proof, err := svc.VerifyCardPassword(ctx, c.Account, []byte(pwd))
+	switch {
+	case err == nil:
+		in.Proof = &proof
+		return "right"
+	case errors.As(err, new(*agent.WrongPasswordError)):
+		return "wrong"
+	case errors.As(err, new(*agent.CardLockedError)):
+		return "locked"
+	case errors.Is(err, agent.ErrPlatformUnreachable):
+		return "unreachable"
+	}
+	return "failed"
 }
 
 // simChild is the agent process of the simulation: it runs commands from
@@ -153,6 +194,7 @@ func simChild(cfgPath string, seed uint64, in io.Reader, out io.Writer) int {
 	}
 	opts := app.ServiceOptions(cfg, clock)
 	opts.Reconcile.ReviewOrphans = os.Getenv("SIM_REVIEW_ORPHANS") == "1"
+	opts.Password = agent.PasswordPolicy{Mode: agent.PasswordAbove, Above: simPasswordAbove}
 	opts.Settlement = agent.SettlementPolicy{Enabled: true, At: 2*time.Hour + 30*time.Minute, Jitter: 20 * time.Minute,
 		CatchUpDays: 7, Retry: time.Minute, MaxRetry: time.Hour}
 	var jmu sync.Mutex
@@ -173,10 +215,18 @@ func simChild(cfgPath string, seed uint64, in io.Reader, out io.Writer) int {
 				_, _ = svc.QueryCard(ctx, agent.Identity{Type: "acc", ID: card.Account})
 			}
 		case "pay":
-			o, err := svc.Pay(ctx, agent.PayInput{Account: c.Account, Amount: c.Amount})
-			r.OrderNo, r.State = o.OrderNo, o.State
-			if err != nil {
-				r.Err = err.Error()
+			in := agent.PayInput{Account: c.Account, Amount: c.Amount}
+			if svc.PasswordRequired(c.Amount) {
+				r.Password = simVerify(ctx, svc, c, &in)
+			}
+			if r.Password == "" || r.Password == "right" || r.Password == "unreachable" {
+				// Unreachable: Pay, asked without a proof, journals the
+				// refusal; offline acceptance never covers it.
+				o, err := svc.Pay(ctx, in)
+				r.OrderNo, r.State = o.OrderNo, o.State
+				if err != nil {
+					r.Err = err.Error()
+				}
 			}
 		case "refund":
 			o, err := svc.Refund(ctx, c.OrderNo, c.Amount, "")
@@ -478,9 +528,13 @@ func (s *simulation) step() {
 		s.purchases++
 		card := simCards()[r.IntN(len(simCards()))]
 		c.Op, c.Account, c.Amount = "pay", card.Account, money.Fen(1+r.IntN(2500))
+		c.WrongPassword = c.Amount > simPasswordAbove && r.IntN(4) == 0
 		rep, ok := s.send(c)
 		s.fig["pays"]++
 		if ok {
+			if rep.Password != "" {
+				s.fig["password_"+rep.Password]++
+			}
 			s.pays(c, rep)
 		}
 	case n < 52:
