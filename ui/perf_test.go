@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/campuspos/kiosk/agent"
+	"github.com/campuspos/kiosk/agent/money"
 	"github.com/campuspos/kiosk/agent/onecard/sim"
 )
 
@@ -222,14 +223,33 @@ func BenchmarkCanteenCycleAllocs(b *testing.B) {
 // BenchmarkPaymentCycleAllocs, and of BenchmarkCanteenCycleAllocs, whose
 // Kiosk.charge makes the same calls.
 func BenchmarkPaymentCycleFloor(b *testing.B) {
+	benchServiceCycle(b, nil, 5_00, "")
+}
+
+// benchServiceCycle runs the service calls of one payment of amount from
+// the rich card b.N times (after three to warm up): LookupCard, with
+// password VerifyCardPassword, Pay (with its proof), UnfinishedCount;
+// tune sets the service's options.
+func benchServiceCycle(b *testing.B, tune func(*agent.Options), amount money.Fen, password string) {
 	r := newRig(b)
+	if tune != nil {
+		r.Service = r.NewService(r.Store, tune)
+	}
 	ctx := context.Background()
 	q := agent.Identity{Type: "cardid", ID: cardRich}
 	cycle := func() {
 		if _, err := r.Service.LookupCard(ctx, q); err != nil {
 			b.Fatal(err)
 		}
-		o, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 5_00})
+		in := agent.PayInput{Account: sim.DemoRich, Amount: amount}
+		if password != "" {
+			proof, err := r.Service.VerifyCardPassword(ctx, sim.DemoRich, []byte(password))
+			if err != nil {
+				b.Fatal(err)
+			}
+			in.Proof = &proof
+		}
+		o, err := r.Service.Pay(ctx, in)
 		if err != nil || o.State != agent.StatePaid {
 			b.Fatalf("pay: %v, %+v", err, o)
 		}
@@ -386,32 +406,5 @@ func BenchmarkPasswordPaymentCycle(b *testing.B) {
 // payment alone: LookupCard, VerifyCardPassword, Pay with the proof,
 // UnfinishedCount.
 func BenchmarkPasswordPaymentCycleFloor(b *testing.B) {
-	r := newRig(b)
-	r.Service = r.NewService(r.Store, passwordAbove20)
-	ctx := context.Background()
-	q := agent.Identity{Type: "cardid", ID: cardRich}
-	cycle := func() {
-		if _, err := r.Service.LookupCard(ctx, q); err != nil {
-			b.Fatal(err)
-		}
-		proof, err := r.Service.VerifyCardPassword(ctx, sim.DemoRich, []byte(sim.DemoRichPassword))
-		if err != nil {
-			b.Fatal(err)
-		}
-		o, err := r.Service.Pay(ctx, agent.PayInput{Account: sim.DemoRich, Amount: 25_00, Proof: &proof})
-		if err != nil || o.State != agent.StatePaid {
-			b.Fatalf("pay: %v, %+v", err, o)
-		}
-		if _, err := r.Service.UnfinishedCount(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for range 3 {
-		cycle()
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		cycle()
-	}
+	benchServiceCycle(b, passwordAbove20, 25_00, sim.DemoRichPassword)
 }
