@@ -63,10 +63,12 @@ type cjkFont struct {
 	// checked against (missingGlyphs).
 	runes map[rune]bool
 	// path and want are what res was cut from and to: extend cuts again.
-	path    string
-	face    int // of a collection
-	want    []rune
-	baseLen int // len(want) of the first cut; 0 for the first cut itself
+	path string
+	face int // of a collection
+	want []rune
+	// extra counts the characters extend added to want since the first
+	// cut (found in the file or not).
+	extra int
 }
 
 // maxExtraRunes bounds the characters extend adds over a kiosk's life:
@@ -82,7 +84,7 @@ func (f cjkFont) has(r rune) bool { return f.runes[r] }
 // maxExtraRunes were added already. Cutting takes tens of milliseconds:
 // it is for the rare character, not for every text.
 func (f cjkFont) extend(missing []rune) (cjkFont, bool, error) {
-	if f.res == nil || len(missing) == 0 || len(f.want)+len(missing) > f.base()+maxExtraRunes {
+	if f.res == nil || len(missing) == 0 || f.extra+len(missing) > maxExtraRunes {
 		return f, false, nil
 	}
 	want := slices.Concat(f.want, missing)
@@ -96,14 +98,14 @@ func (f cjkFont) extend(missing []rune) (cjkFont, bool, error) {
 		// None of them in the file (a symbol in a log line, a script the
 		// font lacks): remembered as wanted, so that they are not looked
 		// for again, and no cut for nothing.
-		f.want = want
+		f.want, f.extra = want, f.extra+len(missing)
 		return f, false, nil
 	}
 	g, err := readFont(f.path, want)
 	if err != nil {
 		return f, false, err
 	}
-	g.baseLen = f.base()
+	g.extra = f.extra + len(missing)
 	return g, true, nil
 }
 
@@ -134,14 +136,6 @@ func fileHas(path string, face int, runes []rune) (_ bool, err error) {
 		}
 	}
 	return false, nil
-}
-
-// base is how many characters the font was first cut to.
-func (f cjkFont) base() int {
-	if f.baseLen == 0 {
-		return len(f.want)
-	}
-	return f.baseLen
 }
 
 // loadCJKFont returns the first usable Chinese font, cut to the characters
@@ -197,13 +191,6 @@ func readFont(path string, want []rune) (_ cjkFont, err error) {
 		return cjkFont{}, fmt.Errorf("not a font Fyne can read: %w", err)
 	}
 	idx := pickFace(lds)
-	cmap, err := cmapOf(lds[idx])
-	if err != nil {
-		return cjkFont{}, fmt.Errorf("not a font Fyne can read: %w", err)
-	}
-	if _, ok := cmap.Lookup('中'); !ok {
-		return cjkFont{}, errors.New("has no Chinese characters")
-	}
 	fit := fyneTextFonts()
 	replace := map[string][]byte{}
 	if err := fitMetrics(lds[idx], fit, replace); err != nil {
@@ -212,6 +199,10 @@ func readFont(path string, want []rune) (_ cjkFont, err error) {
 	cut, err := fontsubset.Cut(data, fontsubset.Request{Face: idx, Runes: cjkRunes(want, fit.runes), Replace: replace})
 	if err != nil {
 		return cjkFont{}, fmt.Errorf("not a font Fyne can read: %w", err)
+	}
+	// The cut reads the character map; every want has 中 (GB 2312).
+	if _, ok := slices.BinarySearch(cut.Runes, '中'); !ok {
+		return cjkFont{}, errors.New("has no Chinese characters")
 	}
 	// Parsed once here as Fyne will parse it: what Fyne would choke on is
 	// this font's warning, not a panic while drawing.
