@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -192,44 +191,25 @@ type PasswordCheck struct {
 func (c PasswordCheck) Failure() bool { return c.Wrong || c.Refused }
 
 // passwordGuard holds the cards' wrong-password counts: in the process,
-// and in the store when there is one, read once.
+// and in the journal, read once.
 type passwordGuard struct {
 	// mu is held for a whole verification, platform call included: two
 	// guesses at once must not both pass the count (a kiosk checks one
 	// card at a time anyway).
 	mu     sync.Mutex
-	store  CardPasswordStore // nil: the process only
+	store  CardPasswordStore
 	salt   []byte
 	states map[string]CardPasswordState
 	loaded bool
 }
 
 func newPasswordGuard(j Journal) *passwordGuard {
-	g := &passwordGuard{states: map[string]CardPasswordState{}}
-	for {
-		if st, ok := j.(CardPasswordStore); ok {
-			g.store = st
-			break
-		}
-		u, ok := j.(interface{ Unwrap() Journal })
-		if !ok {
-			break
-		}
-		j = u.Unwrap()
-	}
-	return g
+	return &passwordGuard{store: j, states: map[string]CardPasswordState{}}
 }
 
-// load reads the salt and the entries once. Without a store the salt is
-// the process's own.
+// load reads the salt and the entries once.
 func (g *passwordGuard) load(ctx context.Context, now time.Time) error {
 	if g.loaded {
-		return nil
-	}
-	if g.store == nil {
-		g.salt = make([]byte, 32)
-		rand.Read(g.salt)
-		g.loaded = true
 		return nil
 	}
 	salt, err := g.store.CardPasswordSalt(ctx)
@@ -276,9 +256,6 @@ func (g *passwordGuard) save(ctx context.Context, key string, st CardPasswordSta
 		delete(g.states, key)
 	} else {
 		g.states[key] = st
-	}
-	if g.store == nil {
-		return nil
 	}
 	if err := g.store.SaveCardPasswordState(ctx, key, st, now); err != nil {
 		return fmt.Errorf("keeping the card password lockout: %w", err)

@@ -332,6 +332,9 @@ type Journal interface {
 	SaveBillReport(ctx context.Context, r BillReport) error
 	// BillReport returns the saved report of a date; ok false if none.
 	BillReport(ctx context.Context, date string) (r BillReport, ok bool, err error)
+
+	// The cards' wrong-password counts (VerifyCardPassword).
+	CardPasswordStore
 }
 
 // JournalTx is the part of the journal a transaction (Journal.Update) can

@@ -44,10 +44,6 @@ type observedJournal struct {
 	fn func(context.Context, OrderChange)
 }
 
-// Unwrap returns the journal observed, whose other interfaces (the card
-// password store) the Service looks for.
-func (j *observedJournal) Unwrap() Journal { return j.Journal }
-
 func (j *observedJournal) CreateOrder(ctx context.Context, o Order) error {
 	if err := j.Journal.CreateOrder(ctx, o); err != nil {
 		return err
